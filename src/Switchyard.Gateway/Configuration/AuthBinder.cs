@@ -1,0 +1,158 @@
+using System.Collections.Frozen;
+using YamlDotNet.RepresentationModel;
+
+namespace Switchyard.Configuration;
+
+/// <summary>
+/// Binds <c>auth:</c>. Keys only ever exist here as SHA-256 hashes: a file holds either a hash or the name
+/// of an environment variable whose value is hashed at load, so a leaked config never leaks a key.
+/// </summary>
+internal static class AuthBinder
+{
+    /// <summary>Ids with a fixed meaning in usage records; a configured key may not impersonate them.</summary>
+    private static readonly FrozenSet<string> ReservedIds = FrozenSet.Create(StringComparer.Ordinal, "master", "anonymous");
+
+    private static readonly FrozenSet<string> AuthKeys = FrozenSet.Create(StringComparer.Ordinal, "master_key_env", "keys");
+    private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env");
+
+    public static AuthSettings Bind(BindContext ctx, YamlNode? node, string path)
+    {
+        var map = ctx.Map(node, path, AuthKeys);
+        var masterEnv = AuthSettings.DefaultMasterKeyEnv;
+        var keys = new List<ClientKey>();
+
+        if (map is not null)
+        {
+            if (map.Has("master_key_env"))
+            {
+                masterEnv = EnvVarName(ctx, map, "master_key_env") ?? masterEnv;
+            }
+
+            var seq = ctx.Sequence(map["keys"], map.PathOf("keys"));
+            if (seq is not null)
+            {
+                BindKeys(ctx, seq, map.PathOf("keys"), keys);
+            }
+        }
+
+        var master = ctx.Env(masterEnv);
+        var masterHash = string.IsNullOrEmpty(master) ? null : KeyHasher.Hash(master);
+        return new AuthSettings(masterEnv, masterHash, keys);
+    }
+
+    private static void BindKeys(BindContext ctx, YamlSequenceNode seq, string path, List<ClientKey> keys)
+    {
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);      // id -> path
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);   // hex -> id
+        for (var i = 0; i < seq.Children.Count; i++)
+        {
+            var itemPath = BindContext.Index(path, i);
+            var map = ctx.Map(seq.Children[i], itemPath, KeyKeys);
+            if (map is null)
+            {
+                if (BindContext.IsNull(seq.Children[i]))
+                {
+                    ctx.Error(itemPath, "expected a mapping with 'id' and 'hash' or 'key_env'");
+                }
+
+                continue;
+            }
+
+            var id = ctx.RequiredString(map, "id");
+            if (id is not null)
+            {
+                if (ReservedIds.Contains(id))
+                {
+                    ctx.Error(map.PathOf("id"), $"'{id}' is reserved; choose another id");
+                    id = null;
+                }
+                else if (!ids.TryAdd(id, itemPath))
+                {
+                    ctx.Error(map.PathOf("id"), $"duplicate key id '{id}' (also at {ids[id]})");
+                    id = null;
+                }
+            }
+
+            var hash = KeyHash(ctx, map);
+            if (id is null || hash is null)
+            {
+                continue;
+            }
+
+            // Two ids sharing one secret would make attribution in usage records ambiguous.
+            var hex = Convert.ToHexString(hash);
+            if (!hashes.TryAdd(hex, id))
+            {
+                ctx.Error(itemPath, $"key '{id}' has the same secret as key '{hashes[hex]}'");
+                continue;
+            }
+
+            keys.Add(new ClientKey(id, hash));
+        }
+    }
+
+    private static byte[]? KeyHash(BindContext ctx, MapView map)
+    {
+        var hasHash = map.Has("hash");
+        var hasEnv = map.Has("key_env");
+        if (hasHash == hasEnv)
+        {
+            ctx.Error(map.Path, hasHash
+                ? "set either 'hash' or 'key_env', not both"
+                : "set 'hash' (sha256:<64 hex digits>) or 'key_env' (an environment variable holding the key)");
+            return null;
+        }
+
+        if (hasHash)
+        {
+            var text = ctx.String(map["hash"], map.PathOf("hash"));
+            if (text is null)
+            {
+                ctx.Error(map.PathOf("hash"), "is required");
+                return null;
+            }
+
+            if (!ValueParsers.TryParseSha256(text, out var hash, out var error))
+            {
+                ctx.Error(map.PathOf("hash"), error);
+                return null;
+            }
+
+            return hash;
+        }
+
+        var envName = EnvVarName(ctx, map, "key_env");
+        if (envName is null)
+        {
+            return null;
+        }
+
+        var key = ctx.Env(envName);
+        if (string.IsNullOrEmpty(key))
+        {
+            ctx.Error(map.PathOf("key_env"), $"environment variable {envName} is not set");
+            return null;
+        }
+
+        return KeyHasher.Hash(key);
+    }
+
+    /// <summary>Reads a value that names an environment variable and checks that it is a valid name.</summary>
+    internal static string? EnvVarName(BindContext ctx, MapView map, string key)
+    {
+        var name = ctx.RequiredString(map, key);
+        if (name is null)
+        {
+            return null;
+        }
+
+        name = name.Trim();
+        if (!EnvSubstitution.IsValidVariableName(name))
+        {
+            ctx.Error(map.PathOf(key), $"'{name}' is not a valid environment variable name (letters, digits and '_')");
+            return null;
+        }
+
+        return name;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Switchyard.Configuration;
+
+/// <summary>
+/// The offline echo model present in every configuration, so a fresh install (or CI, or a demo without
+/// keys) always has one model that works end to end. A file may redefine any of the three names; the
+/// file's definition then wins and only the remaining built-in pieces are added.
+/// </summary>
+public static class BuiltInEcho
+{
+    public const string ProviderName = "switchyard";
+    public const string DeploymentName = "switchyard-echo";
+    public const string AliasName = "switchyard/echo";
+    public const string UpstreamModel = "echo";
+
+    /// <summary>A reserved (.invalid) host: the echo provider never opens a connection.</summary>
+    public static Uri BaseUrl { get; } = new("http://echo.switchyard.invalid/v1");
+
+    public static ProviderConfig Provider { get; } =
+        new(ProviderName, ProviderKind.Echo, ProviderPresets.Echo, BaseUrl, ApiKey: null, Headers: [], Timeouts.Default);
+
+    public static DeploymentConfig Deployment { get; } = new(DeploymentName, Provider, UpstreamModel, Timeouts.Default);
+
+    public static ModelAlias Alias { get; } =
+        new(AliasName, [new WeightedDeployment(Deployment, 1)], Fallbacks: [], FallbackPolicy.Default);
+
+    /// <summary>
+    /// Adds whichever built-in entries are not already defined. The built-in pieces reference each other
+    /// directly, so the echo alias keeps working even if a file reuses the provider or deployment name.
+    /// </summary>
+    internal static void AddMissing(
+        IDictionary<string, ProviderConfig> providers,
+        IDictionary<string, DeploymentConfig> deployments,
+        IDictionary<string, ModelAlias> models)
+    {
+        providers.TryAdd(ProviderName, Provider);
+        deployments.TryAdd(DeploymentName, Deployment);
+        models.TryAdd(AliasName, Alias);
+    }
+}

@@ -1,0 +1,148 @@
+using System.Collections.Frozen;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Switchyard.Configuration;
+
+/// <summary>
+/// Loads a YAML configuration into a validated <see cref="GatewayConfig"/>. YAML is read through
+/// YamlDotNet's representation model and bound by hand (no reflection, so it survives Native AOT), which
+/// also lets every error carry the exact path of the value at fault. Binding never stops at the first
+/// problem: the result lists them all.
+/// </summary>
+public static class ConfigLoader
+{
+    private static readonly FrozenSet<string> TopLevelKeys =
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models");
+
+    /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
+    /// <param name="path">The YAML file.</param>
+    /// <param name="env">Environment lookup (the process environment in production, a dictionary in tests).</param>
+    public static ConfigLoadResult LoadFile(string path, Func<string, string?> env)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(env);
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            var reason = ex is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"cannot read file: {ex.Message}";
+            return ConfigLoadResult.Failure([new ConfigError(path, reason)]);
+        }
+
+        return LoadYaml(text, path, env);
+    }
+
+    /// <summary>Loads YAML text.</summary>
+    /// <param name="yaml">The document.</param>
+    /// <param name="source">Where it came from; becomes <see cref="GatewayConfig.Source"/> and the path of file-level errors.</param>
+    /// <param name="env">Environment lookup for <c>${VAR}</c>, API keys and key hashes.</param>
+    public static ConfigLoadResult LoadYaml(string yaml, string source, Func<string, string?> env)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(env);
+
+        var root = Parse(yaml, source, out var parseError);
+        if (parseError is not null)
+        {
+            return ConfigLoadResult.Failure([parseError]);
+        }
+
+        var ctx = new BindContext(env);
+        var config = Bind(ctx, root, source);
+        return ctx.Errors.Count == 0 ? ConfigLoadResult.Success(config) : ConfigLoadResult.Failure(ctx.Errors);
+    }
+
+    private static YamlNode? Parse(string yaml, string source, out ConfigError? error)
+    {
+        error = null;
+        var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(yaml));
+        try
+        {
+            stream.Load(new Parser(scanner));
+        }
+        catch (YamlException ex)
+        {
+            error = new ConfigError(source,
+                $"YAML syntax error at line {ex.Start.Line}, column {ex.Start.Column}: {StripMarks(ex)}");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // Some malformed inputs trip an internal state check in the scanner instead of a YamlException;
+            // the scanner's position is still where it gave up.
+            var at = scanner.CurrentPosition;
+            error = new ConfigError(source, $"YAML syntax error at line {at.Line}, column {at.Column}: malformed document");
+            return null;
+        }
+
+        switch (stream.Documents.Count)
+        {
+            case 0:
+                return null; // empty file (or only comments): every default applies
+            case > 1:
+                error = new ConfigError(source,
+                    $"only one YAML document is supported (found {stream.Documents.Count}; remove the extra '---')");
+                return null;
+            default:
+                return stream.Documents[0].RootNode;
+        }
+    }
+
+    private static GatewayConfig Bind(BindContext ctx, YamlNode? rootNode, string source)
+    {
+        MapView root;
+        if (BindContext.IsNull(rootNode) || rootNode is YamlMappingNode)
+        {
+            root = ctx.Map(rootNode, "", TopLevelKeys) ?? new MapView("", []);
+        }
+        else
+        {
+            ctx.Error(source, $"the document must be a mapping with keys such as 'providers' and 'models', got {BindContext.Describe(rootNode!)}");
+            root = new MapView("", []);
+        }
+
+        var server = ServerBinder.Bind(ctx, root["server"], "server");
+        var auth = AuthBinder.Bind(ctx, root["auth"], "auth");
+
+        // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
+        // them: "fallbacks: [switchyard/echo]" is a handy last resort in demos and tests.
+        var providers = ProviderBinder.Bind(ctx, root["providers"], "providers");
+        providers.TryAdd(BuiltInEcho.ProviderName, new ProviderDraft(BuiltInEcho.Provider, MissingKeyEnv: null));
+
+        var deployments = DeploymentBinder.Bind(ctx, root["deployments"], "deployments", providers);
+        deployments.TryAdd(BuiltInEcho.DeploymentName, BuiltInEcho.Deployment);
+
+        var aliases = ModelBinder.Bind(ctx, root["models"], "models", deployments, providers);
+        var aliasNames = aliases.Select(a => a.Name).Append(BuiltInEcho.AliasName).ToHashSet(StringComparer.Ordinal);
+        var models = FallbackResolver.Resolve(ctx, aliases, aliasNames, deployments);
+
+        var providerMap = providers.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.Config, StringComparer.Ordinal);
+        var deploymentMap = deployments.Where(d => d.Value is not null).ToDictionary(d => d.Key, d => d.Value!, StringComparer.Ordinal);
+        BuiltInEcho.AddMissing(providerMap, deploymentMap, models);
+
+        return new GatewayConfig(
+            server,
+            auth,
+            providerMap.ToFrozenDictionary(StringComparer.Ordinal),
+            deploymentMap.ToFrozenDictionary(StringComparer.Ordinal),
+            models.ToFrozenDictionary(StringComparer.Ordinal))
+        {
+            Source = source,
+        };
+    }
+
+    /// <summary>YamlException messages start with "(Line: l, Col: c, Idx: i) - (...): "; the position is reported separately.</summary>
+    private static string StripMarks(YamlException ex)
+    {
+        var message = ex.Message;
+        var marker = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith('(') && marker >= 0 ? message[(marker + 3)..] : message;
+    }
+}

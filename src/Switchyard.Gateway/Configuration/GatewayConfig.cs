@@ -1,0 +1,168 @@
+using System.Collections.Frozen;
+using Switchyard.Dispatch;
+
+namespace Switchyard.Configuration;
+
+/// <summary>
+/// The validated, immutable view of one configuration file (or of the embedded defaults). A new instance
+/// is built on every (re)load and swapped in whole; nothing in it changes after construction.
+/// </summary>
+public sealed record GatewayConfig(
+    ServerSettings Server,
+    AuthSettings Auth,
+    FrozenDictionary<string, ProviderConfig> Providers,
+    FrozenDictionary<string, DeploymentConfig> Deployments,
+    FrozenDictionary<string, ModelAlias> Models)
+{
+    /// <summary>Where the snapshot came from (a file path, or "embedded defaults").</summary>
+    public string Source { get; init; } = "embedded defaults";
+}
+
+/// <summary>Process-level settings (<c>server:</c> in YAML).</summary>
+/// <param name="MaxRequestBodyBytes">Bodies larger than this are refused with 413 before any upstream call.</param>
+/// <param name="DataDirectory">Folder for the SQLite database and the usage spool.</param>
+public sealed record ServerSettings(long MaxRequestBodyBytes, string DataDirectory)
+{
+    public const long DefaultMaxRequestBodyBytes = 8 * 1024 * 1024;
+    public const string DefaultDataDirectory = "data";
+
+    public static ServerSettings Default { get; } = new(DefaultMaxRequestBodyBytes, DefaultDataDirectory);
+}
+
+/// <summary>
+/// Client authentication (<c>auth:</c> in YAML). Keys are only ever held as SHA-256 hashes; the master key
+/// comes from the environment variable named by <see cref="MasterKeyEnv"/> and is hashed at load.
+/// When neither a master key nor client keys exist, the gateway runs open (loopback use on embedded defaults).
+/// </summary>
+public sealed record AuthSettings(string MasterKeyEnv, byte[]? MasterKeyHash, IReadOnlyList<ClientKey> Keys)
+{
+    public const string DefaultMasterKeyEnv = "SWITCHYARD_MASTER_KEY";
+
+    /// <summary>True when no key of any kind is configured: every caller is accepted as "anonymous".</summary>
+    public bool IsOpen => MasterKeyHash is null && Keys.Count == 0;
+}
+
+/// <summary>A client key: its public id (recorded in usage, safe to log) and the SHA-256 of the secret.</summary>
+public sealed record ClientKey(string Id, byte[] Hash);
+
+/// <summary>The wire protocol a provider speaks. Only the OpenAI family and the offline echo model exist so far.</summary>
+public enum ProviderKind
+{
+    /// <summary>OpenAI Chat Completions / Embeddings over HTTP (OpenAI itself and every compatible host).</summary>
+    OpenAICompatible,
+
+    /// <summary>The built-in deterministic offline model; answers in-process, never touches the network.</summary>
+    Echo,
+}
+
+/// <summary>An upstream account: where to send, how to authenticate. <see cref="ApiKey"/> is a secret.</summary>
+/// <param name="Name">Config name (<c>providers.NAME</c>).</param>
+/// <param name="Preset">Preset it was built from (<c>openai</c>, <c>groq</c>, ... or <c>openai-compatible</c>).</param>
+/// <param name="BaseUrl">Base URL ending before the operation path, e.g. <c>https://api.openai.com/v1</c>.</param>
+/// <param name="ApiKey">Resolved from the environment at load; never logged, never written back.</param>
+/// <param name="Headers">Extra static headers sent upstream (e.g. OpenRouter's <c>HTTP-Referer</c>).</param>
+public sealed record ProviderConfig(
+    string Name,
+    ProviderKind Kind,
+    string Preset,
+    Uri BaseUrl,
+    string? ApiKey,
+    IReadOnlyList<KeyValuePair<string, string>> Headers,
+    Timeouts Timeouts)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} ({Preset}, {BaseUrl})"; // never print the key
+}
+
+/// <summary>Per-attempt time limits. Each is separate: a slow connect, a slow first byte, a stalled stream and
+/// an overall cap are different failures with different fixes.</summary>
+/// <param name="Connect">TCP+TLS connect.</param>
+/// <param name="FirstByte">From sending the request to the upstream's response headers and first body bytes.</param>
+/// <param name="Idle">Longest silence between two reads of a streamed body.</param>
+/// <param name="Total">Whole attempt, including the full body.</param>
+public sealed record Timeouts(TimeSpan Connect, TimeSpan FirstByte, TimeSpan Idle, TimeSpan Total)
+{
+    public static Timeouts Default { get; } = new(
+        TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(10));
+}
+
+/// <summary>One concrete way to serve a model: a provider plus the upstream's model name.</summary>
+public sealed record DeploymentConfig(string Name, ProviderConfig Provider, string UpstreamModel, Timeouts Timeouts);
+
+/// <summary>A public model name clients send in <c>model</c>: its deployments (the routing choice), its
+/// fallback chain (the exception path) and the policy that walks it.</summary>
+/// <param name="Name">The alias (<c>models.NAME</c>).</param>
+/// <param name="Deployments">Weighted candidates; the router picks the intended one among them.</param>
+/// <param name="Fallbacks">Walked in order after the alias's own deployments fail: other aliases or deployments.</param>
+/// <param name="Policy">Retry caps, backoff and the action per failure trigger.</param>
+public sealed record ModelAlias(
+    string Name,
+    IReadOnlyList<WeightedDeployment> Deployments,
+    IReadOnlyList<FallbackTarget> Fallbacks,
+    FallbackPolicy Policy);
+
+/// <summary>A deployment with its routing weight (&gt; 0).</summary>
+public sealed record WeightedDeployment(DeploymentConfig Deployment, int Weight);
+
+/// <summary>An entry of a fallback chain: either another alias (routed with its own weights) or one deployment.</summary>
+public sealed record FallbackTarget(string Name, bool IsAlias);
+
+/// <summary>What to do when an attempt fails with a given trigger.</summary>
+public enum FallbackAction
+{
+    /// <summary>Retry the same deployment up to <see cref="FallbackPolicy.MaxRetries"/> times, then move on.</summary>
+    RetryThenSwitch,
+
+    /// <summary>Move straight to the next step of the plan.</summary>
+    Switch,
+
+    /// <summary>Retry the same deployment up to the cap, then give up (no fallback).</summary>
+    Retry,
+
+    /// <summary>Stop at once and return the error to the client.</summary>
+    Fail,
+}
+
+/// <summary>
+/// How an alias walks its plan on failure. Shaped as trigger → action so that later triggers
+/// (budget, context window, content policy) and actions (same price tier, downgrade) slot in as new enum
+/// values and table rows, not as a rewrite.
+/// </summary>
+/// <param name="MaxAttempts">Cap on upstream attempts for one request, retries and fallbacks together.</param>
+/// <param name="MaxRetries">Cap on retries of one deployment before switching.</param>
+/// <param name="BaseDelay">First backoff delay; doubles per retry, with full jitter.</param>
+/// <param name="MaxDelay">Upper bound of a single backoff delay (and of an honoured Retry-After).</param>
+/// <param name="RequestTimeout">Deadline for the whole request, all attempts included.</param>
+/// <param name="Actions">Action per trigger; triggers not listed use <see cref="DefaultActions"/>.</param>
+public sealed record FallbackPolicy(
+    int MaxAttempts,
+    int MaxRetries,
+    TimeSpan BaseDelay,
+    TimeSpan MaxDelay,
+    TimeSpan RequestTimeout,
+    FrozenDictionary<FailureKind, FallbackAction> Actions)
+{
+    /// <summary>Transient faults retry once then switch; client errors are returned as they are.</summary>
+    public static FrozenDictionary<FailureKind, FallbackAction> DefaultActions { get; } =
+        new Dictionary<FailureKind, FallbackAction>
+        {
+            [FailureKind.Connection] = FallbackAction.RetryThenSwitch,
+            [FailureKind.Timeout] = FallbackAction.RetryThenSwitch,
+            [FailureKind.RateLimited] = FallbackAction.RetryThenSwitch,
+            [FailureKind.ServerError] = FallbackAction.RetryThenSwitch,
+            [FailureKind.Transient] = FallbackAction.RetryThenSwitch,
+            [FailureKind.Auth] = FallbackAction.Switch,
+            [FailureKind.StreamCut] = FallbackAction.RetryThenSwitch,
+            [FailureKind.ClientError] = FallbackAction.Fail,
+        }.ToFrozenDictionary();
+
+    public static FallbackPolicy Default { get; } = new(
+        MaxAttempts: 4, MaxRetries: 1, BaseDelay: TimeSpan.FromMilliseconds(200), MaxDelay: TimeSpan.FromSeconds(10),
+        RequestTimeout: TimeSpan.FromMinutes(10), Actions: DefaultActions);
+
+    /// <summary>The action for <paramref name="kind"/>; <see cref="FailureKind.ClientError"/> always fails.</summary>
+    public FallbackAction ActionFor(FailureKind kind) =>
+        kind == FailureKind.ClientError ? FallbackAction.Fail
+        : Actions.TryGetValue(kind, out var a) ? a
+        : DefaultActions.GetValueOrDefault(kind, FallbackAction.Fail);
+}

@@ -1,0 +1,34 @@
+using System.Collections.Frozen;
+using YamlDotNet.RepresentationModel;
+
+namespace Switchyard.Configuration;
+
+/// <summary>Binds <c>server:</c>.</summary>
+internal static class ServerBinder
+{
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "max_body_size", "data_dir");
+
+    public static ServerSettings Bind(BindContext ctx, YamlNode? node, string path)
+    {
+        var map = ctx.Map(node, path, Keys);
+        if (map is null)
+        {
+            return ServerSettings.Default;
+        }
+
+        var maxBody = ctx.Size(map["max_body_size"], map.PathOf("max_body_size"));
+
+        // Relative paths stay relative: the host resolves them against its working directory, so the same
+        // file works in a container and on a laptop.
+        var dataDir = ctx.String(map["data_dir"], map.PathOf("data_dir"));
+        if (dataDir is not null && string.IsNullOrWhiteSpace(dataDir))
+        {
+            ctx.Error(map.PathOf("data_dir"), "must not be empty");
+            dataDir = null;
+        }
+
+        return new ServerSettings(
+            maxBody ?? ServerSettings.DefaultMaxRequestBodyBytes,
+            dataDir ?? ServerSettings.DefaultDataDirectory);
+    }
+}

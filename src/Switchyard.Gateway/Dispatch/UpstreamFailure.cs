@@ -1,0 +1,12 @@
+namespace Switchyard.Dispatch;
+
+/// <summary>
+/// A failed attempt, before anything reached the client. Carries what is needed to decide the next move
+/// (kind, Retry-After) and, if it turns out to be the last, to answer the client (status, body).
+/// </summary>
+/// <param name="Kind">Failure class.</param>
+/// <param name="Message">Human-readable cause; names the deployment, never a secret.</param>
+/// <param name="Status">The upstream's HTTP status, 0 when there was no response.</param>
+/// <param name="RetryAfter">The upstream's requested wait.</param>
+/// <param name="Body">The upstream's error body (bounded), if any.</param>
+public sealed record UpstreamFailure(FailureKind Kind, string Message, int Status = 0, TimeSpan? RetryAfter = null, byte[]? Body = null);

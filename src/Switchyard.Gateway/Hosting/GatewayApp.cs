@@ -1,0 +1,166 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Switchyard.Configuration;
+using Switchyard.Dispatch;
+using Switchyard.Ingress;
+using Switchyard.Pipeline;
+using Switchyard.Routing;
+using Switchyard.Upstream;
+using Switchyard.Usage;
+
+namespace Switchyard.Hosting;
+
+/// <summary>
+/// A running gateway: the composition root. Builds the services for the request path from a validated
+/// configuration, starts Kestrel, and (with a config file) hot-reloads it.
+/// </summary>
+public sealed partial class GatewayApp : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly ConfigWatcher? watcher;
+
+    private GatewayApp(WebApplication app, ConfigWatcher? watcher, Uri baseAddress)
+    {
+        this.app = app;
+        this.watcher = watcher;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>Where the gateway listens (the first address).</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The live routing state (tests inspect reloads through it).</summary>
+    public RouterState Router => app.Services.GetRequiredService<RouterState>();
+
+    /// <summary>The usage writer.</summary>
+    public UsageWriter Usage => app.Services.GetRequiredService<UsageWriter>();
+
+    /// <summary>The config watcher, when started from a file.</summary>
+    public ConfigWatcher? Watcher => watcher;
+
+    /// <summary>Loads the configuration named by <paramref name="options"/>; throws when it is invalid.</summary>
+    public static GatewayConfig LoadConfig(GatewayStartOptions options)
+    {
+        if (options.ConfigYaml is { } yaml)
+        {
+            return Accept(ConfigLoader.LoadYaml(yaml, "inline", options.Environment), "inline");
+        }
+
+        if (options.ConfigPath is { } path)
+        {
+            return Accept(ConfigLoader.LoadFile(path, options.Environment), path);
+        }
+
+        return EnvironmentDefaults.Build(options.Environment);
+    }
+
+    private static GatewayConfig Accept(ConfigLoadResult result, string source) =>
+        result.Config ?? throw new ConfigurationRejectedException(source, result.Errors);
+
+    /// <summary>Starts a gateway and returns once it accepts connections.</summary>
+    public static async Task<GatewayApp> StartAsync(GatewayStartOptions options, CancellationToken ct = default)
+    {
+        var config = LoadConfig(options);
+        if (config.Auth.IsOpen && !IsLoopbackOnly(options.Urls))
+        {
+            throw new InvalidOperationException(
+                $"Refusing to listen on '{options.Urls}' without any key: set SWITCHYARD_MASTER_KEY or auth.keys, or listen on 127.0.0.1.");
+        }
+
+        var dataDir = Path.GetFullPath(options.DataDirectory ?? config.Server.DataDirectory);
+        Directory.CreateDirectory(dataDir);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // enforced per request from the live config (RequestBody)
+        });
+        builder.Logging.ClearProviders();
+        if (options.ConsoleLogging)
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(options.TimeProvider);
+        services.AddSingleton(new RouterState(RouteTable.Build(config)));
+        services.AddSingleton(new Planner(options.Random));
+        services.AddSingleton<UpstreamHttp>();
+        services.AddSingleton<UpstreamAttempts>();
+        services.AddSingleton(sp => new OpenAIDispatcher(
+            sp.GetRequiredService<UpstreamAttempts>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<OpenAIDispatcher>>()));
+        services.AddSingleton<IUsageStore>(_ => new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db")));
+        services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
+        services.AddSingleton(sp => new UsageWriter(
+            sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<UsageSpool>(), sp.GetRequiredService<ILogger<UsageWriter>>()));
+        services.AddSingleton<GatewayPipeline>();
+
+        var app = builder.Build();
+        app.MapGateway();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchyard");
+        _ = app.Services.GetRequiredService<UsageWriter>(); // open the store before the first request
+
+        ConfigWatcher? watcher = null;
+        if (options.ConfigPath is { } path && options.ConfigYaml is null)
+        {
+            var router = app.Services.GetRequiredService<RouterState>();
+            watcher = new ConfigWatcher(path, options.Environment, next =>
+            {
+                router.Swap(RouteTable.Build(next));
+                LogReloaded(logger, next.Source, next.Models.Count);
+            }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider);
+        }
+
+        await app.StartAsync(ct).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        LogStarted(logger, address, config.Source, config.Providers.Count, config.Models.Count, dataDir);
+        if (config.Auth.IsOpen)
+        {
+            LogOpenAuth(logger);
+        }
+
+        return new GatewayApp(app, watcher, new Uri(address));
+    }
+
+    private static bool IsLoopbackOnly(string urls) =>
+        urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(u =>
+            Uri.TryCreate(u.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+            && (uri.IsLoopback || uri.Host == "localhost"));
+
+    /// <summary>Blocks until the host is asked to stop (Ctrl+C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync() => app.WaitForShutdownAsync();
+
+    /// <summary>Waits until every usage record so far is persisted (or spooled).</summary>
+    public Task FlushUsageAsync(CancellationToken ct = default) => Usage.FlushAsync(ct);
+
+    /// <summary>Stops listening, drains usage, releases everything.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        watcher?.Dispose();
+        await app.StopAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information,
+        Message = "Switchyard listening on {Address} (config: {Source}; {Providers} providers, {Models} models; data: {DataDir})")]
+    private static partial void LogStarted(ILogger logger, string address, string source, int providers, int models, string dataDir);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Configuration reloaded from {Source}: {Models} models")]
+    private static partial void LogReloaded(ILogger logger, string source, int models);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning,
+        Message = "No client keys and no SWITCHYARD_MASTER_KEY: every caller is accepted. Set a key before exposing this gateway beyond localhost.")]
+    private static partial void LogOpenAuth(ILogger logger);
+}

@@ -1,0 +1,40 @@
+namespace Switchyard.Hosting;
+
+/// <summary>How to start a gateway: used by the CLI host and, in-process, by tests and benchmarks.</summary>
+public sealed class GatewayStartOptions
+{
+    /// <summary>Default listen address: loopback only, so an open (keyless) default never faces a network.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:4000";
+
+    /// <summary>A YAML file; watched and hot-reloaded. Null: embedded defaults (or <see cref="ConfigYaml"/>).</summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>Inline YAML (tests); not watched.</summary>
+    public string? ConfigYaml { get; init; }
+
+    /// <summary>Kestrel listen URLs (<c>http://127.0.0.1:0</c> picks a free port).</summary>
+    public string Urls { get; init; } = DefaultUrls;
+
+    /// <summary>Overrides <c>server.data_dir</c>.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>Environment lookup for <c>${VAR}</c> and provider keys (tests pass a dictionary).</summary>
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    /// <summary>Clock for timeouts and backoff (tests pass a fake).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Randomness for weighted routing and jitter (tests pass a seeded one).</summary>
+    public Random Random { get; init; } = Random.Shared;
+
+    /// <summary>Console logging (off in tests and benchmarks).</summary>
+    public bool ConsoleLogging { get; init; } = true;
+}
+
+/// <summary>The configuration could not be loaded; every problem is listed.</summary>
+public sealed class ConfigurationRejectedException(string source, IReadOnlyList<Configuration.ConfigError> errors)
+    : Exception($"Configuration '{source}' is invalid:\n  " + string.Join("\n  ", errors))
+{
+    /// <summary>The problems, each with its path.</summary>
+    public IReadOnlyList<Configuration.ConfigError> Errors { get; } = errors;
+}

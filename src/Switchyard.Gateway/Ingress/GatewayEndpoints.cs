@@ -1,0 +1,87 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Switchyard.Auth;
+using Switchyard.Pipeline;
+using Switchyard.Routing;
+using Switchyard.Usage;
+
+namespace Switchyard.Ingress;
+
+/// <summary>The public surface, in one place: every route the gateway answers.</summary>
+public static class GatewayEndpoints
+{
+    /// <summary>Maps the OpenAI-compatible API and the health probes.</summary>
+    public static void MapGateway(this IEndpointRouteBuilder app)
+    {
+        var pipeline = app.ServiceProvider.GetRequiredService<GatewayPipeline>();
+        var router = app.ServiceProvider.GetRequiredService<RouterState>();
+        var usage = app.ServiceProvider.GetRequiredService<UsageWriter>();
+
+        app.MapPost("/v1/chat/completions", http => pipeline.HandleAsync(http, OpenAIOperation.ChatCompletions));
+        app.MapPost("/v1/embeddings", http => pipeline.HandleAsync(http, OpenAIOperation.Embeddings));
+        app.MapGet("/v1/models", http => ListModelsAsync(http, router.Current));
+        app.MapGet("/v1/models/{**id}", http => GetModelAsync(http, router.Current, (string)http.Request.RouteValues["id"]!));
+
+        app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
+        app.MapGet("/health/ready", http =>
+        {
+            // Ready = a validated config is serving. A failing usage store does not make us unready:
+            // records spool to disk and are replayed, so traffic can continue; the body reports it.
+            var body = usage.StoreHealthy
+                ? """{"status":"ready","usage_store":"ok"}"""u8.ToArray()
+                : """{"status":"ready","usage_store":"degraded: spooling to disk"}"""u8.ToArray();
+            return WriteJsonAsync(http, 200, body);
+        });
+
+        // Anything else under /v1 gets OpenAI's shape rather than an empty 404.
+        app.Map("/v1/{**rest}", http => OpenAIErrors.WriteAsync(http, StatusCodes.Status404NotFound,
+            $"Unknown request URL: {http.Request.Method} {http.Request.Path}.", "invalid_request_error", null, "unknown_url"));
+    }
+
+    private static Task ListModelsAsync(HttpContext http, RouteTable table) =>
+        Authorized(http, table) is { } refusal ? refusal : WriteJsonAsync(http, 200, table.ModelsListJson);
+
+    private static Task GetModelAsync(HttpContext http, RouteTable table, string id)
+    {
+        if (Authorized(http, table) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (!table.Aliases.ContainsKey(id))
+        {
+            return OpenAIErrors.WriteAsync(http, StatusCodes.Status404NotFound,
+                $"The model '{id}' does not exist on this gateway.", "invalid_request_error", "model", "model_not_found");
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            RouteTable.WriteModel(w, id);
+        }
+
+        return WriteJsonAsync(http, 200, buffer.WrittenSpan.ToArray());
+    }
+
+    private static Task? Authorized(HttpContext http, RouteTable table) =>
+        table.Authenticator.Authenticate(http.Request.Headers, out _) switch
+        {
+            AuthOutcome.Accepted => null,
+            AuthOutcome.Missing => OpenAIErrors.WriteAsync(http, StatusCodes.Status401Unauthorized,
+                "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", "invalid_request_error", null, "missing_api_key"),
+            _ => OpenAIErrors.WriteAsync(http, StatusCodes.Status401Unauthorized,
+                "Incorrect API key provided.", "invalid_request_error", null, "invalid_api_key"),
+        };
+
+    private static Task WriteJsonAsync(HttpContext http, int status, byte[] body)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = body.Length;
+        return http.Response.Body.WriteAsync(body).AsTask();
+    }
+}

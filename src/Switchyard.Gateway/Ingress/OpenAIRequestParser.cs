@@ -1,0 +1,240 @@
+using System.Text.Json;
+
+namespace Switchyard.Ingress;
+
+/// <summary>Which OpenAI operation a body belongs to; decides the fields that must be present.</summary>
+public enum OpenAIOperation
+{
+    /// <summary><c>POST /v1/chat/completions</c>.</summary>
+    ChatCompletions,
+
+    /// <summary><c>POST /v1/embeddings</c>.</summary>
+    Embeddings,
+}
+
+/// <summary>
+/// What the gateway needs to know about an OpenAI request body, with byte offsets so the body can be
+/// forwarded after rewriting only the model (and, for streams, <c>stream_options</c>) without a full parse.
+/// </summary>
+public struct ParsedOpenAIRequest
+{
+    /// <summary>The <c>model</c> value.</summary>
+    public string Model;
+
+    /// <summary>Start of the <c>model</c> string token (its opening quote) in the body.</summary>
+    public int ModelStart;
+
+    /// <summary>Length of the <c>model</c> token, quotes included.</summary>
+    public int ModelLength;
+
+    /// <summary><c>stream: true</c>.</summary>
+    public bool Stream;
+
+    /// <summary>The client asked for the usage chunk (<c>stream_options.include_usage: true</c>).</summary>
+    public bool ClientWantsUsage;
+
+    /// <summary>Start of the <c>stream_options</c> value token, or -1 when absent.</summary>
+    public int StreamOptionsStart;
+
+    /// <summary>Length of the <c>stream_options</c> value, or 0.</summary>
+    public int StreamOptionsLength;
+
+    /// <summary>Position of the root object's closing brace.</summary>
+    public int RootEnd;
+}
+
+/// <summary>A request the gateway refuses before routing, with what it names (the OpenAI <c>param</c>).</summary>
+public readonly record struct RequestError(string Message, string? Param, string Code);
+
+/// <summary>
+/// Reads the top level of an OpenAI request body with <see cref="Utf8JsonReader"/>: the routing fields, and
+/// type checks on the fields every upstream would reject anyway, so bad input is refused here with a clear
+/// message and never reaches (or is billed by) a provider. Nested values are skipped, not materialised.
+/// </summary>
+public static class OpenAIRequestParser
+{
+    /// <summary>Parses <paramref name="body"/>; returns null on success, else the error to send (HTTP 400).</summary>
+    public static RequestError? Parse(ReadOnlySpan<byte> body, OpenAIOperation operation, out ParsedOpenAIRequest result)
+    {
+        result = default;
+        result.StreamOptionsStart = -1;
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 128 });
+        var hasModel = false;
+        var hasPayload = false; // messages / input
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return new RequestError("The request body must be a JSON object.", null, "invalid_request_body");
+            }
+
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    result.RootEnd = (int)reader.TokenStartIndex;
+                    break;
+                }
+
+                // Property name at depth 1.
+                if (reader.ValueTextEquals("model"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        return TypeError("model", "a string");
+                    }
+
+                    result.Model = reader.GetString()!;
+                    result.ModelStart = (int)reader.TokenStartIndex;
+                    result.ModelLength = (int)(reader.BytesConsumed - reader.TokenStartIndex);
+                    hasModel = true;
+                }
+                else if (reader.ValueTextEquals("stream"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
+                    {
+                        result.Stream = reader.TokenType == JsonTokenType.True;
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        return TypeError("stream", "a boolean");
+                    }
+                }
+                else if (reader.ValueTextEquals("stream_options"u8))
+                {
+                    reader.Read();
+                    var start = (int)reader.TokenStartIndex;
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        if (ReadIncludeUsage(ref reader, out var includeUsage) is { } err)
+                        {
+                            return err;
+                        }
+
+                        result.ClientWantsUsage = includeUsage;
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        return TypeError("stream_options", "an object");
+                    }
+
+                    result.StreamOptionsStart = start;
+                    result.StreamOptionsLength = (int)(reader.BytesConsumed - start);
+                }
+                else if (operation == OpenAIOperation.ChatCompletions && reader.ValueTextEquals("messages"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        return TypeError("messages", "an array");
+                    }
+
+                    reader.Skip();
+                    hasPayload = true;
+                }
+                else if (operation == OpenAIOperation.Embeddings && reader.ValueTextEquals("input"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.StartArray))
+                    {
+                        return TypeError("input", "a string or an array");
+                    }
+
+                    reader.Skip();
+                    hasPayload = true;
+                }
+                else if (reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_completion_tokens"u8)
+                         || reader.ValueTextEquals("n"u8))
+                {
+                    var name = reader.GetString()!;
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.Null
+                        && (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var v) || v < 1))
+                    {
+                        return TypeError(name, "a positive integer");
+                    }
+                }
+                else if (reader.ValueTextEquals("temperature"u8) || reader.ValueTextEquals("top_p"u8))
+                {
+                    var name = reader.GetString()!;
+                    reader.Read();
+                    if (reader.TokenType is not (JsonTokenType.Number or JsonTokenType.Null))
+                    {
+                        return TypeError(name, "a number");
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            // Trailing content after the root object (e.g. "{}{}") is malformed JSON too.
+            if (reader.Read())
+            {
+                return Malformed();
+            }
+        }
+        catch (JsonException)
+        {
+            return Malformed();
+        }
+
+        if (!hasModel)
+        {
+            return new RequestError("Missing required parameter: 'model'.", "model", "missing_required_parameter");
+        }
+
+        if (result.Model!.Length == 0)
+        {
+            return new RequestError("Invalid 'model': must not be empty.", "model", "invalid_value");
+        }
+
+        if (!hasPayload)
+        {
+            var field = operation == OpenAIOperation.ChatCompletions ? "messages" : "input";
+            return new RequestError($"Missing required parameter: '{field}'.", field, "missing_required_parameter");
+        }
+
+        if (operation == OpenAIOperation.Embeddings && result.Stream)
+        {
+            return new RequestError("Embeddings do not support 'stream'.", "stream", "invalid_value");
+        }
+
+        return null;
+    }
+
+    private static RequestError? ReadIncludeUsage(ref Utf8JsonReader reader, out bool includeUsage)
+    {
+        includeUsage = false;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            if (reader.ValueTextEquals("include_usage"u8))
+            {
+                reader.Read();
+                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null))
+                {
+                    return TypeError("stream_options.include_usage", "a boolean");
+                }
+
+                includeUsage = reader.TokenType == JsonTokenType.True;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return null;
+    }
+
+    private static RequestError TypeError(string param, string expected) =>
+        new($"Invalid type for '{param}': expected {expected}.", param, "invalid_type");
+
+    private static RequestError Malformed() =>
+        new("We could not parse the JSON body of your request: it is not valid JSON.", null, "invalid_json");
+}

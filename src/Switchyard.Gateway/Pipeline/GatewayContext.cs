@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Http;
+using Switchyard.Dispatch;
+using Switchyard.Ingress;
+using Switchyard.Providers.OpenAI;
+using Switchyard.Routing;
+using Switchyard.Usage;
+
+namespace Switchyard.Pipeline;
+
+/// <summary>
+/// Everything known about one request, carried through the stages. Each field names the stage that sets
+/// it; later stages only read what earlier ones wrote. Turned into a <see cref="UsageRecord"/> at the end.
+/// </summary>
+public sealed class GatewayContext(HttpContext http, OpenAIOperation operation, string requestId, long startTimestamp, long startedAtMs)
+{
+    /// <summary>Ingress: the ASP.NET Core request.</summary>
+    public HttpContext Http { get; } = http;
+
+    /// <summary>Ingress: which endpoint.</summary>
+    public OpenAIOperation Operation { get; } = operation;
+
+    /// <summary>Ingress: the id echoed in <c>x-request-id</c>.</summary>
+    public string RequestId { get; } = requestId;
+
+    /// <summary>Ingress: <see cref="TimeProvider.GetTimestamp"/> at arrival.</summary>
+    public long StartTimestamp { get; } = startTimestamp;
+
+    /// <summary>Ingress: wall-clock arrival, Unix ms.</summary>
+    public long StartedAtMs { get; } = startedAtMs;
+
+    /// <summary>Auth: the caller's key id.</summary>
+    public string? KeyId { get; set; }
+
+    /// <summary>Ingress: the body, pooled.</summary>
+    public RequestBody? Body { get; set; }
+
+    /// <summary>Ingress: routing fields and offsets of the body.</summary>
+    public ParsedOpenAIRequest Request;
+
+    /// <summary>Route: the alias's route.</summary>
+    public AliasRoute? Route { get; set; }
+
+    /// <summary>Route: intended deployment first, then the fallback chain.</summary>
+    public PlanStep[] Plan { get; set; } = [];
+
+    /// <summary>Dispatch: upstream attempts made.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Dispatch: the deployment that answered (or was tried last).</summary>
+    public DeploymentTarget? Final { get; set; }
+
+    /// <summary>Dispatch: the first failure that made the dispatcher retry or switch.</summary>
+    public FailureKind FallbackReason { get; set; }
+
+    /// <summary>Dispatch/Ingress: why the request failed, if it did (also set when a stream broke after commit).</summary>
+    public FailureKind Error { get; set; }
+
+    /// <summary>Ingress refusal code (e.g. <c>invalid_api_key</c>) when the request never reached dispatch.</summary>
+    public string? RefusalCode { get; set; }
+
+    /// <summary>Dispatch: upstream-reported usage.</summary>
+    public TokenUsage Usage;
+
+    /// <summary>Dispatch: timestamp of the first byte written to the client, 0 before.</summary>
+    public long FirstByteTimestamp { get; set; }
+
+    /// <summary>Builds the usage record of this request.</summary>
+    public UsageRecord ToRecord(TimeProvider time) => new()
+    {
+        RequestId = RequestId,
+        StartedAtMs = StartedAtMs,
+        KeyId = KeyId,
+        Operation = Operation == OpenAIOperation.ChatCompletions ? "chat.completions" : "embeddings",
+        Alias = Request.Model,
+        IntendedDeployment = Plan.Length > 0 ? Plan[0].Deployment.Name : null,
+        FinalDeployment = Final?.Name,
+        FinalModel = Final?.Config.UpstreamModel,
+        Attempts = Attempts,
+        FallbackReason = FallbackReason == FailureKind.None ? null : FailureKinds.Name(FallbackReason),
+        Stream = Request.Stream,
+        Status = Http.Response.StatusCode,
+        ErrorKind = Error != FailureKind.None ? FailureKinds.Name(Error) : RefusalCode,
+        PromptTokens = Usage.PromptTokens,
+        CompletionTokens = Usage.CompletionTokens,
+        CachedTokens = Usage.CachedTokens,
+        TotalTokens = Usage.TotalTokens,
+        LatencyMs = time.GetElapsedTime(StartTimestamp).TotalMilliseconds,
+        TimeToFirstTokenMs = FirstByteTimestamp == 0 ? null : time.GetElapsedTime(StartTimestamp, FirstByteTimestamp).TotalMilliseconds,
+    };
+}

@@ -1,0 +1,138 @@
+using Microsoft.AspNetCore.Http;
+using Switchyard.Auth;
+using Switchyard.Dispatch;
+using Switchyard.Ingress;
+using Switchyard.Routing;
+using Switchyard.Usage;
+
+namespace Switchyard.Pipeline;
+
+/// <summary>
+/// The request's path, in order: Ingress (id, content type, body, parse) → Auth → Route (alias → plan) →
+/// Dispatch (attempts, relay) → Settle (usage record). Each stage either fills the
+/// <see cref="GatewayContext"/> or answers the client itself in OpenAI's error shape, and nothing that is
+/// refused here ever reaches an upstream.
+/// </summary>
+public sealed class GatewayPipeline(RouterState router, Planner planner, OpenAIDispatcher dispatcher, UsageWriter usage, TimeProvider time)
+{
+    /// <summary>Client-supplied request ids longer than this are replaced (they end up in logs and the database).</summary>
+    private const int MaxRequestIdLength = 128;
+
+    /// <summary>Handles one OpenAI-format request.</summary>
+    public async Task HandleAsync(HttpContext http, OpenAIOperation operation)
+    {
+        var table = router.Current; // one snapshot for the whole request, even across a reload
+        var ctx = new GatewayContext(http, operation, RequestId(http), time.GetTimestamp(), time.GetUtcNow().ToUnixTimeMilliseconds());
+        http.Response.Headers["x-request-id"] = ctx.RequestId;
+        try
+        {
+            if (await AdmitAsync(ctx, table).ConfigureAwait(false))
+            {
+                await dispatcher.RunAsync(ctx).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+        }
+        catch (IOException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+        }
+        finally
+        {
+            ctx.Body?.Dispose();
+            usage.Enqueue(ctx.ToRecord(time));
+        }
+    }
+
+    /// <summary>Ingress, Auth and Route. False when the request was refused (the response is written).</summary>
+    private async Task<bool> AdmitAsync(GatewayContext ctx, RouteTable table)
+    {
+        var http = ctx.Http;
+        switch (table.Authenticator.Authenticate(http.Request.Headers, out var keyId))
+        {
+            case AuthOutcome.Missing:
+                ctx.RefusalCode = "missing_api_key";
+                http.Response.Headers.WWWAuthenticate = "Bearer";
+                await OpenAIErrors.WriteAsync(http, StatusCodes.Status401Unauthorized,
+                    "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", "invalid_request_error", null, "missing_api_key").ConfigureAwait(false);
+                return false;
+            case AuthOutcome.Invalid:
+                ctx.RefusalCode = "invalid_api_key";
+                await OpenAIErrors.WriteAsync(http, StatusCodes.Status401Unauthorized,
+                    "Incorrect API key provided.", "invalid_request_error", null, "invalid_api_key").ConfigureAwait(false);
+                return false;
+        }
+
+        ctx.KeyId = keyId;
+        if (!IsJson(http.Request.ContentType))
+        {
+            ctx.RefusalCode = "unsupported_media_type";
+            await OpenAIErrors.WriteAsync(http, StatusCodes.Status415UnsupportedMediaType,
+                $"Unsupported Content-Type '{http.Request.ContentType}': send the body as 'application/json'.", "invalid_request_error", null, "unsupported_media_type").ConfigureAwait(false);
+            return false;
+        }
+
+        var limit = table.Config.Server.MaxRequestBodyBytes;
+        var (body, tooLarge) = await RequestBody.ReadAsync(http.Request, limit, http.RequestAborted).ConfigureAwait(false);
+        if (tooLarge)
+        {
+            ctx.RefusalCode = "request_too_large";
+            await OpenAIErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge,
+                $"The request body exceeds the gateway's limit of {limit} bytes.", "invalid_request_error", null, "request_too_large").ConfigureAwait(false);
+            return false;
+        }
+
+        ctx.Body = body;
+        if (OpenAIRequestParser.Parse(body!.Span, ctx.Operation, out ctx.Request) is { } error)
+        {
+            ctx.RefusalCode = error.Code;
+            await OpenAIErrors.BadRequestAsync(http, error).ConfigureAwait(false);
+            return false;
+        }
+
+        if (!table.Aliases.TryGetValue(ctx.Request.Model, out var route))
+        {
+            ctx.RefusalCode = "model_not_found";
+            await OpenAIErrors.WriteAsync(http, StatusCodes.Status404NotFound,
+                $"The model '{ctx.Request.Model}' does not exist on this gateway. GET /v1/models lists the available models.",
+                "invalid_request_error", "model", "model_not_found").ConfigureAwait(false);
+            return false;
+        }
+
+        ctx.Route = route;
+        ctx.Plan = planner.Plan(route);
+        return true;
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null
+        && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
+                && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
+
+    private static string RequestId(HttpContext http)
+    {
+        var given = http.Request.Headers["x-request-id"];
+        if (given.Count == 1 && given[0] is { Length: > 0 and <= MaxRequestIdLength } id && IsPrintableAscii(id))
+        {
+            return id;
+        }
+
+        return "req_" + Guid.CreateVersion7().ToString("N");
+    }
+
+    private static bool IsPrintableAscii(string s)
+    {
+        foreach (var c in s)
+        {
+            if (c is < (char)0x21 or > (char)0x7e)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

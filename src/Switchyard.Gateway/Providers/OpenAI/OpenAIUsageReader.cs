@@ -1,0 +1,162 @@
+using System.Text.Json;
+
+namespace Switchyard.Providers.OpenAI;
+
+/// <summary>Token counts reported by an upstream.</summary>
+public struct TokenUsage
+{
+    public long PromptTokens;
+    public long CompletionTokens;
+    public long CachedTokens;
+    public long TotalTokens;
+
+    /// <summary>True once a usage object was seen.</summary>
+    public bool Present;
+}
+
+/// <summary>What a streamed OpenAI chunk is, as far as relaying is concerned.</summary>
+public struct ChunkInfo
+{
+    /// <summary>The chunk carries a non-null <c>usage</c> object.</summary>
+    public bool HasUsage;
+
+    /// <summary>The chunk's <c>choices</c> is an empty array: a usage-only chunk the client may not have asked for.</summary>
+    public bool ChoicesEmpty;
+
+    /// <summary>The chunk is an error object (<c>{"error": ...}</c>) sent inside a 200 stream.</summary>
+    public bool IsError;
+}
+
+/// <summary>
+/// Reads the <c>usage</c> object of an OpenAI response body or stream chunk without materialising the
+/// rest of it (other top-level members are skipped by the reader). Pure: bytes in, numbers out.
+/// </summary>
+public static class OpenAIUsageReader
+{
+    /// <summary>Reads top-level <c>usage</c> (and chunk facts) from <paramref name="json"/>; false when it is not JSON.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> json, ref TokenUsage usage, out ChunkInfo info)
+    {
+        info = default;
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        info.HasUsage = true;
+                        ReadUsageObject(ref reader, ref usage);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("choices"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        reader.Read();
+                        info.ChoicesEmpty = reader.TokenType == JsonTokenType.EndArray;
+                        if (!info.ChoicesEmpty)
+                        {
+                            reader.Skip();
+                            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                            {
+                                reader.Skip();
+                            }
+                        }
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    info.IsError = reader.TokenType == JsonTokenType.StartObject;
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static void ReadUsageObject(ref Utf8JsonReader reader, ref TokenUsage usage)
+    {
+        usage.Present = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8))
+            {
+                usage.PromptTokens = ReadNumber(ref reader);
+            }
+            else if (reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8))
+            {
+                usage.CompletionTokens = ReadNumber(ref reader);
+            }
+            else if (reader.ValueTextEquals("total_tokens"u8))
+            {
+                usage.TotalTokens = ReadNumber(ref reader);
+            }
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("cached_tokens"u8))
+                    {
+                        usage.CachedTokens = ReadNumber(ref reader);
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (usage.TotalTokens == 0)
+        {
+            usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens;
+        }
+    }
+
+    private static long ReadNumber(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var v) ? v : 0;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Collections.Frozen;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Switchyard.Auth;
+using Switchyard.Configuration;
+
+namespace Switchyard.Routing;
+
+/// <summary>
+/// The runtime view of one <see cref="GatewayConfig"/>: everything the hot path needs, precomputed at load
+/// (upstream URIs, encoded model tokens, auth header values, the models listing) so a request does lookups,
+/// not string work. Immutable; swapped whole by <see cref="RouterState"/> on reload.
+/// </summary>
+public sealed class RouteTable
+{
+    private RouteTable(GatewayConfig config, FrozenDictionary<string, AliasRoute> aliases, byte[] modelsJson)
+    {
+        Config = config;
+        Authenticator = new KeyAuthenticator(config.Auth);
+        Aliases = aliases;
+        ModelsListJson = modelsJson;
+    }
+
+    /// <summary>The configuration this table was built from.</summary>
+    public GatewayConfig Config { get; }
+
+    /// <summary>The client keys of this configuration.</summary>
+    public KeyAuthenticator Authenticator { get; }
+
+    /// <summary>Public model name → route.</summary>
+    public FrozenDictionary<string, AliasRoute> Aliases { get; }
+
+    /// <summary>The body of <c>GET /v1/models</c>, rendered once.</summary>
+    public byte[] ModelsListJson { get; }
+
+    /// <summary>Builds the table; the config is already validated, so this cannot fail on user input.</summary>
+    public static RouteTable Build(GatewayConfig config)
+    {
+        var deployments = new Dictionary<string, DeploymentTarget>(StringComparer.Ordinal);
+        foreach (var (name, d) in config.Deployments)
+        {
+            deployments[name] = DeploymentTarget.Create(d);
+        }
+
+        var aliases = new Dictionary<string, AliasRoute>(StringComparer.Ordinal);
+        foreach (var (name, alias) in config.Models)
+        {
+            var own = alias.Deployments.Select(w => deployments[w.Deployment.Name]).ToArray();
+            var weights = alias.Deployments.Select(w => w.Weight).ToArray();
+            aliases[name] = new AliasRoute(alias, own, weights);
+        }
+
+        // Fallback chains are resolved after every alias exists (an alias may fall back to a later one).
+        foreach (var route in aliases.Values)
+        {
+            var chain = new List<FallbackStep>();
+            foreach (var target in route.Alias.Fallbacks)
+            {
+                chain.Add(target.IsAlias
+                    ? new FallbackStep(target.Name, aliases[target.Name], null)
+                    : new FallbackStep(target.Name, null, deployments[target.Name]));
+            }
+
+            route.Fallbacks = chain.ToArray();
+        }
+
+        return new RouteTable(config, aliases.ToFrozenDictionary(StringComparer.Ordinal), RenderModels(config));
+    }
+
+    private static byte[] RenderModels(GatewayConfig config)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteStartArray("data");
+            foreach (var name in config.Models.Keys.Order(StringComparer.Ordinal))
+            {
+                WriteModel(w, name);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes one OpenAI <c>model</c> object.</summary>
+    public static void WriteModel(Utf8JsonWriter w, string name)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", name);
+        w.WriteString("object", "model");
+        w.WriteNumber("created", 0);
+        w.WriteString("owned_by", "switchyard");
+        w.WriteEndObject();
+    }
+}
+
+/// <summary>An alias with its deployments resolved and its fallback chain linked.</summary>
+public sealed class AliasRoute(ModelAlias alias, DeploymentTarget[] deployments, int[] weights)
+{
+    /// <summary>The configured alias.</summary>
+    public ModelAlias Alias { get; } = alias;
+
+    /// <summary>The alias's own deployments, in config order.</summary>
+    public DeploymentTarget[] Deployments { get; } = deployments;
+
+    /// <summary>Routing weight of each entry of <see cref="Deployments"/>.</summary>
+    public int[] Weights { get; } = weights;
+
+    /// <summary>Sum of <see cref="Weights"/>.</summary>
+    public int TotalWeight { get; } = weights.Sum();
+
+    /// <summary>The fallback chain; set once while the table is built.</summary>
+    public FallbackStep[] Fallbacks { get; internal set; } = [];
+}
+
+/// <summary>A fallback entry: another alias (routed by its weights) or one deployment.</summary>
+public sealed record FallbackStep(string Name, AliasRoute? Alias, DeploymentTarget? Deployment);
+
+/// <summary>A deployment as the dispatcher sees it: URIs, credentials and encoded model ready to send.</summary>
+public sealed class DeploymentTarget
+{
+    private DeploymentTarget(DeploymentConfig config)
+    {
+        Config = config;
+        var baseUrl = config.Provider.BaseUrl.ToString().TrimEnd('/');
+        ChatCompletionsUri = new Uri(baseUrl + "/chat/completions");
+        EmbeddingsUri = new Uri(baseUrl + "/embeddings");
+        EncodedModel = Encoding.UTF8.GetBytes(JsonSerializerHelpers.Quote(config.UpstreamModel));
+        Authorization = config.Provider.ApiKey is { Length: > 0 } key
+            ? new AuthenticationHeaderValue("Bearer", key)
+            : null;
+    }
+
+    /// <summary>The configured deployment.</summary>
+    public DeploymentConfig Config { get; }
+
+    /// <summary>Deployment name (<c>deployments.NAME</c>).</summary>
+    public string Name => Config.Name;
+
+    /// <summary><c>{base_url}/chat/completions</c>.</summary>
+    public Uri ChatCompletionsUri { get; }
+
+    /// <summary><c>{base_url}/embeddings</c>.</summary>
+    public Uri EmbeddingsUri { get; }
+
+    /// <summary>The upstream model as a JSON string token (quotes included), spliced into bodies.</summary>
+    public byte[] EncodedModel { get; }
+
+    /// <summary>The upstream <c>Authorization</c> header, or null for keyless providers. Secret: never logged.</summary>
+    public AuthenticationHeaderValue? Authorization { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>Creates the runtime view of <paramref name="config"/>.</summary>
+    public static DeploymentTarget Create(DeploymentConfig config) => new(config);
+}
+
+/// <summary>Small JSON helpers that need no serializer (AOT).</summary>
+internal static class JsonSerializerHelpers
+{
+    /// <summary>The JSON string literal for <paramref name="value"/>, quotes included.</summary>
+    public static string Quote(string value) => "\"" + JsonEncodedText.Encode(value).ToString() + "\"";
+}

@@ -1,0 +1,83 @@
+using Switchyard.Configuration;
+using static Switchyard.Tests.Configuration.ConfigTestSupport;
+
+namespace Switchyard.Tests.Configuration;
+
+public sealed class EnvironmentDefaultsTests
+{
+    [Fact]
+    public void Build_NoKeys_OnlyEcho()
+    {
+        var config = EnvironmentDefaults.Build(Env());
+
+        Assert.Equal("embedded defaults", config.Source);
+        Assert.Equal([BuiltInEcho.ProviderName], config.Providers.Keys.ToArray());
+        Assert.Equal([BuiltInEcho.DeploymentName], config.Deployments.Keys.ToArray());
+        Assert.Equal([BuiltInEcho.AliasName], config.Models.Keys.ToArray());
+        Assert.True(config.Auth.IsOpen);
+        Assert.Equal(ServerSettings.Default, config.Server);
+    }
+
+    [Fact]
+    public void Build_OpenAIAndGroqKeys_RegistersPrefixedAndOpenAIUnprefixedAliases()
+    {
+        var config = EnvironmentDefaults.Build(Env(("OPENAI_API_KEY", "sk-o"), ("GROQ_API_KEY", "gsk"), ("MISTRAL_API_KEY", "")));
+
+        Assert.Equal(["groq", "openai", "switchyard"], config.Providers.Keys.Order());
+        Assert.Equal("sk-o", config.Providers["openai"].ApiKey);
+        Assert.Equal("gsk", config.Providers["groq"].ApiKey);
+
+        foreach (var model in ProviderPresets.All["openai"].Models)
+        {
+            var prefixed = Assert.Single(config.Models[$"openai/{model}"].Deployments).Deployment;
+            Assert.Equal((model, "openai"), (prefixed.UpstreamModel, prefixed.Provider.Name));
+            Assert.Same(prefixed, Assert.Single(config.Models[model].Deployments).Deployment);
+        }
+
+        var llama = Assert.Single(config.Models["groq/llama-3.3-70b-versatile"].Deployments).Deployment;
+        Assert.Equal("groq/llama-3.3-70b-versatile", llama.Name);
+        Assert.Equal("llama-3.3-70b-versatile", llama.UpstreamModel);
+        Assert.False(config.Models.ContainsKey("llama-3.3-70b-versatile")); // only OpenAI ids are unprefixed
+        Assert.Contains(BuiltInEcho.AliasName, config.Models.Keys);
+        Assert.DoesNotContain(config.Models.Keys, k => k.StartsWith("mistral/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Build_LocalBaseUrl_RegistersProviderWithoutModels()
+    {
+        var config = EnvironmentDefaults.Build(Env(("OLLAMA_BASE_URL", "http://gpu:11434/v1/"), ("LMSTUDIO_BASE_URL", "not a url")));
+
+        Assert.Equal(new Uri("http://gpu:11434/v1"), config.Providers["ollama"].BaseUrl);
+        Assert.False(config.Providers.ContainsKey("lmstudio"));
+        Assert.DoesNotContain(config.Deployments.Values, d => d.Provider.Name == "ollama");
+    }
+
+    [Fact]
+    public void Build_MasterKeySet_IsHashed()
+    {
+        var config = EnvironmentDefaults.Build(Env(("SWITCHYARD_MASTER_KEY", "m")));
+
+        Assert.Equal(KeyHasher.Hash("m"), config.Auth.MasterKeyHash);
+    }
+
+    [Fact]
+    public void ProviderPresets_All_AreWellFormed()
+    {
+        Assert.True(ProviderPresets.All.Count >= 15);
+        foreach (var preset in ProviderPresets.All.Values)
+        {
+            Assert.True(preset.BaseUrl.IsAbsoluteUri);
+            Assert.Equal(preset.KeyRequired, preset.KeyEnv is not null && preset.Name != "vllm");
+            if (preset.KeyRequired)
+            {
+                Assert.InRange(preset.Models.Count, 2, 7);
+            }
+
+            Assert.All(preset.Models, m => Assert.True(ConfigNames.IsValid($"{preset.Name}/{m}"), m));
+        }
+
+        Assert.Equal(new Uri("https://api.groq.com/openai/v1"), ProviderPresets.All["groq"].BaseUrl);
+        Assert.Equal(["deepseek-chat", "deepseek-reasoner"], ProviderPresets.All["deepseek"].Models);
+        Assert.False(ProviderPresets.All.ContainsKey(ProviderPresets.OpenAICompatible));
+    }
+}
