@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Auth;
 using Switchyard.Configuration;
+using Switchyard.Canonical;
 using Switchyard.Dispatch;
 using Switchyard.Ingress;
 using Switchyard.Providers.OpenAI;
@@ -25,6 +26,7 @@ public class HotPathBenchmarks
     private KeyAuthenticator authenticator = null!;
     private HeaderDictionary headers = null!;
     private ArrayBufferWriter<byte> sink = null!;
+    private readonly OpenAIPassthrough passthrough = new();
 
     [GlobalSetup]
     public void Setup()
@@ -87,8 +89,8 @@ public class HotPathBenchmarks
     {
         sink.ResetWrittenCount();
         var usage = default(TokenUsage);
-        bool done = false, error = false;
-        SseRelay.WriteEvents(sse, sink, clientWantsUsage: false, ref usage, ref done, ref error);
+        var state = default(SseRelay.RelayState);
+        SseRelay.WriteEvents(passthrough, sse, sink, clientWantsUsage: false, ref usage, ref state);
         return usage.TotalTokens;
     }
 

@@ -24,7 +24,10 @@ internal static class FallbackResolver
 
             var targets = ResolveTargets(ctx, draft, aliasNames, deployments);
             resolved[name] = targets;
-            result[name] = new ModelAlias(name, draft.Deployments, [.. targets.Select(t => t.Target)], draft.Policy);
+            result[name] = new ModelAlias(name, draft.Deployments, [.. targets.Select(t => t.Target)], draft.Policy)
+            {
+                DropUnsupportedParams = draft.DropUnsupportedParams,
+            };
         }
 
         ReportCycles(ctx, aliases, resolved);

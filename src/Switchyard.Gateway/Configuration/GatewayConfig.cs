@@ -99,7 +99,14 @@ public sealed record ModelAlias(
     string Name,
     IReadOnlyList<WeightedDeployment> Deployments,
     IReadOnlyList<FallbackTarget> Fallbacks,
-    FallbackPolicy Policy);
+    FallbackPolicy Policy)
+{
+    /// <summary>
+    /// <c>drop_unsupported_params: true</c>: a request field the chosen deployment cannot express is dropped
+    /// and named in <c>x-switchyard-dropped-params</c> instead of failing the attempt with a 400.
+    /// </summary>
+    public bool DropUnsupportedParams { get; init; }
+}
 
 /// <summary>A deployment with its routing weight (&gt; 0).</summary>
 public sealed record WeightedDeployment(DeploymentConfig Deployment, int Weight);
@@ -154,6 +161,12 @@ public sealed record FallbackPolicy(
             [FailureKind.Auth] = FallbackAction.Switch,
             [FailureKind.StreamCut] = FallbackAction.RetryThenSwitch,
             [FailureKind.ClientError] = FallbackAction.Fail,
+            // A bigger-context or more capable deployment later in the plan may serve it; nothing to retry.
+            [FailureKind.ContextWindow] = FallbackAction.Switch,
+            [FailureKind.UnsupportedCapability] = FallbackAction.Switch,
+            // Routing around a safety refusal or a spent budget must be an explicit choice.
+            [FailureKind.ContentPolicy] = FallbackAction.Fail,
+            [FailureKind.BudgetExceeded] = FallbackAction.Fail,
         }.ToFrozenDictionary();
 
     public static FallbackPolicy Default { get; } = new(

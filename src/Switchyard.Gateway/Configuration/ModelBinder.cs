@@ -9,7 +9,11 @@ internal sealed record AliasDraft(
     string Path,
     IReadOnlyList<WeightedDeployment> Deployments,
     IReadOnlyList<(string Name, string Path)> Fallbacks,
-    FallbackPolicy Policy);
+    FallbackPolicy Policy)
+{
+    /// <summary><c>drop_unsupported_params</c>.</summary>
+    public bool DropUnsupportedParams { get; init; }
+}
 
 /// <summary>What model binding resolves names against.</summary>
 internal sealed record ModelScope(
@@ -28,7 +32,7 @@ internal static class ModelBinder
     public const int MaxWeight = 1_000_000;
 
     private static readonly FrozenSet<string> ModelKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on");
+        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params");
 
     private static readonly FrozenSet<string> ItemKeys = FrozenSet.Create(StringComparer.Ordinal,
         "deployment", "weight", "provider", "model", "timeouts");
@@ -90,7 +94,27 @@ internal static class ModelBinder
         var weighted = BindDeployments(ctx, name, map, scope);
         var fallbacks = BindFallbackNames(ctx, map["fallbacks"], map.PathOf("fallbacks"));
         var policy = PolicyBinder.Bind(ctx, map);
-        return new AliasDraft(name, path, weighted, fallbacks, policy);
+        return new AliasDraft(name, path, weighted, fallbacks, policy)
+        {
+            DropUnsupportedParams = Bool(ctx, map["drop_unsupported_params"], map.PathOf("drop_unsupported_params")) ?? false,
+        };
+    }
+
+    private static bool? Bool(BindContext ctx, YamlNode? node, string path)
+    {
+        var text = ctx.String(node, path)?.Trim();
+        switch (text)
+        {
+            case null:
+                return null;
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                ctx.Error(path, $"must be true or false, not '{text}'");
+                return null;
+        }
     }
 
     private static List<WeightedDeployment> BindDeployments(

@@ -20,7 +20,8 @@ internal static class PolicyBinder
     private static readonly FailureKind[] Configurable =
     [
         FailureKind.Connection, FailureKind.Timeout, FailureKind.RateLimited, FailureKind.ServerError,
-        FailureKind.Transient, FailureKind.Auth, FailureKind.StreamCut,
+        FailureKind.Transient, FailureKind.Auth, FailureKind.StreamCut, FailureKind.ContextWindow,
+        FailureKind.ContentPolicy, FailureKind.BudgetExceeded, FailureKind.UnsupportedCapability,
     ];
 
     private static readonly string[] TriggerNames = [.. Configurable.Select(FailureKinds.Name)];

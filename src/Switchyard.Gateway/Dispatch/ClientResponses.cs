@@ -1,7 +1,7 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Switchyard.Ingress;
+using Switchyard.Canonical;
 using Switchyard.Pipeline;
 using Switchyard.Routing;
 
@@ -35,12 +35,33 @@ public static class ClientResponses
         {
             headers[FallbackReasonHeader] = FailureKinds.Name(ctx.FallbackReason);
         }
+
+        if (ctx.Dropped is { } dropped)
+        {
+            headers[TranslatedAttempts.DroppedHeader] = dropped;
+        }
+    }
+
+    /// <summary>Writes <paramref name="error"/> in the client's format as the whole response.</summary>
+    public static Task WriteErrorAsync(HttpContext http, IInboundFormat format, in ClientError error)
+    {
+        if (http.Response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        format.WriteError(error, buffer);
+        http.Response.StatusCode = error.Status;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = buffer.WrittenCount;
+        return http.Response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
     }
 
     /// <summary>
-    /// Answers with the final failure: an upstream's own OpenAI-shaped error body is relayed with its status
-    /// (the caller's SDK understands it); anything else is wrapped in the OpenAI envelope with a status that
-    /// says whose fault it was (502 unreachable/broken upstream, 504 timeouts).
+    /// Answers with the final failure: an upstream error body already in the client's format (same-protocol
+    /// passthrough) is relayed with its status; anything else becomes the client format's envelope with a
+    /// status that says whose fault it was (502 unreachable/broken upstream, 504 timeouts).
     /// </summary>
     public static async Task WriteFailureAsync(GatewayContext ctx, UpstreamFailure failure)
     {
@@ -56,71 +77,44 @@ public static class ClientResponses
             SetOutcomeHeaders(ctx, final);
         }
 
-        if (failure.Kind == FailureKind.Auth)
+        if (failure.RetryAfter is { } ra && failure.Kind == FailureKind.RateLimited)
         {
-            // The provider refused *our* credentials: the client's key is fine, so it must not see a 401/403.
-            await OpenAIErrors.WriteAsync(http, StatusCodes.Status502BadGateway,
-                $"{failure.Message}: the upstream provider rejected the gateway's credentials.", "server_error", null, "upstream_auth_failed").ConfigureAwait(false);
-            return;
+            http.Response.Headers.RetryAfter = Math.Ceiling(ra.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         }
 
-        if (failure.Status >= 400 && failure.Body is { Length: > 0 } body && IsOpenAIError(body))
+        if (failure.ClientShaped && failure.Kind != FailureKind.Auth && failure.Status >= 400 && failure.Body is { Length: > 0 } body)
         {
             http.Response.StatusCode = failure.Status;
-            if (failure.RetryAfter is { } ra && failure.Kind == FailureKind.RateLimited)
-            {
-                http.Response.Headers.RetryAfter = Math.Ceiling(ra.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-            }
-
             http.Response.ContentType = "application/json";
             http.Response.ContentLength = body.Length;
             await http.Response.Body.WriteAsync(body).ConfigureAwait(false);
             return;
         }
 
-        var (status, type, code) = failure.Kind switch
-        {
-            FailureKind.Timeout => (StatusCodes.Status504GatewayTimeout, "server_error", "upstream_timeout"),
-            FailureKind.DeadlineExceeded => (StatusCodes.Status504GatewayTimeout, "server_error", "deadline_exceeded"),
-            FailureKind.Connection => (StatusCodes.Status502BadGateway, "server_error", "upstream_unreachable"),
-            FailureKind.StreamCut => (StatusCodes.Status502BadGateway, "server_error", "upstream_stream_cut"),
-            FailureKind.RateLimited => (StatusCodes.Status429TooManyRequests, "rate_limit_error", "rate_limit_exceeded"),
-            FailureKind.ClientError => (failure.Status, "invalid_request_error", "upstream_rejected_request"),
-            _ => (failure.Status is >= 500 and < 600 ? failure.Status : StatusCodes.Status502BadGateway, "server_error", "upstream_error"),
-        };
-        var message = failure.Body is { Length: > 0 } raw
-            ? $"{failure.Message}: {Snippet(raw)}"
-            : failure.Message;
-        await OpenAIErrors.WriteAsync(http, status, message, type, null, code).ConfigureAwait(false);
+        await WriteErrorAsync(http, ctx.Format, ToClientError(failure)).ConfigureAwait(false);
     }
 
-    private static bool IsOpenAIError(byte[] body)
+    /// <summary>The client-facing error for a failure that has no client-shaped body.</summary>
+    public static ClientError ToClientError(UpstreamFailure failure)
     {
-        try
+        var detail = failure.Body is { Length: > 0 } raw ? $"{failure.Message}: {Snippet(raw)}" : failure.Message;
+        return failure.Kind switch
         {
-            var reader = new Utf8JsonReader(body);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return false;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isError = reader.ValueTextEquals("error"u8);
-                reader.Read();
-                if (isError)
-                {
-                    return reader.TokenType == JsonTokenType.StartObject;
-                }
-
-                reader.Skip();
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return false;
+            // The provider refused *our* credentials: the client's key is fine, so it must not see a 401/403.
+            FailureKind.Auth => new(502, ErrorCategory.ServerError, $"{failure.Message}: the upstream provider rejected the gateway's credentials.", null, "upstream_auth_failed"),
+            FailureKind.Timeout => new(504, ErrorCategory.Timeout, failure.Message, null, "upstream_timeout"),
+            FailureKind.DeadlineExceeded => new(504, ErrorCategory.Timeout, failure.Message, null, "deadline_exceeded"),
+            FailureKind.Connection => new(502, ErrorCategory.ServerError, failure.Message, null, "upstream_unreachable"),
+            FailureKind.StreamCut => new(502, ErrorCategory.ServerError, failure.Message, null, "upstream_stream_cut"),
+            FailureKind.RateLimited => new(429, ErrorCategory.RateLimited, detail, null, "rate_limit_exceeded"),
+            FailureKind.ContextWindow => new(400, ErrorCategory.InvalidRequest, detail, "messages", "context_length_exceeded"),
+            FailureKind.ContentPolicy => new(400, ErrorCategory.InvalidRequest, detail, null, "content_policy_violation"),
+            FailureKind.UnsupportedCapability => new(400, ErrorCategory.InvalidRequest, failure.Message, failure.Param, "unsupported_parameter"),
+            FailureKind.BudgetExceeded => new(429, ErrorCategory.RateLimited, failure.Message, null, "budget_exceeded"),
+            FailureKind.ClientError => new(failure.Status, failure.Status == 404 ? ErrorCategory.NotFound : ErrorCategory.InvalidRequest, detail, null, "upstream_rejected_request"),
+            _ when failure.Status is 503 or 529 => new(503, ErrorCategory.Overloaded, detail, null, "upstream_overloaded"),
+            _ => new(failure.Status is >= 500 and < 600 ? failure.Status : 502, ErrorCategory.ServerError, detail, null, "upstream_error"),
+        };
     }
 
     private static string Snippet(byte[] body)

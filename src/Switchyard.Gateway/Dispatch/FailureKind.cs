@@ -39,6 +39,18 @@ public enum FailureKind
 
     /// <summary>The request's deadline passed before an answer (no time left for another attempt).</summary>
     DeadlineExceeded,
+
+    /// <summary>The prompt does not fit the model's context window (upstream said so, or the pre-check did).</summary>
+    ContextWindow,
+
+    /// <summary>The upstream refused the content (safety filter, content policy).</summary>
+    ContentPolicy,
+
+    /// <summary>A budget would be exceeded; never sent upstream.</summary>
+    BudgetExceeded,
+
+    /// <summary>The deployment cannot express the request (a capability or field it lacks).</summary>
+    UnsupportedCapability,
 }
 
 /// <summary>Names of <see cref="FailureKind"/> as used in YAML, headers and usage records.</summary>
@@ -58,6 +70,10 @@ public static class FailureKinds
         FailureKind.StreamCut => "stream_cut",
         FailureKind.ClientCancelled => "client_cancelled",
         FailureKind.DeadlineExceeded => "deadline_exceeded",
+        FailureKind.ContextWindow => "context_window",
+        FailureKind.ContentPolicy => "content_policy",
+        FailureKind.BudgetExceeded => "budget_exceeded",
+        FailureKind.UnsupportedCapability => "unsupported_capability",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -1,32 +1,31 @@
 using System.Buffers;
-using System.IO.Pipelines;
+using Switchyard.Canonical;
 using Switchyard.Configuration;
 using Switchyard.Pipeline;
-using Switchyard.Providers.OpenAI;
 using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Dispatch;
 
 /// <summary>
-/// Relays an OpenAI SSE stream as it arrives: whole events are written through to the client and flushed
-/// per upstream read (never buffered beyond one partial event), while usage is read off the events on the
-/// side. Before the first event is relayed the attempt can still fail over; after it, an upstream cut, stall
-/// or timeout ends the stream with an explicit error event and no <c>[DONE]</c>, so no client mistakes
-/// half an answer for a whole one.
+/// Relays a passthrough SSE stream as it arrives: whole events are written through to the client and
+/// flushed per upstream read (never buffered beyond one partial event), while the protocol reads usage
+/// off the events on the side. Before the first event is relayed the attempt can still fail over; after
+/// it, an upstream cut, stall or timeout ends the stream with an explicit error event and no clean
+/// terminator, so no client mistakes half an answer for a whole one.
 /// </summary>
 public static class SseRelay
 {
     /// <summary>Runs the relay. Null when committed; a failure (nothing written) when the stream died before its first event.</summary>
-    public static async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, DeploymentTarget deployment,
+    public static async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment,
         HttpResponseMessage response, AttemptTimer timer, Timeouts timeouts, TimeProvider time)
     {
-        var pooled = new PooledBuffer(16 * 1024);
+        using var pooled = new PooledBuffer(16 * 1024);
         var filled = 0;
         Stream? stream = null;
         try
         {
-            // Phase 1 — before the commit point: wait (within the first-byte timeout) for one whole event.
+            // Phase 1, before the commit point: wait (within the first-byte timeout) for one whole event.
             try
             {
                 stream = await response.Content.ReadAsStreamAsync(timer.Token).ConfigureAwait(false);
@@ -35,20 +34,19 @@ public static class SseRelay
                     var n = await stream.ReadAsync(pooled.Array.AsMemory(filled), timer.Token).ConfigureAwait(false);
                     if (n == 0)
                     {
-                        return new UpstreamFailure(FailureKind.StreamCut,
-                            $"deployment '{deployment.Name}' ended its stream before the first event");
+                        return new UpstreamFailure(FailureKind.StreamCut, $"deployment '{deployment.Name}' ended its stream before the first event");
                     }
 
                     filled += n;
                     var first = SseFraming.FirstEventLength(pooled.Array.AsSpan(0, filled));
                     if (first > 0)
                     {
-                        var data = SseFraming.Data(pooled.Array.AsSpan(0, first));
-                        var usage = default(TokenUsage);
-                        if (data.IndexOf("\"error\""u8) >= 0 && OpenAIUsageReader.TryRead(data, ref usage, out var info) && info.IsError)
+                        var probe = default(TokenUsage);
+                        if (protocol.InspectEvent(pooled.Array.AsSpan(0, first), true, ref probe).IsError)
                         {
+                            var data = SseFraming.Data(pooled.Array.AsSpan(0, first)).ToArray();
                             return new UpstreamFailure(FailureKind.ServerError,
-                                $"deployment '{deployment.Name}' sent an error event before any content", 502, null, data.ToArray());
+                                $"deployment '{deployment.Name}' sent an error event before any content", 502, null, data) { ClientShaped = true };
                         }
 
                         break;
@@ -62,18 +60,18 @@ public static class SseRelay
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
             {
-                return UpstreamAttempts.Failed(ex, timer, deployment);
+                return PassthroughAttempts.Failed(ex, timer, deployment);
             }
 
             // Commit.
             var http = ctx.Http.Response;
             ClientResponses.SetOutcomeHeaders(ctx, deployment);
             http.StatusCode = 200;
-            http.ContentType = "text/event-stream; charset=utf-8";
+            http.ContentType = response.Content.Headers.ContentType?.ToString() ?? "text/event-stream";
             http.Headers.CacheControl = "no-cache";
             http.Headers["X-Accel-Buffering"] = "no"; // tell nginx-style proxies in front of us not to buffer
             ctx.FirstByteTimestamp = time.GetTimestamp();
-            await RelayAsync(ctx, deployment, stream, pooled, filled, timer, timeouts.Idle).ConfigureAwait(false);
+            await RelayAsync(ctx, protocol, deployment, stream, pooled, filled, timer, timeouts.Idle).ConfigureAwait(false);
             return null;
         }
         finally
@@ -82,25 +80,22 @@ public static class SseRelay
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
-
-            pooled.Dispose();
         }
     }
 
-    /// <summary>Phase 2 — after the commit point. Returns when the stream ended, either way.</summary>
-    private static async Task RelayAsync(GatewayContext ctx, DeploymentTarget deployment, Stream stream,
+    /// <summary>Phase 2, after the commit point. Returns when the stream ended, either way.</summary>
+    private static async Task RelayAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment, Stream stream,
         PooledBuffer pooled, int filled, AttemptTimer timer, TimeSpan idle)
     {
         var writer = ctx.Http.Response.BodyWriter;
         var clientWantsUsage = ctx.Request.ClientWantsUsage;
-        var sawDone = false;
-        var sawError = false;
+        var state = default(RelayState);
         try
         {
             while (true)
             {
                 var buffer = pooled.Array;
-                var consumed = WriteEvents(buffer.AsSpan(0, filled), writer, clientWantsUsage, ref ctx.Usage, ref sawDone, ref sawError);
+                var consumed = WriteEvents(protocol, buffer.AsSpan(0, filled), writer, clientWantsUsage, ref ctx.Usage, ref state);
                 if (consumed > 0)
                 {
                     buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
@@ -113,9 +108,9 @@ public static class SseRelay
                     }
                 }
 
-                if (sawDone)
+                if (state.Terminal)
                 {
-                    if (sawError)
+                    if (state.Error)
                     {
                         ctx.Error = FailureKind.StreamCut;
                     }
@@ -132,13 +127,14 @@ public static class SseRelay
                 var n = await stream.ReadAsync(pooled.Array.AsMemory(filled), timer.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    // The upstream closed without [DONE]: say so, don't fake a clean end.
+                    // The upstream closed without its terminator: say so, don't fake a clean end. An error
+                    // event it already sent is that explanation.
                     ctx.Error = FailureKind.StreamCut;
-                    if (!sawError)
+                    if (!state.Error)
                     {
-                        await WriteErrorEventAsync(writer,
-                            $"The upstream deployment '{deployment.Name}' ended the stream before completing the response.",
-                            "upstream_stream_cut", ctx.Http.RequestAborted).ConfigureAwait(false);
+                        protocol.WriteStreamError(writer,
+                            $"The upstream deployment '{deployment.Name}' ended the stream before completing the response.", "upstream_stream_cut");
+                        await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
                     }
 
                     return;
@@ -162,7 +158,8 @@ public static class SseRelay
                 : $"The connection to upstream deployment '{deployment.Name}' broke mid-stream.";
             try
             {
-                await WriteErrorEventAsync(writer, message, timedOut ? "upstream_timeout" : "upstream_stream_cut", ctx.Http.RequestAborted).ConfigureAwait(false);
+                protocol.WriteStreamError(writer, message, timedOut ? "upstream_timeout" : "upstream_stream_cut");
+                await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
             }
             catch (Exception writeEx) when (writeEx is OperationCanceledException or IOException)
             {
@@ -171,15 +168,22 @@ public static class SseRelay
         }
     }
 
+    /// <summary>What the relay has seen so far.</summary>
+    internal struct RelayState
+    {
+        public bool Terminal;
+        public bool Error;
+    }
+
     /// <summary>
-    /// Writes every complete event of <paramref name="data"/> (bar a usage-only chunk the client did not ask
-    /// for) and returns the bytes consumed; a trailing partial event stays for the next read.
+    /// Writes every complete event of <paramref name="data"/> that the protocol says to forward, and returns
+    /// the bytes consumed; a trailing partial event stays for the next read.
     /// </summary>
-    internal static int WriteEvents(ReadOnlySpan<byte> data, IBufferWriter<byte> writer, bool clientWantsUsage,
-        ref TokenUsage usage, ref bool sawDone, ref bool sawError)
+    internal static int WriteEvents(IPassthroughProtocol protocol, ReadOnlySpan<byte> data, IBufferWriter<byte> writer,
+        bool clientWantsUsage, ref TokenUsage usage, ref RelayState state)
     {
         var consumed = 0;
-        while (!sawDone)
+        while (!state.Terminal)
         {
             var length = SseFraming.FirstEventLength(data[consumed..]);
             if (length < 0)
@@ -189,22 +193,10 @@ public static class SseRelay
 
             var sseEvent = data.Slice(consumed, length);
             consumed += length;
-            var payload = SseFraming.Data(sseEvent);
-            var forward = true;
-            if (SseFraming.IsDone(payload))
-            {
-                sawDone = true;
-            }
-            else if (MayCarry(payload, "\"usage\""u8) || MayCarry(payload, "\"error\""u8))
-            {
-                if (OpenAIUsageReader.TryRead(payload, ref usage, out var info))
-                {
-                    sawError |= info.IsError;
-                    forward = !(info.HasUsage && info.ChoicesEmpty && !clientWantsUsage);
-                }
-            }
-
-            if (forward)
+            var seen = protocol.InspectEvent(sseEvent, clientWantsUsage, ref usage);
+            state.Terminal |= seen.IsTerminal;
+            state.Error |= seen.IsError;
+            if (seen.Forward)
             {
                 writer.Write(sseEvent);
             }
@@ -213,37 +205,13 @@ public static class SseRelay
         return consumed;
     }
 
-    /// <summary>
-    /// Cheap pre-filter before a JSON parse: the member name is present and is followed by an object
-    /// (<c>"usage": null</c> on every chunk needs no parse).
-    /// </summary>
-    private static bool MayCarry(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> member)
-    {
-        var at = payload.IndexOf(member);
-        if (at < 0)
-        {
-            return false;
-        }
-
-        var rest = payload[(at + member.Length)..].TrimStart(" \t:"u8);
-        return !rest.IsEmpty && rest[0] == (byte)'{';
-    }
-
-    private static async Task WriteErrorEventAsync(PipeWriter writer, string message, string code, CancellationToken ct)
-    {
-        writer.Write("data: "u8);
-        Ingress.OpenAIErrors.Write(writer, message, "server_error", null, code);
-        writer.Write("\n\n"u8);
-        await writer.FlushAsync(ct).ConfigureAwait(false);
-    }
-
     /// <summary>A pooled array that may be swapped for a bigger one; returned once, whatever it is by then.</summary>
-    private sealed class PooledBuffer(int size) : IDisposable
+    internal sealed class PooledBuffer(int size) : IDisposable
     {
         public byte[] Array { get; private set; } = ArrayPool<byte>.Shared.Rent(size);
 
-        /// <summary>Doubles the array, keeping its first <paramref name="filled"/> bytes. An event larger
-        /// than the buffer (a big tool-call argument) is the only reason to grow.</summary>
+        /// <summary>Doubles the array, keeping its first <paramref name="filled"/> bytes. An event larger than the
+        /// buffer (a big tool-call argument) is the only reason to grow.</summary>
         public void Grow(int filled)
         {
             var bigger = ArrayPool<byte>.Shared.Rent(Array.Length * 2);

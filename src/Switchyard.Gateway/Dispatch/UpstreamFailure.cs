@@ -9,4 +9,11 @@ namespace Switchyard.Dispatch;
 /// <param name="Status">The upstream's HTTP status, 0 when there was no response.</param>
 /// <param name="RetryAfter">The upstream's requested wait.</param>
 /// <param name="Body">The upstream's error body (bounded), if any.</param>
-public sealed record UpstreamFailure(FailureKind Kind, string Message, int Status = 0, TimeSpan? RetryAfter = null, byte[]? Body = null);
+public sealed record UpstreamFailure(FailureKind Kind, string Message, int Status = 0, TimeSpan? RetryAfter = null, byte[]? Body = null)
+{
+    /// <summary>The body is an error envelope in the client's own format (same-protocol passthrough), so it can be relayed as is.</summary>
+    public bool ClientShaped { get; init; }
+
+    /// <summary>The request field at fault, for failures the client caused (unsupported field).</summary>
+    public string? Param { get; init; }
+}

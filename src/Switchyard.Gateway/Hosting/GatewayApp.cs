@@ -9,6 +9,7 @@ using Switchyard.Configuration;
 using Switchyard.Dispatch;
 using Switchyard.Ingress;
 using Switchyard.Pipeline;
+using Switchyard.Providers;
 using Switchyard.Routing;
 using Switchyard.Upstream;
 using Switchyard.Usage;
@@ -98,9 +99,12 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(new RouterState(RouteTable.Build(config)));
         services.AddSingleton(new Planner(options.Random));
         services.AddSingleton<UpstreamHttp>();
-        services.AddSingleton<UpstreamAttempts>();
-        services.AddSingleton(sp => new OpenAIDispatcher(
-            sp.GetRequiredService<UpstreamAttempts>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<OpenAIDispatcher>>()));
+        services.AddSingleton(ProviderRegistry.CreateDefault());
+        services.AddSingleton<PassthroughAttempts>();
+        services.AddSingleton<TranslatedAttempts>();
+        services.AddSingleton(sp => new Dispatcher(
+            sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
+            options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
         services.AddSingleton<IUsageStore>(_ => new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db")));
         services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
         services.AddSingleton(sp => new UsageWriter(

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Switchyard.Auth;
 using Switchyard.Pipeline;
+using Switchyard.Providers.OpenAI;
 using Switchyard.Routing;
 using Switchyard.Usage;
 
@@ -21,8 +22,9 @@ public static class GatewayEndpoints
         var router = app.ServiceProvider.GetRequiredService<RouterState>();
         var usage = app.ServiceProvider.GetRequiredService<UsageWriter>();
 
-        app.MapPost("/v1/chat/completions", http => pipeline.HandleAsync(http, OpenAIOperation.ChatCompletions));
-        app.MapPost("/v1/embeddings", http => pipeline.HandleAsync(http, OpenAIOperation.Embeddings));
+        var openai = new OpenAIChatFormat();
+        app.MapPost("/v1/chat/completions", http => pipeline.HandleAsync(http, openai, OpenAIOperation.ChatCompletions));
+        app.MapPost("/v1/embeddings", http => pipeline.HandleAsync(http, openai, OpenAIOperation.Embeddings));
         app.MapGet("/v1/models", http => ListModelsAsync(http, router.Current));
         app.MapGet("/v1/models/{**id}", http => GetModelAsync(http, router.Current, (string)http.Request.RouteValues["id"]!));
 

@@ -49,6 +49,36 @@ public static class OpenAIErrors
     public static Task BadRequestAsync(HttpContext http, in RequestError error) =>
         WriteAsync(http, StatusCodes.Status400BadRequest, error.Message, "invalid_request_error", error.Param, error.Code);
 
+    /// <summary>True when <paramref name="body"/> is <c>{"error": {...}}</c>.</summary>
+    public static bool IsErrorBody(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isError = reader.ValueTextEquals("error"u8);
+                reader.Read();
+                if (isError)
+                {
+                    return reader.TokenType == JsonTokenType.StartObject;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return false;
+    }
+
     private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
     {
         if (value is null)

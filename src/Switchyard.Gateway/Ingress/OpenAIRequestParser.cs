@@ -16,7 +16,7 @@ public enum OpenAIOperation
 /// What the gateway needs to know about an OpenAI request body, with byte offsets so the body can be
 /// forwarded after rewriting only the model (and, for streams, <c>stream_options</c>) without a full parse.
 /// </summary>
-public struct ParsedOpenAIRequest
+public struct RequestHead
 {
     /// <summary>The <c>model</c> value.</summary>
     public string Model;
@@ -54,7 +54,7 @@ public readonly record struct RequestError(string Message, string? Param, string
 public static class OpenAIRequestParser
 {
     /// <summary>Parses <paramref name="body"/>; returns null on success, else the error to send (HTTP 400).</summary>
-    public static RequestError? Parse(ReadOnlySpan<byte> body, OpenAIOperation operation, out ParsedOpenAIRequest result)
+    public static RequestError? Parse(ReadOnlySpan<byte> body, OpenAIOperation operation, out RequestHead result)
     {
         result = default;
         result.StreamOptionsStart = -1;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Switchyard.Canonical;
 using Switchyard.Dispatch;
 using Switchyard.Ingress;
 using Switchyard.Providers.OpenAI;
@@ -11,8 +12,11 @@ namespace Switchyard.Pipeline;
 /// Everything known about one request, carried through the stages. Each field names the stage that sets
 /// it; later stages only read what earlier ones wrote. Turned into a <see cref="UsageRecord"/> at the end.
 /// </summary>
-public sealed class GatewayContext(HttpContext http, OpenAIOperation operation, string requestId, long startTimestamp, long startedAtMs)
+public sealed class GatewayContext(HttpContext http, IInboundFormat format, OpenAIOperation operation, string requestId, long startTimestamp, long startedAtMs)
 {
+    /// <summary>Ingress: the client's API dialect (parsing, rendering, error shape).</summary>
+    public IInboundFormat Format { get; } = format;
+
     /// <summary>Ingress: the ASP.NET Core request.</summary>
     public HttpContext Http { get; } = http;
 
@@ -35,7 +39,13 @@ public sealed class GatewayContext(HttpContext http, OpenAIOperation operation, 
     public RequestBody? Body { get; set; }
 
     /// <summary>Ingress: routing fields and offsets of the body.</summary>
-    public ParsedOpenAIRequest Request;
+    public RequestHead Request;
+
+    /// <summary>Dispatch: the canonical request, parsed once when the first translated attempt needs it.</summary>
+    public ChatRequest? Canonical { get; set; }
+
+    /// <summary>Dispatch: fields dropped in translation by the attempt that answered.</summary>
+    public string? Dropped { get; set; }
 
     /// <summary>Route: the alias's route.</summary>
     public AliasRoute? Route { get; set; }
@@ -71,6 +81,8 @@ public sealed class GatewayContext(HttpContext http, OpenAIOperation operation, 
         StartedAtMs = StartedAtMs,
         KeyId = KeyId,
         Operation = Operation == OpenAIOperation.ChatCompletions ? "chat.completions" : "embeddings",
+        Format = Format.Name,
+        DroppedParams = Dropped,
         Alias = Request.Model,
         IntendedDeployment = Plan.Length > 0 ? Plan[0].Deployment.Name : null,
         FinalDeployment = Final?.Name,
@@ -80,9 +92,11 @@ public sealed class GatewayContext(HttpContext http, OpenAIOperation operation, 
         Stream = Request.Stream,
         Status = Http.Response.StatusCode,
         ErrorKind = Error != FailureKind.None ? FailureKinds.Name(Error) : RefusalCode,
-        PromptTokens = Usage.PromptTokens,
-        CompletionTokens = Usage.CompletionTokens,
-        CachedTokens = Usage.CachedTokens,
+        PromptTokens = Usage.InputTokens,
+        CompletionTokens = Usage.OutputTokens,
+        CachedTokens = Usage.CacheReadTokens,
+        CacheWriteTokens = Usage.CacheWriteTokens,
+        ReasoningTokens = Usage.ReasoningTokens,
         TotalTokens = Usage.TotalTokens,
         LatencyMs = time.GetElapsedTime(StartTimestamp).TotalMilliseconds,
         TimeToFirstTokenMs = FirstByteTimestamp == 0 ? null : time.GetElapsedTime(StartTimestamp, FirstByteTimestamp).TotalMilliseconds,

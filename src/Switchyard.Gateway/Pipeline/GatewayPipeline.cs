@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Switchyard.Auth;
+using Switchyard.Canonical;
 using Switchyard.Dispatch;
 using Switchyard.Ingress;
 using Switchyard.Routing;
@@ -13,16 +14,16 @@ namespace Switchyard.Pipeline;
 /// <see cref="GatewayContext"/> or answers the client itself in OpenAI's error shape, and nothing that is
 /// refused here ever reaches an upstream.
 /// </summary>
-public sealed class GatewayPipeline(RouterState router, Planner planner, OpenAIDispatcher dispatcher, UsageWriter usage, TimeProvider time)
+public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatcher dispatcher, UsageWriter usage, TimeProvider time)
 {
     /// <summary>Client-supplied request ids longer than this are replaced (they end up in logs and the database).</summary>
     private const int MaxRequestIdLength = 128;
 
-    /// <summary>Handles one OpenAI-format request.</summary>
-    public async Task HandleAsync(HttpContext http, OpenAIOperation operation)
+    /// <summary>Handles one request in <paramref name="format"/>.</summary>
+    public async Task HandleAsync(HttpContext http, IInboundFormat format, OpenAIOperation operation)
     {
         var table = router.Current; // one snapshot for the whole request, even across a reload
-        var ctx = new GatewayContext(http, operation, RequestId(http), time.GetTimestamp(), time.GetUtcNow().ToUnixTimeMilliseconds());
+        var ctx = new GatewayContext(http, format, operation, RequestId(http), time.GetTimestamp(), time.GetUtcNow().ToUnixTimeMilliseconds());
         http.Response.Headers["x-request-id"] = ctx.RequestId;
         try
         {
@@ -53,57 +54,52 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, OpenAID
         switch (table.Authenticator.Authenticate(http.Request.Headers, out var keyId))
         {
             case AuthOutcome.Missing:
-                ctx.RefusalCode = "missing_api_key";
                 http.Response.Headers.WWWAuthenticate = "Bearer";
-                await OpenAIErrors.WriteAsync(http, StatusCodes.Status401Unauthorized,
-                    "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", "invalid_request_error", null, "missing_api_key").ConfigureAwait(false);
-                return false;
+                return await RefuseAsync(ctx, new ClientError(401, ErrorCategory.Authentication,
+                    "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' (or 'x-api-key').", null, "missing_api_key")).ConfigureAwait(false);
             case AuthOutcome.Invalid:
-                ctx.RefusalCode = "invalid_api_key";
-                await OpenAIErrors.WriteAsync(http, StatusCodes.Status401Unauthorized,
-                    "Incorrect API key provided.", "invalid_request_error", null, "invalid_api_key").ConfigureAwait(false);
-                return false;
+                return await RefuseAsync(ctx, new ClientError(401, ErrorCategory.Authentication,
+                    "Incorrect API key provided.", null, "invalid_api_key")).ConfigureAwait(false);
         }
 
         ctx.KeyId = keyId;
         if (!IsJson(http.Request.ContentType))
         {
-            ctx.RefusalCode = "unsupported_media_type";
-            await OpenAIErrors.WriteAsync(http, StatusCodes.Status415UnsupportedMediaType,
-                $"Unsupported Content-Type '{http.Request.ContentType}': send the body as 'application/json'.", "invalid_request_error", null, "unsupported_media_type").ConfigureAwait(false);
-            return false;
+            return await RefuseAsync(ctx, new ClientError(415, ErrorCategory.InvalidRequest,
+                $"Unsupported Content-Type '{http.Request.ContentType}': send the body as 'application/json'.", null, "unsupported_media_type")).ConfigureAwait(false);
         }
 
         var limit = table.Config.Server.MaxRequestBodyBytes;
         var (body, tooLarge) = await RequestBody.ReadAsync(http.Request, limit, http.RequestAborted).ConfigureAwait(false);
         if (tooLarge)
         {
-            ctx.RefusalCode = "request_too_large";
-            await OpenAIErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge,
-                $"The request body exceeds the gateway's limit of {limit} bytes.", "invalid_request_error", null, "request_too_large").ConfigureAwait(false);
-            return false;
+            return await RefuseAsync(ctx, new ClientError(413, ErrorCategory.RequestTooLarge,
+                $"The request body exceeds the gateway's limit of {limit} bytes.", null, "request_too_large")).ConfigureAwait(false);
         }
 
         ctx.Body = body;
-        if (OpenAIRequestParser.Parse(body!.Span, ctx.Operation, out ctx.Request) is { } error)
+        if (ctx.Format.ParseHead(body!.Span, http, ctx.Operation, out ctx.Request) is { } error)
         {
-            ctx.RefusalCode = error.Code;
-            await OpenAIErrors.BadRequestAsync(http, error).ConfigureAwait(false);
-            return false;
+            return await RefuseAsync(ctx, error).ConfigureAwait(false);
         }
 
         if (!table.Aliases.TryGetValue(ctx.Request.Model, out var route))
         {
-            ctx.RefusalCode = "model_not_found";
-            await OpenAIErrors.WriteAsync(http, StatusCodes.Status404NotFound,
+            return await RefuseAsync(ctx, new ClientError(404, ErrorCategory.NotFound,
                 $"The model '{ctx.Request.Model}' does not exist on this gateway. GET /v1/models lists the available models.",
-                "invalid_request_error", "model", "model_not_found").ConfigureAwait(false);
-            return false;
+                "model", "model_not_found")).ConfigureAwait(false);
         }
 
         ctx.Route = route;
         ctx.Plan = planner.Plan(route);
         return true;
+    }
+
+    private static async Task<bool> RefuseAsync(GatewayContext ctx, ClientError error)
+    {
+        ctx.RefusalCode = error.Code;
+        await ClientResponses.WriteErrorAsync(ctx.Http, ctx.Format, error).ConfigureAwait(false);
+        return false;
     }
 
     private static bool IsJson(string? contentType) =>

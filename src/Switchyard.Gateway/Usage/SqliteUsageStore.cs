@@ -11,7 +11,7 @@ public sealed class SqliteUsageStore : IUsageStore
     private const string Columns =
         "request_id, started_at_ms, key_id, operation, alias, intended_deployment, final_deployment, final_model, " +
         "attempts, fallback_reason, stream, status, error_kind, prompt_tokens, completion_tokens, cached_tokens, " +
-        "total_tokens, latency_ms, ttft_ms";
+        "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params";
 
     private readonly string connectionString;
     private readonly SqliteConnection connection;
@@ -34,10 +34,24 @@ public sealed class SqliteUsageStore : IUsageStore
               alias TEXT, intended_deployment TEXT, final_deployment TEXT, final_model TEXT,
               attempts INTEGER NOT NULL, fallback_reason TEXT, stream INTEGER NOT NULL, status INTEGER NOT NULL,
               error_kind TEXT, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
-              cached_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, ttft_ms REAL);
+              cached_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, ttft_ms REAL,
+              cache_write_tokens INTEGER NOT NULL DEFAULT 0, reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+              format TEXT, dropped_params TEXT);
             CREATE INDEX IF NOT EXISTS usage_records_started ON usage_records(started_at_ms);
             CREATE UNIQUE INDEX IF NOT EXISTS usage_records_request ON usage_records(request_id);
             """);
+        // Columns added after the first release: add them to databases created before.
+        foreach (var column in new[] { "cache_write_tokens INTEGER NOT NULL DEFAULT 0", "reasoning_tokens INTEGER NOT NULL DEFAULT 0", "format TEXT", "dropped_params TEXT" })
+        {
+            try
+            {
+                Exec($"ALTER TABLE usage_records ADD COLUMN {column}");
+            }
+            catch (SqliteException ex) when (ex.Message.Contains("duplicate column", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+
         insert = connection.CreateCommand();
         var names = Columns.Split(", ");
         // INSERT OR IGNORE: a spooled batch replayed after a partial failure must not duplicate records.
@@ -73,6 +87,10 @@ public sealed class SqliteUsageStore : IUsageStore
             p[16].Value = r.TotalTokens;
             p[17].Value = r.LatencyMs;
             p[18].Value = (object?)r.TimeToFirstTokenMs ?? DBNull.Value;
+            p[19].Value = r.CacheWriteTokens;
+            p[20].Value = r.ReasoningTokens;
+            p[21].Value = (object?)r.Format ?? DBNull.Value;
+            p[22].Value = (object?)r.DroppedParams ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
 
@@ -112,6 +130,10 @@ public sealed class SqliteUsageStore : IUsageStore
                 TotalTokens = rd.GetInt64(16),
                 LatencyMs = rd.GetDouble(17),
                 TimeToFirstTokenMs = rd.IsDBNull(18) ? null : rd.GetDouble(18),
+                CacheWriteTokens = rd.GetInt64(19),
+                ReasoningTokens = rd.GetInt64(20),
+                Format = rd.IsDBNull(21) ? null : rd.GetString(21),
+                DroppedParams = rd.IsDBNull(22) ? null : rd.GetString(22),
             });
         }
 

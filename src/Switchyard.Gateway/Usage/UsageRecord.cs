@@ -47,7 +47,20 @@ public sealed class UsageRecord
 
     public long PromptTokens { get; init; }
     public long CompletionTokens { get; init; }
+    /// <summary>Prompt tokens read from the provider's prompt cache.</summary>
     public long CachedTokens { get; init; }
+
+    /// <summary>Prompt tokens written to the provider's prompt cache.</summary>
+    public long CacheWriteTokens { get; init; }
+
+    /// <summary>Completion tokens spent on reasoning.</summary>
+    public long ReasoningTokens { get; init; }
+
+    /// <summary>Transport/format the client used (e.g. <c>openai.chat</c>, <c>anthropic.messages</c>).</summary>
+    public string? Format { get; init; }
+
+    /// <summary>Request fields dropped in translation (comma-separated), when the route allowed dropping.</summary>
+    public string? DroppedParams { get; init; }
     public long TotalTokens { get; init; }
 
     /// <summary>Whole request, as the gateway saw it, in milliseconds.</summary>

@@ -260,7 +260,7 @@ public sealed class ConfigLoaderErrorTests
 
         Assert.Equal(
         [
-            "models.m.on.rate_limit: unknown trigger 'rate_limit' (did you mean 'rate_limited'?); valid triggers: connection, timeout, rate_limited, server_error, transient, auth, stream_cut",
+            "models.m.on.rate_limit: unknown trigger 'rate_limit' (did you mean 'rate_limited'?); valid triggers: connection, timeout, rate_limited, server_error, transient, auth, stream_cut, context_window, content_policy, budget_exceeded, unsupported_capability",
             "models.m.on.timeout: unknown action 'retry_later'; valid actions: retry_then_switch, switch, retry, fail",
         ], errors);
     }

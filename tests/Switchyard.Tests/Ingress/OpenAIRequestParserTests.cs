@@ -5,7 +5,7 @@ namespace Switchyard.Tests.Ingress;
 
 public class OpenAIRequestParserTests
 {
-    private static (RequestError? Error, ParsedOpenAIRequest Request) Parse(string json, OpenAIOperation op = OpenAIOperation.ChatCompletions)
+    private static (RequestError? Error, RequestHead Request) Parse(string json, OpenAIOperation op = OpenAIOperation.ChatCompletions)
     {
         var error = OpenAIRequestParser.Parse(Encoding.UTF8.GetBytes(json), op, out var request);
         return (error, request);

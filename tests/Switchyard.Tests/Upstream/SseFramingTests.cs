@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Switchyard.Canonical;
 using Switchyard.Dispatch;
 using Switchyard.Providers.OpenAI;
 using Switchyard.Upstream;
@@ -35,9 +36,9 @@ public class SseFramingTests
     {
         var writer = new ArrayBufferWriter<byte>();
         var usage = default(TokenUsage);
-        bool done = false, error = false;
-        var consumed = SseRelay.WriteEvents(B(input), writer, clientWantsUsage, ref usage, ref done, ref error);
-        return (Encoding.UTF8.GetString(writer.WrittenSpan), consumed, usage, done, error);
+        var state = default(SseRelay.RelayState);
+        var consumed = SseRelay.WriteEvents(new OpenAIPassthrough(), B(input), writer, clientWantsUsage, ref usage, ref state);
+        return (Encoding.UTF8.GetString(writer.WrittenSpan), consumed, usage, state.Terminal, state.Error);
     }
 
     [Fact]
@@ -46,9 +47,9 @@ public class SseFramingTests
         var r = Relay(ContentChunk + UsageChunk + Done, clientWantsUsage: false);
         Assert.Equal(ContentChunk + Done, r.Written);
         Assert.Equal(18, r.Usage.TotalTokens);
-        Assert.Equal(11, r.Usage.PromptTokens);
-        Assert.Equal(7, r.Usage.CompletionTokens);
-        Assert.Equal(3, r.Usage.CachedTokens);
+        Assert.Equal(11, r.Usage.InputTokens);
+        Assert.Equal(7, r.Usage.OutputTokens);
+        Assert.Equal(3, r.Usage.CacheReadTokens);
         Assert.True(r.Done);
     }
 

@@ -21,7 +21,7 @@ public static class OpenAIBodyRewriter
     /// <param name="request">Offsets found by <see cref="OpenAIRequestParser"/>.</param>
     /// <param name="encodedModel">The new model as a JSON string token, quotes included.</param>
     /// <param name="length">Bytes written.</param>
-    public static byte[] Rewrite(ReadOnlySpan<byte> body, in ParsedOpenAIRequest request, ReadOnlySpan<byte> encodedModel, out int length)
+    public static byte[] Rewrite(ReadOnlySpan<byte> body, in RequestHead request, ReadOnlySpan<byte> encodedModel, out int length)
     {
         // Edit 1: model. Edit 2 (streams that don't already ask for usage): stream_options.
         var streamEdit = request.Stream && !request.ClientWantsUsage;

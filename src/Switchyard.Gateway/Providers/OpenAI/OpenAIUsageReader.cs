@@ -1,18 +1,7 @@
 using System.Text.Json;
+using Switchyard.Canonical;
 
 namespace Switchyard.Providers.OpenAI;
-
-/// <summary>Token counts reported by an upstream.</summary>
-public struct TokenUsage
-{
-    public long PromptTokens;
-    public long CompletionTokens;
-    public long CachedTokens;
-    public long TotalTokens;
-
-    /// <summary>True once a usage object was seen.</summary>
-    public bool Present;
-}
 
 /// <summary>What a streamed OpenAI chunk is, as far as relaying is concerned.</summary>
 public struct ChunkInfo
@@ -104,22 +93,17 @@ public static class OpenAIUsageReader
 
     private static void ReadUsageObject(ref Utf8JsonReader reader, ref TokenUsage usage)
     {
-        usage.Present = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8))
+            if (reader.ValueTextEquals("prompt_tokens"u8))
             {
-                usage.PromptTokens = ReadNumber(ref reader);
+                usage.InputTokens = ReadNumber(ref reader);
             }
-            else if (reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8))
+            else if (reader.ValueTextEquals("completion_tokens"u8))
             {
-                usage.CompletionTokens = ReadNumber(ref reader);
+                usage.OutputTokens = ReadNumber(ref reader);
             }
-            else if (reader.ValueTextEquals("total_tokens"u8))
-            {
-                usage.TotalTokens = ReadNumber(ref reader);
-            }
-            else if (reader.ValueTextEquals("prompt_tokens_details"u8))
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("completion_tokens_details"u8))
             {
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.StartObject)
@@ -132,7 +116,11 @@ public static class OpenAIUsageReader
                 {
                     if (reader.ValueTextEquals("cached_tokens"u8))
                     {
-                        usage.CachedTokens = ReadNumber(ref reader);
+                        usage.CacheReadTokens = ReadNumber(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("reasoning_tokens"u8))
+                    {
+                        usage.ReasoningTokens = ReadNumber(ref reader);
                     }
                     else
                     {
@@ -146,11 +134,6 @@ public static class OpenAIUsageReader
                 reader.Read();
                 reader.Skip();
             }
-        }
-
-        if (usage.TotalTokens == 0)
-        {
-            usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens;
         }
     }
 

@@ -1,0 +1,175 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Switchyard.Canonical;
+using Switchyard.Ingress;
+using Switchyard.Pipeline;
+using Switchyard.Providers;
+using Switchyard.Routing;
+
+namespace Switchyard.Dispatch;
+
+/// <summary>
+/// Walks a request's plan: for each step, pick the path (passthrough when client and deployment speak the
+/// same protocol, translation otherwise), attempt it, and on failure ask the <see cref="RetryDecider"/>
+/// whether to retry, switch or stop, until one attempt commits a response to the client. The commit
+/// point is the first byte sent: before it any failure may still fall back; after it a failure can only
+/// end the response honestly.
+/// </summary>
+public sealed partial class Dispatcher(
+    ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated,
+    TimeProvider time, Random random, ILogger<Dispatcher> logger)
+{
+    /// <summary>Dispatches <paramref name="ctx"/> and writes the client's response.</summary>
+    public async Task RunAsync(GatewayContext ctx)
+    {
+        var policy = ctx.Route!.Alias.Policy;
+        var plan = ctx.Plan;
+        UpstreamFailure? last = null;
+        var body = new RewrittenBody();
+        try
+        {
+            for (var step = 0; step < plan.Length; step++)
+            {
+                var deployment = plan[step].Deployment;
+                var adapter = providers.Adapter(deployment.Config.Provider.Kind);
+                var protocol = providers.Passthrough(ctx.Format.PassthroughProtocol);
+                if (protocol is not null && protocol.Protocol != adapter.Protocol)
+                {
+                    protocol = null;
+                }
+
+                if (protocol is null && !await EnsureCanonicalAsync(ctx).ConfigureAwait(false))
+                {
+                    return; // the client's body cannot be translated: already answered with a 400
+                }
+
+                for (var retries = 0; ; retries++)
+                {
+                    var remaining = policy.RequestTimeout - time.GetElapsedTime(ctx.StartTimestamp);
+                    if (remaining <= TimeSpan.Zero)
+                    {
+                        await ClientResponses.WriteFailureAsync(ctx, new UpstreamFailure(FailureKind.DeadlineExceeded,
+                            $"The request's deadline of {policy.RequestTimeout.TotalSeconds:0.###} s passed after {ctx.Attempts} attempt(s).")).ConfigureAwait(false);
+                        return;
+                    }
+
+                    ctx.Attempts++;
+                    ctx.Final = deployment;
+                    UpstreamFailure? failure;
+                    if (protocol is not null)
+                    {
+                        var bytes = body.For(protocol, ctx, deployment);
+                        failure = await passthrough.RunAsync(ctx, protocol, deployment, bytes, remaining).ConfigureAwait(false);
+                    }
+                    else if (ctx.Operation == OpenAIOperation.Embeddings)
+                    {
+                        failure = new UpstreamFailure(FailureKind.UnsupportedCapability,
+                            $"deployment '{deployment.Name}' does not serve OpenAI embeddings") { Param = "model" };
+                    }
+                    else
+                    {
+                        failure = await translated.RunAsync(ctx, adapter, deployment, remaining).ConfigureAwait(false);
+                    }
+
+                    if (failure is null)
+                    {
+                        return; // committed: the response (or an honest end of it) has been written
+                    }
+
+                    last = failure;
+                    if (failure.Kind == FailureKind.ClientCancelled)
+                    {
+                        ctx.Error = FailureKind.ClientCancelled;
+                        return;
+                    }
+
+                    if (ctx.FallbackReason == FailureKind.None)
+                    {
+                        ctx.FallbackReason = failure.Kind;
+                    }
+
+                    var facts = new FailureFacts(failure.Kind, retries, ctx.Attempts, step + 1 < plan.Length,
+                        failure.RetryAfter, policy.RequestTimeout - time.GetElapsedTime(ctx.StartTimestamp));
+                    var decision = RetryDecider.Decide(policy, facts, random.NextDouble());
+                    LogAttemptFailed(logger, ctx.RequestId, deployment.Name, FailureKinds.Name(failure.Kind), failure.Status, decision.Move, decision.Delay.TotalMilliseconds);
+                    if (decision.Move == NextMove.Retry)
+                    {
+                        await Task.Delay(decision.Delay, time, ctx.Http.RequestAborted).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    if (decision.Move == NextMove.Switch)
+                    {
+                        break;
+                    }
+
+                    await ClientResponses.WriteFailureAsync(ctx, failure).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            // Every step switched away: answer with the last failure.
+            await ClientResponses.WriteFailureAsync(ctx, last!).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ctx.Http.RequestAborted.IsCancellationRequested)
+        {
+            ctx.Error = FailureKind.ClientCancelled; // client left during a backoff delay
+        }
+        finally
+        {
+            body.Dispose();
+        }
+    }
+
+    /// <summary>Parses the canonical request once, on the first translated attempt. False when it was refused.</summary>
+    private static async Task<bool> EnsureCanonicalAsync(GatewayContext ctx)
+    {
+        if (ctx.Canonical is not null)
+        {
+            return true;
+        }
+
+        if (ctx.Format.Parse(ctx.Body!.Span, ctx.Http, out var request) is { } error)
+        {
+            ctx.RefusalCode = error.Code;
+            await ClientResponses.WriteErrorAsync(ctx.Http, ctx.Format, error).ConfigureAwait(false);
+            return false;
+        }
+
+        ctx.Canonical = request;
+        return true;
+    }
+
+    /// <summary>The passthrough body for the current deployment, rebuilt only when the upstream model changes.</summary>
+    private struct RewrittenBody : IDisposable
+    {
+        private byte[]? buffer;
+        private int length;
+        private DeploymentTarget? builtFor;
+
+        public ReadOnlyMemory<byte> For(IPassthroughProtocol protocol, GatewayContext ctx, DeploymentTarget deployment)
+        {
+            if (builtFor is null || !builtFor.EncodedModel.AsSpan().SequenceEqual(deployment.EncodedModel))
+            {
+                Dispose();
+                buffer = protocol.RewriteBody(ctx.Body!.Span, ctx.Request, deployment, out length);
+                builtFor = deployment;
+            }
+
+            return buffer.AsMemory(0, length);
+        }
+
+        public void Dispose()
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
+        Message = "Request {RequestId}: attempt on deployment {Deployment} failed ({Kind}, HTTP {Status}); next: {Move} after {DelayMs} ms")]
+    private static partial void LogAttemptFailed(ILogger logger, string requestId, string deployment, string kind, int status, NextMove move, double delayMs);
+}

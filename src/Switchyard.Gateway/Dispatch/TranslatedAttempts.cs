@@ -1,0 +1,117 @@
+using System.Buffers;
+using System.Text.Json;
+using Switchyard.Canonical;
+using Switchyard.Pipeline;
+using Switchyard.Routing;
+using Switchyard.Upstream;
+
+namespace Switchyard.Dispatch;
+
+/// <summary>
+/// One upstream attempt on the translated path: canonical request → the provider's wire format →
+/// canonical answer → the client's format. Same commit-point rules as the passthrough path.
+/// </summary>
+public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
+{
+    /// <summary>Header naming request fields dropped in translation (only with <c>drop_unsupported_params</c>).</summary>
+    public const string DroppedHeader = "x-switchyard-dropped-params";
+
+    /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
+    public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment, TimeSpan remaining)
+    {
+        var request = ctx.Canonical!;
+        UpstreamRequest built;
+        try
+        {
+            built = adapter.BuildRequest(request, deployment, ctx.Route!.Alias.DropUnsupportedParams);
+        }
+        catch (UnsupportedFeatureException ex)
+        {
+            return new UpstreamFailure(FailureKind.UnsupportedCapability, $"deployment '{deployment.Name}': {ex.Message}") { Param = ex.Field };
+        }
+
+        var timeouts = deployment.Config.Timeouts;
+        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, ctx.Http.RequestAborted);
+        using var message = built.Message;
+        message.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
+        timer.Arm("first_byte", timeouts.FirstByte);
+        HttpResponseMessage response;
+        try
+        {
+            response = await upstream.For(deployment.Config.Provider).SendAsync(message, timer.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return PassthroughAttempts.Failed(ex, timer, deployment);
+        }
+
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            if (status is < 200 or >= 300)
+            {
+                var (errorBody, gone) = await PassthroughAttempts.ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
+                return gone
+                    ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
+                    : adapter.ClassifyError(status, errorBody, response.Headers, deployment);
+            }
+
+            ctx.Dropped = built.Dropped.Count > 0 ? string.Join(",", built.Dropped.Distinct()) : null;
+            if (request.Stream && response.Content.Headers.ContentType?.MediaType != "application/json")
+            {
+                return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time).ConfigureAwait(false);
+            }
+
+            return await WholeAsync(ctx, adapter, deployment, response, timer).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<UpstreamFailure?> WholeAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment,
+        HttpResponseMessage response, AttemptTimer timer)
+    {
+        var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response, deployment, timer, deployment.Config.Timeouts.Idle).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            return failure;
+        }
+
+        ChatResponse answer;
+        try
+        {
+            answer = adapter.ParseResponse(buffer.AsSpan(0, length), deployment);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            return new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' returned a body that could not be read: {ex.Message}", 502);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer!);
+        }
+
+        if (answer.Created == 0)
+        {
+            answer.Created = time.GetUtcNow().ToUnixTimeSeconds();
+        }
+
+        ctx.Usage.Merge(answer.Usage);
+        var output = new ArrayBufferWriter<byte>(1024);
+        ctx.Format!.WriteResponse(answer, deployment.Config.UpstreamModel, output);
+        ClientResponses.SetOutcomeHeaders(ctx, deployment);
+        var http = ctx.Http.Response;
+        http.StatusCode = 200;
+        http.ContentType = "application/json";
+        http.ContentLength = output.WrittenCount;
+        ctx.FirstByteTimestamp = time.GetTimestamp();
+        try
+        {
+            await http.Body.WriteAsync(output.WrittenMemory, ctx.Http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Switchyard.Canonical;
+
+namespace Switchyard.Providers.OpenAI;
+
+/// <summary>
+/// OpenAI Chat Completions as an inbound format, for the translated path (an OpenAI client routed to a
+/// non-OpenAI provider). OpenAI-to-OpenAI traffic never gets here: it takes the passthrough path.
+/// </summary>
+public sealed class OpenAIChatFormat : IInboundFormat
+{
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <inheritdoc />
+    public string Name => "openai.chat";
+
+    /// <inheritdoc />
+    public string? PassthroughProtocol => OpenAIChatAdapter.ProtocolName;
+
+    /// <inheritdoc />
+    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Ingress.OpenAIOperation operation, out Ingress.RequestHead head) =>
+        Ingress.OpenAIRequestParser.Parse(body, operation, out head) is { } e
+            ? new ClientError(400, ErrorCategory.InvalidRequest, e.Message, e.Param, e.Code)
+            : null;
+
+    /// <inheritdoc />
+    public ClientError? Parse(ReadOnlySpan<byte> body, HttpContext http, out ChatRequest request)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body.ToArray());
+            return OpenAIChatRequestReader.Read(doc.RootElement, out request);
+        }
+        catch (JsonException)
+        {
+            request = new ChatRequest { Model = "" };
+            return new ClientError(400, ErrorCategory.InvalidRequest, "We could not parse the JSON body of your request.", null, "invalid_json");
+        }
+    }
+
+    /// <inheritdoc />
+    public void WriteResponse(ChatResponse response, string alias, IBufferWriter<byte> output)
+    {
+        using var w = new Utf8JsonWriter(output, Options);
+        OpenAIChatResponses.Write(w, response, alias);
+    }
+
+    /// <inheritdoc />
+    public IStreamEncoder CreateStreamEncoder(ChatRequest request, string alias, long createdUnixSeconds) =>
+        new OpenAIChunkEncoder(alias, createdUnixSeconds, request.StreamUsage);
+
+    /// <inheritdoc />
+    public void WriteError(in ClientError error, IBufferWriter<byte> output) =>
+        Ingress.OpenAIErrors.Write(output, error.Message, TypeOf(error.Category), error.Param, error.Code);
+
+    /// <summary>OpenAI's <c>error.type</c> for a category.</summary>
+    public static string TypeOf(ErrorCategory category) => category switch
+    {
+        ErrorCategory.InvalidRequest or ErrorCategory.NotFound or ErrorCategory.RequestTooLarge => "invalid_request_error",
+        ErrorCategory.Authentication => "authentication_error",
+        ErrorCategory.PermissionDenied => "permission_error",
+        ErrorCategory.RateLimited => "rate_limit_error",
+        _ => "server_error",
+    };
+}

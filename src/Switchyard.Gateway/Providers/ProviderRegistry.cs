@@ -1,0 +1,43 @@
+using System.Collections.Frozen;
+using Switchyard.Canonical;
+using Switchyard.Configuration;
+using Switchyard.Providers.OpenAI;
+
+namespace Switchyard.Providers;
+
+/// <summary>
+/// The one place providers are registered: the adapter per provider kind, and the protocols that can be
+/// relayed untranslated. Adding a provider adds a line here and a folder beside this file.
+/// </summary>
+public sealed class ProviderRegistry
+{
+    private readonly FrozenDictionary<ProviderKind, IProviderAdapter> adapters;
+    private readonly FrozenDictionary<string, IPassthroughProtocol> passthroughs;
+
+    /// <summary>Creates a registry from explicit registrations (tests register fakes).</summary>
+    public ProviderRegistry(IEnumerable<KeyValuePair<ProviderKind, IProviderAdapter>> adapters, IEnumerable<IPassthroughProtocol> passthroughs)
+    {
+        this.adapters = adapters.ToFrozenDictionary();
+        this.passthroughs = passthroughs.ToFrozenDictionary(p => p.Protocol, StringComparer.Ordinal);
+    }
+
+    /// <summary>Every built-in provider.</summary>
+    public static ProviderRegistry CreateDefault()
+    {
+        var openai = new OpenAIChatAdapter();
+        return new ProviderRegistry(
+            [
+                new(ProviderKind.OpenAICompatible, openai),
+                new(ProviderKind.Echo, openai), // the echo model speaks OpenAI in-process
+            ],
+            [new OpenAIPassthrough()]);
+    }
+
+    /// <summary>The adapter for <paramref name="kind"/>.</summary>
+    public IProviderAdapter Adapter(ProviderKind kind) =>
+        adapters.TryGetValue(kind, out var a) ? a : throw new InvalidOperationException($"no adapter registered for provider kind {kind}");
+
+    /// <summary>The passthrough implementation of <paramref name="protocol"/>, if it has one.</summary>
+    public IPassthroughProtocol? Passthrough(string? protocol) =>
+        protocol is not null && passthroughs.TryGetValue(protocol, out var p) ? p : null;
+}
