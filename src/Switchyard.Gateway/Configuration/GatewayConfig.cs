@@ -53,6 +53,18 @@ public enum ProviderKind
 
     /// <summary>The built-in deterministic offline model; answers in-process, never touches the network.</summary>
     Echo,
+
+    /// <summary>Anthropic Messages API (<c>/v1/messages</c>).</summary>
+    Anthropic,
+
+    /// <summary>Google Gemini API (AI Studio key; <c>generateContent</c>).</summary>
+    Gemini,
+
+    /// <summary>AWS Bedrock Converse / ConverseStream (SigV4).</summary>
+    Bedrock,
+
+    /// <summary>Azure OpenAI (deployment URLs with <c>api-version</c>, or the v1 path; <c>api-key</c> header).</summary>
+    AzureOpenAI,
 }
 
 /// <summary>An upstream account: where to send, how to authenticate. <see cref="ApiKey"/> is a secret.</summary>
@@ -70,6 +82,13 @@ public sealed record ProviderConfig(
     IReadOnlyList<KeyValuePair<string, string>> Headers,
     Timeouts Timeouts)
 {
+    /// <summary>Kind-specific settings (<c>providers.NAME.settings</c>), e.g. <c>api_version</c>, <c>region</c>,
+    /// <c>anthropic_version</c>; validated per kind at load. Values may come from <c>${VAR}</c>.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A setting, or <paramref name="fallback"/>.</summary>
+    public string? Setting(string name, string? fallback = null) => Settings.TryGetValue(name, out var v) ? v : fallback;
+
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Preset}, {BaseUrl})"; // never print the key
 }

@@ -18,7 +18,22 @@ internal sealed record ProviderDraft(ProviderConfig Config, string? MissingKeyEn
 internal static class ProviderBinder
 {
     private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal,
-        "preset", "kind", "api_key_env", "api_key", "base_url", "headers", "timeouts");
+        "preset", "kind", "api_key_env", "api_key", "base_url", "headers", "timeouts", "settings");
+
+    /// <summary>Kinds a file may name, with the settings each accepts (validated here, used by its adapter).</summary>
+    private static readonly FrozenDictionary<string, (ProviderKind Kind, string[] Settings)> Kinds =
+        new Dictionary<string, (ProviderKind, string[])>
+        {
+            [ProviderPresets.OpenAICompatible] = (ProviderKind.OpenAICompatible, []),
+            ["echo"] = (ProviderKind.Echo, []),
+            ["anthropic"] = (ProviderKind.Anthropic, ["anthropic_version", "anthropic_beta"]),
+            ["gemini"] = (ProviderKind.Gemini, []),
+            ["bedrock"] = (ProviderKind.Bedrock, ["region", "access_key_id_env", "secret_access_key_env", "session_token_env"]),
+            ["azure-openai"] = (ProviderKind.AzureOpenAI, ["api_version", "api_style"]),
+        }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Kinds that need an explicit base_url (no fixed public endpoint).</summary>
+    private static readonly FrozenSet<ProviderKind> NeedsBaseUrl = FrozenSet.Create(ProviderKind.OpenAICompatible, ProviderKind.AzureOpenAI);
 
     private const string EchoKind = "echo";
 
@@ -51,9 +66,23 @@ internal static class ProviderBinder
         var (kind, presetName, preset) = ResolveKind(ctx, name, map);
 
         var baseUrl = BaseUrl(ctx, map);
-        if (baseUrl is null && presetName == ProviderPresets.OpenAICompatible && BindContext.IsNull(map["base_url"]))
+        var settings = Settings(ctx, map, presetName, kind);
+        if (kind == ProviderKind.Bedrock && baseUrl is null)
         {
-            ctx.Error(map.PathOf("base_url"), $"is required for '{ProviderPresets.OpenAICompatible}' providers");
+            // Bedrock's endpoint follows from its region (https://docs.aws.amazon.com/general/latest/gr/bedrock.html).
+            if (settings.TryGetValue("region", out var region))
+            {
+                baseUrl = new Uri($"https://bedrock-runtime.{region}.amazonaws.com");
+            }
+            else
+            {
+                ctx.Error(map.PathOf("settings"), "bedrock providers need settings.region (or base_url)");
+            }
+        }
+
+        if (baseUrl is null && presetName is not null && preset is null && NeedsBaseUrl.Contains(kind) && BindContext.IsNull(map["base_url"]))
+        {
+            ctx.Error(map.PathOf("base_url"), $"is required for '{presetName}' providers");
         }
 
         baseUrl ??= kind == ProviderKind.Echo ? BuiltInEcho.BaseUrl : preset?.BaseUrl;
@@ -67,7 +96,7 @@ internal static class ProviderBinder
             return null;
         }
 
-        var config = new ProviderConfig(name, kind, presetName, baseUrl, apiKey, headers, timeouts);
+        var config = new ProviderConfig(name, kind, presetName, baseUrl, apiKey, headers, timeouts) { Settings = settings };
         return new ProviderDraft(config, missingKeyEnv);
     }
 
@@ -91,7 +120,7 @@ internal static class ProviderBinder
 
             if (ProviderPresets.Find(presetName) is { } p)
             {
-                return (ProviderKind.OpenAICompatible, p.Name, p);
+                return (p.Kind, p.Name, p);
             }
 
             ctx.Error(map.PathOf("preset"), $"unknown preset '{presetName}'"
@@ -103,22 +132,21 @@ internal static class ProviderBinder
 
         if (kindName is not null)
         {
-            switch (kindName)
+            if (Kinds.TryGetValue(kindName, out var k))
             {
-                case ProviderPresets.OpenAICompatible:
-                    return (ProviderKind.OpenAICompatible, ProviderPresets.OpenAICompatible, null);
-                case EchoKind:
-                    return (ProviderKind.Echo, ProviderPresets.Echo, null);
-                default:
-                    ctx.Error(map.PathOf("kind"),
-                        $"unknown kind '{kindName}'; valid kinds: {ProviderPresets.OpenAICompatible}, {EchoKind}");
-                    return (ProviderKind.OpenAICompatible, null, null);
+                // A native kind written as 'kind:' still gets its preset's base URL and key variable.
+                var kindPreset = ProviderPresets.Find(kindName) is { } kp && kp.Kind == k.Kind ? kp : null;
+                return (k.Kind, kindName == EchoKind ? ProviderPresets.Echo : kindName, kindPreset);
             }
+
+            ctx.Error(map.PathOf("kind"),
+                $"unknown kind '{kindName}'{Suggestions.Hint(kindName, [.. Kinds.Keys])}; valid kinds: {string.Join(", ", Kinds.Keys.Order(StringComparer.Ordinal))}");
+            return (ProviderKind.OpenAICompatible, null, null);
         }
 
         if (ProviderPresets.Find(name) is { } implied)
         {
-            return (ProviderKind.OpenAICompatible, implied.Name, implied);
+            return (implied.Kind, implied.Name, implied);
         }
 
         ctx.Error(map.Path, $"set 'preset' (one of: {string.Join(", ", ProviderPresets.Names)}) "
@@ -216,6 +244,37 @@ internal static class ProviderBinder
         }
 
         return (key, null);
+    }
+
+    private static Dictionary<string, string> Settings(BindContext ctx, MapView map, string? kindName, ProviderKind kind)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var path = map.PathOf("settings");
+        var entries = ctx.Entries(map["settings"], path);
+        if (entries is null)
+        {
+            return result;
+        }
+
+        var allowed = Kinds.Values.FirstOrDefault(k => k.Kind == kind).Settings ?? [];
+        foreach (var (key, valueNode) in entries)
+        {
+            var keyPath = BindContext.Child(path, key);
+            if (Array.IndexOf(allowed, key) < 0)
+            {
+                ctx.Error(keyPath, allowed.Length == 0
+                    ? $"'{kindName}' providers take no settings"
+                    : $"unknown setting '{key}'{Suggestions.Hint(key, allowed)}; valid settings: {string.Join(", ", allowed)}");
+                continue;
+            }
+
+            if (ctx.String(valueNode, keyPath) is { } value)
+            {
+                result[key] = value.Trim();
+            }
+        }
+
+        return result;
     }
 
     private static IReadOnlyList<KeyValuePair<string, string>> Headers(BindContext ctx, YamlNode? node, string path)

@@ -14,6 +14,9 @@ namespace Switchyard.Configuration;
 /// <param name="Models">Well-known upstream model ids; empty when they depend on what the user runs.</param>
 public sealed record ProviderPreset(string Name, Uri BaseUrl, string? KeyEnv, bool KeyRequired, IReadOnlyList<string> Models)
 {
+    /// <summary>The wire protocol (OpenAI-compatible unless the preset says otherwise).</summary>
+    public ProviderKind Kind { get; init; } = ProviderKind.OpenAICompatible;
+
     /// <summary>True for servers a user runs themselves (no key needed, models unknown in advance).</summary>
     public bool IsLocal => !KeyRequired;
 }
@@ -67,6 +70,12 @@ public static class ProviderPresets
                 "sonar", "sonar-pro", "sonar-reasoning-pro"),
             Hosted("aimlapi", "https://api.aimlapi.com/v1", "AIMLAPI_API_KEY",
                 "gpt-4o", "gpt-4o-mini", "google/gemma-3-4b-it"),
+
+            // Native (non-OpenAI) protocols.
+            Hosted("anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY",
+                "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1") with { Kind = ProviderKind.Anthropic },
+            Hosted("gemini", "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY",
+                "gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite") with { Kind = ProviderKind.Gemini },
 
             // Local servers: no key needed (vLLM accepts one if started with --api-key), and the models are
             // whatever the user loaded, so none are listed.

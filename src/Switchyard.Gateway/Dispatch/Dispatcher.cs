@@ -33,12 +33,12 @@ public sealed partial class Dispatcher(
                 var deployment = plan[step].Deployment;
                 var adapter = providers.Adapter(deployment.Config.Provider.Kind);
                 var protocol = providers.Passthrough(ctx.Format.PassthroughProtocol);
-                if (protocol is not null && protocol.Protocol != adapter.Protocol)
+                if (protocol is not null && protocol.Protocol != adapter?.Protocol)
                 {
                     protocol = null;
                 }
 
-                if (protocol is null && !await EnsureCanonicalAsync(ctx).ConfigureAwait(false))
+                if (protocol is null && adapter is not null && !await EnsureCanonicalAsync(ctx).ConfigureAwait(false))
                 {
                     return; // the client's body cannot be translated: already answered with a 400
                 }
@@ -60,6 +60,11 @@ public sealed partial class Dispatcher(
                     {
                         var bytes = body.For(protocol, ctx, deployment);
                         failure = await passthrough.RunAsync(ctx, protocol, deployment, bytes, remaining).ConfigureAwait(false);
+                    }
+                    else if (adapter is null)
+                    {
+                        failure = new UpstreamFailure(FailureKind.UnsupportedCapability,
+                            $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call");
                     }
                     else if (ctx.Operation == OpenAIOperation.Embeddings)
                     {

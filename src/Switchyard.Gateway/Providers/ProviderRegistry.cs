@@ -33,9 +33,8 @@ public sealed class ProviderRegistry
             [new OpenAIPassthrough()]);
     }
 
-    /// <summary>The adapter for <paramref name="kind"/>.</summary>
-    public IProviderAdapter Adapter(ProviderKind kind) =>
-        adapters.TryGetValue(kind, out var a) ? a : throw new InvalidOperationException($"no adapter registered for provider kind {kind}");
+    /// <summary>The adapter for <paramref name="kind"/>, or null when this build has none.</summary>
+    public IProviderAdapter? Adapter(ProviderKind kind) => adapters.GetValueOrDefault(kind);
 
     /// <summary>The passthrough implementation of <paramref name="protocol"/>, if it has one.</summary>
     public IPassthroughProtocol? Passthrough(string? protocol) =>
