@@ -53,7 +53,26 @@ public sealed class KeyAuthenticator
             .ToFrozenDictionary(g => g.Key, g => g.ToArray());
     }
 
-    /// <summary>Authenticates from <c>Authorization: Bearer</c> (OpenAI SDKs) or <c>x-api-key</c>.</summary>
+    /// <summary>Authenticates a request: <c>Authorization: Bearer</c> (OpenAI SDKs), <c>x-api-key</c> (Anthropic SDKs),
+    /// <c>x-goog-api-key</c> or <c>?key=</c> (Google SDKs).</summary>
+    public AuthOutcome Authenticate(HttpRequest request, out string keyId)
+    {
+        if (open)
+        {
+            keyId = AnonymousId;
+            return AuthOutcome.Accepted;
+        }
+
+        var presented = ExtractKey(request.Headers);
+        if (presented.IsEmpty && request.Query.TryGetValue("key", out var queryKey) && queryKey.Count == 1)
+        {
+            presented = queryKey[0].AsSpan().Trim();
+        }
+
+        return Check(presented, out keyId);
+    }
+
+    /// <summary>Authenticates from headers only.</summary>
     public AuthOutcome Authenticate(IHeaderDictionary headers, out string keyId)
     {
         if (open)
@@ -62,8 +81,12 @@ public sealed class KeyAuthenticator
             return AuthOutcome.Accepted;
         }
 
+        return Check(ExtractKey(headers), out keyId);
+    }
+
+    private AuthOutcome Check(ReadOnlySpan<char> presented, out string keyId)
+    {
         keyId = "";
-        var presented = ExtractKey(headers);
         if (presented.IsEmpty)
         {
             return AuthOutcome.Missing;
@@ -116,6 +139,12 @@ public sealed class KeyAuthenticator
         }
 
         StringValues apiKey = headers["x-api-key"];
-        return apiKey.Count == 1 ? apiKey[0].AsSpan().Trim() : default;
+        if (apiKey.Count == 1)
+        {
+            return apiKey[0].AsSpan().Trim();
+        }
+
+        StringValues googKey = headers["x-goog-api-key"];
+        return googKey.Count == 1 ? googKey[0].AsSpan().Trim() : default;
     }
 }

@@ -32,11 +32,9 @@ public interface IPassthroughProtocol
     /// <summary>Rewrites the client's body for <paramref name="deployment"/> into a pooled buffer (caller returns it).</summary>
     byte[] RewriteBody(ReadOnlySpan<byte> body, in RequestHead head, DeploymentTarget deployment, out int length);
 
-    /// <summary>The upstream URL for the operation.</summary>
-    Uri TargetUri(DeploymentTarget deployment, OpenAIOperation operation);
-
-    /// <summary>Adds authentication and protocol headers (e.g. <c>anthropic-version</c>, forwarded from the client where relevant).</summary>
-    void ApplyHeaders(HttpRequestMessage message, DeploymentTarget deployment, Microsoft.AspNetCore.Http.IHeaderDictionary clientHeaders);
+    /// <summary>Adds protocol headers forwarded from the client where relevant (e.g. <c>anthropic-beta</c>).
+    /// URL and authentication come from the deployment's adapter (<see cref="IProviderAdapter.PreparePassthrough"/>).</summary>
+    void ApplyClientHeaders(HttpRequestMessage message, Microsoft.AspNetCore.Http.IHeaderDictionary clientHeaders);
 
     /// <summary>Reads usage from a whole response body; true when the body is an error object despite a 2xx status.</summary>
     bool InspectBody(ReadOnlySpan<byte> body, ref TokenUsage usage);

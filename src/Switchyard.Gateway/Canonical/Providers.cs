@@ -35,6 +35,12 @@ public interface IProviderAdapter
     /// <summary>Protocol name matched against <see cref="IInboundFormat.PassthroughProtocol"/> (e.g. <c>openai</c>, <c>anthropic</c>).</summary>
     string Protocol { get; }
 
+    /// <summary>
+    /// Points a passthrough request (body already in this protocol) at the deployment: URL for the operation,
+    /// authentication, provider headers. The translated path does the same inside <see cref="BuildRequest"/>.
+    /// </summary>
+    void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Ingress.OpenAIOperation operation, bool stream);
+
     /// <summary>Builds the HTTP request. Throws <see cref="UnsupportedFeatureException"/> for what cannot be expressed
     /// unless <paramref name="allowDrop"/>, in which case the field is dropped and listed.</summary>
     UpstreamRequest BuildRequest(ChatRequest request, DeploymentTarget deployment, bool allowDrop);

@@ -59,7 +59,7 @@ public sealed partial class Dispatcher(
                     if (protocol is not null)
                     {
                         var bytes = body.For(protocol, ctx, deployment);
-                        failure = await passthrough.RunAsync(ctx, protocol, deployment, bytes, remaining).ConfigureAwait(false);
+                        failure = await passthrough.RunAsync(ctx, protocol, adapter!, deployment, bytes, remaining).ConfigureAwait(false);
                     }
                     else if (adapter is null)
                     {

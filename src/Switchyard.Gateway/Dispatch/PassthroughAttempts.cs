@@ -21,19 +21,20 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
     internal const int MaxResponseBody = 64 * 1024 * 1024;
 
     /// <summary>Runs the attempt. Null means committed (response written); otherwise nothing was written.</summary>
-    public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment,
-        ReadOnlyMemory<byte> body, TimeSpan remaining)
+    public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IPassthroughProtocol protocol, IProviderAdapter adapter,
+        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining)
     {
         var timeouts = deployment.Config.Timeouts;
         using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, ctx.Http.RequestAborted);
-        using var request = new HttpRequestMessage(HttpMethod.Post, protocol.TargetUri(deployment, ctx.Operation))
+        using var request = new HttpRequestMessage(HttpMethod.Post, (Uri?)null)
         {
             Content = new PooledContent(body),
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
         };
         request.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
-        protocol.ApplyHeaders(request, deployment, ctx.Http.Request.Headers);
+        adapter.PreparePassthrough(request, deployment, ctx.Operation, ctx.Request.Stream);
+        protocol.ApplyClientHeaders(request, ctx.Http.Request.Headers);
 
         timer.Arm("first_byte", timeouts.FirstByte);
         HttpResponseMessage response;

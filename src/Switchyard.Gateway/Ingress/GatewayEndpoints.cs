@@ -70,7 +70,7 @@ public static class GatewayEndpoints
     }
 
     private static Task? Authorized(HttpContext http, RouteTable table) =>
-        table.Authenticator.Authenticate(http.Request.Headers, out _) switch
+        table.Authenticator.Authenticate(http.Request, out _) switch
         {
             AuthOutcome.Accepted => null,
             AuthOutcome.Missing => OpenAIErrors.WriteAsync(http, StatusCodes.Status401Unauthorized,

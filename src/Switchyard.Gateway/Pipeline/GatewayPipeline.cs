@@ -51,7 +51,7 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
     private async Task<bool> AdmitAsync(GatewayContext ctx, RouteTable table)
     {
         var http = ctx.Http;
-        switch (table.Authenticator.Authenticate(http.Request.Headers, out var keyId))
+        switch (table.Authenticator.Authenticate(http.Request, out var keyId))
         {
             case AuthOutcome.Missing:
                 http.Response.Headers.WWWAuthenticate = "Bearer";

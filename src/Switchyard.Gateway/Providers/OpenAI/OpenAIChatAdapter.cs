@@ -21,6 +21,17 @@ public sealed class OpenAIChatAdapter : IProviderAdapter
     public string Protocol => ProtocolName;
 
     /// <inheritdoc />
+    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Ingress.OpenAIOperation operation, bool stream)
+    {
+        message.RequestUri = operation == Ingress.OpenAIOperation.Embeddings ? deployment.EmbeddingsUri : deployment.ChatCompletionsUri;
+        message.Headers.Authorization = deployment.Authorization;
+        foreach (var (name, value) in deployment.Config.Provider.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
+    /// <inheritdoc />
     public UpstreamRequest BuildRequest(ChatRequest request, DeploymentTarget deployment, bool allowDrop)
     {
         var dropped = new List<string>();

@@ -24,17 +24,9 @@ public sealed class OpenAIPassthrough : IPassthroughProtocol
         OpenAIBodyRewriter.Rewrite(body, head, deployment.EncodedModel, out length);
 
     /// <inheritdoc />
-    public Uri TargetUri(DeploymentTarget deployment, OpenAIOperation operation) =>
-        operation == OpenAIOperation.Embeddings ? deployment.EmbeddingsUri : deployment.ChatCompletionsUri;
-
-    /// <inheritdoc />
-    public void ApplyHeaders(HttpRequestMessage message, DeploymentTarget deployment, IHeaderDictionary clientHeaders)
+    public void ApplyClientHeaders(HttpRequestMessage message, IHeaderDictionary clientHeaders)
     {
-        message.Headers.Authorization = deployment.Authorization;
-        foreach (var (name, value) in deployment.Config.Provider.Headers)
-        {
-            message.Headers.TryAddWithoutValidation(name, value);
-        }
+        // OpenAI's protocol has no client headers that must reach the upstream.
     }
 
     /// <inheritdoc />
