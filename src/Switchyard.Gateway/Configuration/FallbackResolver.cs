@@ -27,6 +27,7 @@ internal static class FallbackResolver
             result[name] = new ModelAlias(name, draft.Deployments, [.. targets.Select(t => t.Target)], draft.Policy)
             {
                 DropUnsupportedParams = draft.DropUnsupportedParams,
+                Strategy = draft.Strategy,
             };
         }
 

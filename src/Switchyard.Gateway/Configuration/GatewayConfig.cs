@@ -125,10 +125,33 @@ public sealed record ModelAlias(
     /// and named in <c>x-switchyard-dropped-params</c> instead of failing the attempt with a 400.
     /// </summary>
     public bool DropUnsupportedParams { get; init; }
+
+    /// <summary><c>routing:</c> the strategy that picks the intended deployment.</summary>
+    public RoutingStrategy Strategy { get; init; }
 }
 
-/// <summary>A deployment with its routing weight (&gt; 0).</summary>
-public sealed record WeightedDeployment(DeploymentConfig Deployment, int Weight);
+/// <summary>A deployment with its routing weight (&gt; 0) and priority tier (lower first; tier 2 only when tier 1 is unavailable).</summary>
+public sealed record WeightedDeployment(DeploymentConfig Deployment, int Weight)
+{
+    /// <summary>Priority tier, 0 by default.</summary>
+    public int Priority { get; init; }
+}
+
+/// <summary>How an alias picks the intended deployment among its healthy ones (within a priority tier).</summary>
+public enum RoutingStrategy
+{
+    /// <summary>Random, proportional to weights.</summary>
+    Weighted,
+
+    /// <summary>Each in turn.</summary>
+    RoundRobin,
+
+    /// <summary>Fewest requests in flight (ties broken by weight).</summary>
+    LeastBusy,
+
+    /// <summary>Lowest latency EWMA, by power-of-two choices (two weighted picks, the faster wins) so a newly fast deployment is not stampeded.</summary>
+    LowestLatency,
+}
 
 /// <summary>An entry of a fallback chain: either another alias (routed with its own weights) or one deployment.</summary>
 public sealed record FallbackTarget(string Name, bool IsAlias);

@@ -13,6 +13,9 @@ internal sealed record AliasDraft(
 {
     /// <summary><c>drop_unsupported_params</c>.</summary>
     public bool DropUnsupportedParams { get; init; }
+
+    /// <summary><c>routing</c>.</summary>
+    public RoutingStrategy Strategy { get; init; }
 }
 
 /// <summary>What model binding resolves names against.</summary>
@@ -32,10 +35,10 @@ internal static class ModelBinder
     public const int MaxWeight = 1_000_000;
 
     private static readonly FrozenSet<string> ModelKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params");
+        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing");
 
     private static readonly FrozenSet<string> ItemKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "deployment", "weight", "provider", "model", "timeouts");
+        "deployment", "weight", "provider", "model", "timeouts", "priority");
 
     /// <summary>
     /// Every alias by name in document order; null marks a model whose value had the wrong shape (it still
@@ -97,7 +100,29 @@ internal static class ModelBinder
         return new AliasDraft(name, path, weighted, fallbacks, policy)
         {
             DropUnsupportedParams = Bool(ctx, map["drop_unsupported_params"], map.PathOf("drop_unsupported_params")) ?? false,
+            Strategy = Strategy(ctx, map["routing"], map.PathOf("routing")),
         };
+    }
+
+    private static readonly string[] StrategyNames = ["weighted", "round_robin", "least_busy", "lowest_latency"];
+
+    private static RoutingStrategy Strategy(BindContext ctx, YamlNode? node, string path)
+    {
+        var text = ctx.String(node, path)?.Trim();
+        switch (text)
+        {
+            case null or "weighted":
+                return RoutingStrategy.Weighted;
+            case "round_robin":
+                return RoutingStrategy.RoundRobin;
+            case "least_busy":
+                return RoutingStrategy.LeastBusy;
+            case "lowest_latency":
+                return RoutingStrategy.LowestLatency;
+            default:
+                ctx.Error(path, $"unknown routing strategy '{text}'{Suggestions.Hint(text, StrategyNames)}; valid: {string.Join(", ", StrategyNames)}");
+                return RoutingStrategy.Weighted;
+        }
     }
 
     private static bool? Bool(BindContext ctx, YamlNode? node, string path)
@@ -216,7 +241,10 @@ internal static class ModelBinder
             return null;
         }
 
-        return deployment is null || weight is null ? null : new WeightedDeployment(deployment, weight.Value);
+        var priority = map.Has("priority") ? ctx.Int(map["priority"], map.PathOf("priority"), min: 0, max: 100) : 0;
+        return deployment is null || weight is null || priority is null
+            ? null
+            : new WeightedDeployment(deployment, weight.Value) { Priority = priority.Value };
     }
 
     /// <summary>An inline deployment, registered as <c>ALIAS/INDEX</c> so it shows up in usage and fallbacks.</summary>

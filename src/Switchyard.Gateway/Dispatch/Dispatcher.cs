@@ -5,6 +5,7 @@ using Switchyard.Ingress;
 using Switchyard.Pipeline;
 using Switchyard.Providers;
 using Switchyard.Routing;
+using Switchyard.Routing.Health;
 
 namespace Switchyard.Dispatch;
 
@@ -16,7 +17,7 @@ namespace Switchyard.Dispatch;
 /// end the response honestly.
 /// </summary>
 public sealed partial class Dispatcher(
-    ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated,
+    ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, HealthRegistry health,
     TimeProvider time, Random random, ILogger<Dispatcher> logger)
 {
     /// <summary>Dispatches <paramref name="ctx"/> and writes the client's response.</summary>
@@ -53,27 +54,28 @@ public sealed partial class Dispatcher(
                         return;
                     }
 
+                    var state = health.For(deployment.Name);
+                    if (!state.TryAcquire())
+                    {
+                        // Opened (or its trial slot taken) since the plan was made: not an attempt, just move on.
+                        last ??= new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' is unavailable: its circuit is open", 503);
+                        break;
+                    }
+
                     ctx.Attempts++;
                     ctx.Final = deployment;
-                    UpstreamFailure? failure;
-                    if (protocol is not null)
+                    ctx.FirstByteTimestamp = 0;
+                    var attemptStart = time.GetTimestamp();
+                    var bytes = protocol is null ? default : body.For(protocol, ctx, deployment);
+                    UpstreamFailure? failure = null;
+                    try
                     {
-                        var bytes = body.For(protocol, ctx, deployment);
-                        failure = await passthrough.RunAsync(ctx, protocol, adapter!, deployment, bytes, remaining).ConfigureAwait(false);
+                        failure = await AttemptAsync(ctx, protocol, adapter, deployment, bytes, remaining).ConfigureAwait(false);
                     }
-                    else if (adapter is null)
+                    finally
                     {
-                        failure = new UpstreamFailure(FailureKind.UnsupportedCapability,
-                            $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call");
-                    }
-                    else if (ctx.Operation == OpenAIOperation.Embeddings)
-                    {
-                        failure = new UpstreamFailure(FailureKind.UnsupportedCapability,
-                            $"deployment '{deployment.Name}' does not serve OpenAI embeddings") { Param = "model" };
-                    }
-                    else
-                    {
-                        failure = await translated.RunAsync(ctx, adapter, deployment, remaining).ConfigureAwait(false);
+                        state.Complete(failure?.Kind ?? ctx.Error, time.GetElapsedTime(attemptStart),
+                            ctx.FirstByteTimestamp == 0 ? null : time.GetElapsedTime(attemptStart, ctx.FirstByteTimestamp));
                     }
 
                     if (failure is null)
@@ -113,8 +115,9 @@ public sealed partial class Dispatcher(
                 }
             }
 
-            // Every step switched away: answer with the last failure.
-            await ClientResponses.WriteFailureAsync(ctx, last!).ConfigureAwait(false);
+            // Every step switched away (or was unavailable): answer with the last failure.
+            await ClientResponses.WriteFailureAsync(ctx, last ?? new UpstreamFailure(FailureKind.ServerError,
+                "No deployment of this model is available right now (all circuits open).", 503)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ctx.Http.RequestAborted.IsCancellationRequested)
         {
@@ -124,6 +127,29 @@ public sealed partial class Dispatcher(
         {
             body.Dispose();
         }
+    }
+
+    private async Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,
+        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining)
+    {
+        if (protocol is not null)
+        {
+            return await passthrough.RunAsync(ctx, protocol, adapter!, deployment, body, remaining).ConfigureAwait(false);
+        }
+
+        if (adapter is null)
+        {
+            return new UpstreamFailure(FailureKind.UnsupportedCapability,
+                $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call");
+        }
+
+        if (ctx.Operation == OpenAIOperation.Embeddings)
+        {
+            return new UpstreamFailure(FailureKind.UnsupportedCapability,
+                $"deployment '{deployment.Name}' does not serve OpenAI embeddings") { Param = "model" };
+        }
+
+        return await translated.RunAsync(ctx, adapter, deployment, remaining).ConfigureAwait(false);
     }
 
     /// <summary>Parses the canonical request once, on the first translated attempt. False when it was refused.</summary>

@@ -11,6 +11,7 @@ using Switchyard.Ingress;
 using Switchyard.Pipeline;
 using Switchyard.Providers;
 using Switchyard.Routing;
+using Switchyard.Routing.Health;
 using Switchyard.Upstream;
 using Switchyard.Usage;
 
@@ -97,14 +98,15 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
         services.AddSingleton(new RouterState(RouteTable.Build(config)));
-        services.AddSingleton(new Planner(options.Random));
+        services.AddSingleton(new HealthRegistry(options.TimeProvider));
+        services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>()));
         services.AddSingleton<UpstreamHttp>();
         services.AddSingleton(ProviderRegistry.CreateDefault());
         services.AddSingleton<PassthroughAttempts>();
         services.AddSingleton<TranslatedAttempts>();
         services.AddSingleton(sp => new Dispatcher(
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
-            options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
+            sp.GetRequiredService<HealthRegistry>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
         services.AddSingleton<IUsageStore>(_ => new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db")));
         services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
         services.AddSingleton(sp => new UsageWriter(

@@ -28,6 +28,11 @@ public static class GatewayEndpoints
         app.MapGet("/v1/models", http => ListModelsAsync(http, router.Current));
         app.MapGet("/v1/models/{**id}", http => GetModelAsync(http, router.Current, (string)http.Request.RouteValues["id"]!));
 
+        var routing = new RoutingEndpoints(router, app.ServiceProvider.GetRequiredService<Planner>(),
+            app.ServiceProvider.GetRequiredService<Routing.Health.HealthRegistry>());
+        app.MapPost("/v1/route/explain", routing.ExplainAsync);
+        app.MapGet("/v1/deployments", routing.ListAsync);
+
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
         app.MapGet("/health/ready", http =>
         {

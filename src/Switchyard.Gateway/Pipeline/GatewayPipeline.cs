@@ -92,6 +92,14 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
 
         ctx.Route = route;
         ctx.Plan = planner.Plan(route);
+        if (ctx.Plan.Length == 0)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return await RefuseAsync(ctx, new ClientError(503, ErrorCategory.Overloaded,
+                $"No deployment of '{ctx.Request.Model}' is available right now: every circuit is open after repeated upstream failures. POST /v1/route/explain shows why.",
+                null, "no_available_deployment")).ConfigureAwait(false);
+        }
+
         return true;
     }
 

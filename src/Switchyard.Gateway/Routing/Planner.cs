@@ -1,9 +1,12 @@
+using Switchyard.Configuration;
+using Switchyard.Routing.Health;
+
 namespace Switchyard.Routing;
 
 /// <summary>Why a deployment is in a plan.</summary>
 public enum PlanReason
 {
-    /// <summary>Chosen by the routing policy (weighted) among the alias's deployments: the intended one.</summary>
+    /// <summary>Chosen by the routing strategy among the alias's deployments: the intended one.</summary>
     Primary,
 
     /// <summary>Another deployment of the same alias, tried when the primary fails.</summary>
@@ -16,70 +19,146 @@ public enum PlanReason
 /// <summary>One step of a plan.</summary>
 public readonly record struct PlanStep(DeploymentTarget Deployment, PlanReason Reason);
 
+/// <summary>A deployment left out of a plan, and why (for <c>/v1/route/explain</c>).</summary>
+public sealed record Exclusion(string Deployment, string Reason);
+
 /// <summary>
 /// Routing (the normal path) then fallback (the exception path), turned into one ordered list: the
-/// intended deployment first, picked by weight; then the alias's other deployments in weighted order;
-/// then each fallback entry (an alias contributes its own deployments the same way). A deployment appears
+/// intended deployment first, chosen by the alias's strategy within its best available priority tier; then
+/// the alias's other deployments (lower tiers last); then each fallback entry (an alias contributes its
+/// own deployments the same way). Deployments whose circuit is open are left out. A deployment appears
 /// once. Randomness comes from the injected <see cref="Random"/>, so tests are deterministic.
 /// </summary>
-public sealed class Planner(Random random)
+public sealed class Planner(Random random, HealthRegistry health)
 {
-    /// <summary>Builds the plan for <paramref name="route"/>.</summary>
-    public PlanStep[] Plan(AliasRoute route)
+    /// <summary>Builds the plan for <paramref name="route"/>; <paramref name="excluded"/>, when given, collects what was left out.</summary>
+    public PlanStep[] Plan(AliasRoute route, List<Exclusion>? excluded = null)
     {
-        // The common case, one deployment and no fallbacks, allocates just the one-element array.
-        if (route.Deployments.Length == 1 && route.Fallbacks.Length == 0)
+        // The common case, one available deployment and no fallbacks, allocates just the one-element array.
+        if (route.Deployments.Length == 1 && route.Fallbacks.Length == 0 && excluded is null
+            && health.For(route.Deployments[0].Name).IsAvailable)
         {
             return [new PlanStep(route.Deployments[0], PlanReason.Primary)];
         }
 
         var steps = new List<PlanStep>(route.Deployments.Length + route.Fallbacks.Length + 2);
-        AddWeighted(steps, route, PlanReason.Primary, PlanReason.AliasAlternate);
+        AddAlias(steps, route, PlanReason.Primary, PlanReason.AliasAlternate, excluded);
         foreach (var fallback in route.Fallbacks)
         {
             if (fallback.Deployment is { } d)
             {
-                AddOnce(steps, d, PlanReason.Fallback);
+                if (Available(d, excluded))
+                {
+                    AddOnce(steps, d, steps.Count == 0 ? PlanReason.Primary : PlanReason.Fallback);
+                }
             }
             else
             {
-                AddWeighted(steps, fallback.Alias!, PlanReason.Fallback, PlanReason.Fallback);
+                AddAlias(steps, fallback.Alias!, steps.Count == 0 ? PlanReason.Primary : PlanReason.Fallback, PlanReason.Fallback, excluded);
             }
         }
 
         return steps.ToArray();
     }
 
-    /// <summary>Weighted order without replacement: each pick is proportional to the weights left.</summary>
-    private void AddWeighted(List<PlanStep> steps, AliasRoute route, PlanReason first, PlanReason rest)
+    private bool Available(DeploymentTarget d, List<Exclusion>? excluded)
+    {
+        var h = health.For(d.Name);
+        if (h.IsAvailable)
+        {
+            return true;
+        }
+
+        excluded?.Add(new Exclusion(d.Name, h.State == CircuitState.Open ? "circuit open" : "circuit half-open: trial slots taken"));
+        return false;
+    }
+
+    private void AddAlias(List<PlanStep> steps, AliasRoute route, PlanReason first, PlanReason rest, List<Exclusion>? excluded)
     {
         var count = route.Deployments.Length;
-        Span<bool> taken = count <= 64 ? stackalloc bool[count] : new bool[count];
-        var remaining = route.TotalWeight;
-        for (var picked = 0; picked < count; picked++)
+        var candidates = new List<int>(count);
+        for (var i = 0; i < count; i++)
         {
-            var roll = random.Next(remaining);
-            var chosen = -1;
-            for (var i = 0; i < count; i++)
+            if (Available(route.Deployments[i], excluded))
             {
-                if (taken[i])
-                {
-                    continue;
-                }
+                candidates.Add(i);
+            }
+        }
 
-                if (roll < route.Weights[i])
-                {
-                    chosen = i;
-                    break;
-                }
+        // Tiers in ascending priority; the strategy orders each tier.
+        var tiers = route.Tiered ? candidates.Select(i => route.Priorities[i]).Distinct().Order().ToArray() : [0];
+        foreach (var tier in tiers)
+        {
+            var members = route.Tiered ? candidates.Where(i => route.Priorities[i] == tier).ToList() : candidates;
+            foreach (var i in Order(route, members))
+            {
+                AddOnce(steps, route.Deployments[i], steps.Count == 0 ? first : rest);
+            }
+        }
+    }
 
-                roll -= route.Weights[i];
+    /// <summary>The alias's strategy applied to <paramref name="members"/> (indices into its deployments).</summary>
+    private List<int> Order(AliasRoute route, List<int> members)
+    {
+        var weighted = WeightedOrder(route, members);
+        switch (route.Alias.Strategy)
+        {
+            case RoutingStrategy.RoundRobin when members.Count > 1:
+            {
+                var start = route.NextRoundRobin();
+                var ordered = members.OrderBy(i => (i - start + route.Deployments.Length) % route.Deployments.Length).ToList();
+                return ordered;
             }
 
-            taken[chosen] = true;
-            remaining -= route.Weights[chosen];
-            AddOnce(steps, route.Deployments[chosen], picked == 0 && steps.Count == 0 ? first : rest);
+            case RoutingStrategy.LeastBusy when members.Count > 1:
+                // Stable sort: equal in-flight counts keep their weighted-random order.
+                return weighted.OrderBy(i => health.For(route.Deployments[i].Name).InFlight).ToList();
+            case RoutingStrategy.LowestLatency when members.Count > 1:
+            {
+                // Power of two choices: the faster of the first two weighted picks leads; an unmeasured
+                // deployment counts as fastest so it gets explored.
+                double Latency(int i) => health.For(route.Deployments[i].Name).LatencyMs is var l && double.IsNaN(l) ? 0 : l;
+                if (Latency(weighted[1]) < Latency(weighted[0]))
+                {
+                    (weighted[0], weighted[1]) = (weighted[1], weighted[0]);
+                }
+
+                var head = weighted[0];
+                return [head, .. weighted.Skip(1).OrderBy(Latency)];
+            }
+
+            default:
+                return weighted;
         }
+    }
+
+    /// <summary>Weighted order without replacement: each pick is proportional to the weights left.</summary>
+    private List<int> WeightedOrder(AliasRoute route, List<int> members)
+    {
+        if (members.Count <= 1)
+        {
+            return [.. members];
+        }
+
+        var left = new List<int>(members);
+        var result = new List<int>(members.Count);
+        var remaining = left.Sum(i => route.Weights[i]);
+        while (left.Count > 0)
+        {
+            var roll = random.Next(remaining);
+            var k = 0;
+            while (roll >= route.Weights[left[k]])
+            {
+                roll -= route.Weights[left[k]];
+                k++;
+            }
+
+            result.Add(left[k]);
+            remaining -= route.Weights[left[k]];
+            left.RemoveAt(k);
+        }
+
+        return result;
     }
 
     private static void AddOnce(List<PlanStep> steps, DeploymentTarget deployment, PlanReason reason)

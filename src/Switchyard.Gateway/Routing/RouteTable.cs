@@ -48,7 +48,8 @@ public sealed class RouteTable
         {
             var own = alias.Deployments.Select(w => deployments[w.Deployment.Name]).ToArray();
             var weights = alias.Deployments.Select(w => w.Weight).ToArray();
-            aliases[name] = new AliasRoute(alias, own, weights);
+            var priorities = alias.Deployments.Select(w => w.Priority).ToArray();
+            aliases[name] = new AliasRoute(alias, own, weights, priorities);
         }
 
         // Fallback chains are resolved after every alias exists (an alias may fall back to a later one).
@@ -101,8 +102,19 @@ public sealed class RouteTable
 }
 
 /// <summary>An alias with its deployments resolved and its fallback chain linked.</summary>
-public sealed class AliasRoute(ModelAlias alias, DeploymentTarget[] deployments, int[] weights)
+public sealed class AliasRoute(ModelAlias alias, DeploymentTarget[] deployments, int[] weights, int[] priorities)
 {
+    private int roundRobin = -1;
+
+    /// <summary>Priority tier of each entry of <see cref="Deployments"/> (lower first).</summary>
+    public int[] Priorities { get; } = priorities;
+
+    /// <summary>True when the alias has more than one priority tier.</summary>
+    public bool Tiered { get; } = priorities.Distinct().Count() > 1;
+
+    /// <summary>The next round-robin start position.</summary>
+    internal int NextRoundRobin() => (int)((uint)Interlocked.Increment(ref roundRobin) % (uint)Deployments.Length);
+
     /// <summary>The configured alias.</summary>
     public ModelAlias Alias { get; } = alias;
 

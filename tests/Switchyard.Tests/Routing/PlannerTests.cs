@@ -1,5 +1,6 @@
 using Switchyard.Configuration;
 using Switchyard.Routing;
+using Switchyard.Routing.Health;
 
 namespace Switchyard.Tests.Routing;
 
@@ -28,6 +29,8 @@ public class PlannerTests
             deployments: [a]
         """;
 
+    private static HealthRegistry Health() => new(TimeProvider.System);
+
     private static RouteTable Table()
     {
         var result = ConfigLoader.LoadYaml(Yaml, "test", name => name == "TEST_KEY" ? "k" : null);
@@ -38,7 +41,7 @@ public class PlannerTests
     [Fact]
     public void Plan_SingleDeployment_IsJustThePrimary()
     {
-        var plan = new Planner(new Random(1)).Plan(Table().Aliases["single"]);
+        var plan = new Planner(new Random(1), Health()).Plan(Table().Aliases["single"]);
         Assert.Equal(["a"], plan.Select(s => s.Deployment.Name));
         Assert.Equal(PlanReason.Primary, plan[0].Reason);
     }
@@ -47,7 +50,7 @@ public class PlannerTests
     public void Plan_WeightedAlias_PrimaryFollowsWeights()
     {
         var route = Table().Aliases["weighted"];
-        var planner = new Planner(new Random(42));
+        var planner = new Planner(new Random(42), Health());
         var counts = new Dictionary<string, int> { ["a"] = 0, ["b"] = 0 };
         const int n = 20_000;
         for (var i = 0; i < n; i++)
@@ -64,7 +67,7 @@ public class PlannerTests
     public void Plan_WithFallbacks_OrdersAliasThenChainWithoutDuplicates()
     {
         var route = Table().Aliases["weighted"];
-        var planner = new Planner(new Random(7));
+        var planner = new Planner(new Random(7), Health());
         for (var i = 0; i < 50; i++)
         {
             var plan = planner.Plan(route);

@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Switchyard.Auth;
+using Switchyard.Configuration;
+using Switchyard.Dispatch;
+using Switchyard.Routing;
+using Switchyard.Routing.Health;
+
+namespace Switchyard.Ingress;
+
+/// <summary>
+/// The routing layer made visible: <c>POST /v1/route/explain</c> answers "which deployments would serve this
+/// request, in what order, and why were the others left out" without calling any provider, and
+/// <c>GET /v1/deployments</c> shows every deployment's live health (circuit, in-flight, latency estimates).
+/// </summary>
+public sealed class RoutingEndpoints(RouterState router, Planner planner, HealthRegistry health)
+{
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };
+
+    /// <summary><c>POST /v1/route/explain</c>: same body as a chat completion.</summary>
+    public async Task ExplainAsync(HttpContext http)
+    {
+        var table = router.Current;
+        if (await Refused(http, table))
+        {
+            return;
+        }
+
+        var (body, tooLarge) = await RequestBody.ReadAsync(http.Request, table.Config.Server.MaxRequestBodyBytes, http.RequestAborted);
+        using (body)
+        {
+            if (tooLarge)
+            {
+                await OpenAIErrors.WriteAsync(http, 413, "The request body exceeds the gateway's limit.", "invalid_request_error", null, "request_too_large");
+                return;
+            }
+
+            if (OpenAIRequestParser.Parse(body!.Span, OpenAIOperation.ChatCompletions, out var head) is { } error)
+            {
+                await OpenAIErrors.BadRequestAsync(http, error);
+                return;
+            }
+
+            if (!table.Aliases.TryGetValue(head.Model, out var route))
+            {
+                await OpenAIErrors.WriteAsync(http, 404, $"The model '{head.Model}' does not exist on this gateway.", "invalid_request_error", "model", "model_not_found");
+                return;
+            }
+
+            var excluded = new List<Exclusion>();
+            var plan = planner.Plan(route, excluded);
+            var output = new ArrayBufferWriter<byte>(2048);
+            using (var w = new Utf8JsonWriter(output, Options))
+            {
+                w.WriteStartObject();
+                w.WriteString("model", head.Model);
+                w.WriteString("strategy", StrategyName(route.Alias.Strategy));
+                w.WriteStartArray("plan");
+                foreach (var step in plan)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("deployment", step.Deployment.Name);
+                    w.WriteString("reason", step.Reason switch
+                    {
+                        PlanReason.Primary => "primary",
+                        PlanReason.AliasAlternate => "alias_alternate",
+                        _ => "fallback",
+                    });
+                    WriteDeployment(w, step.Deployment.Config, health.For(step.Deployment.Name));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("excluded");
+                foreach (var e in excluded)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("deployment", e.Deployment);
+                    w.WriteString("reason", e.Reason);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                WritePolicy(w, route.Alias.Policy);
+                w.WriteEndObject();
+            }
+
+            await Write(http, output);
+        }
+    }
+
+    /// <summary><c>GET /v1/deployments</c>.</summary>
+    public async Task ListAsync(HttpContext http)
+    {
+        var table = router.Current;
+        if (await Refused(http, table))
+        {
+            return;
+        }
+
+        var output = new ArrayBufferWriter<byte>(2048);
+        using (var w = new Utf8JsonWriter(output, Options))
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteStartArray("data");
+            foreach (var (name, deployment) in table.Config.Deployments.OrderBy(d => d.Key, StringComparer.Ordinal))
+            {
+                w.WriteStartObject();
+                w.WriteString("deployment", name);
+                WriteDeployment(w, deployment, health.For(name));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        await Write(http, output);
+    }
+
+    private static void WriteDeployment(Utf8JsonWriter w, DeploymentConfig d, DeploymentHealth h)
+    {
+        w.WriteString("provider", d.Provider.Name);
+        w.WriteString("upstream_model", d.UpstreamModel);
+        w.WriteString("circuit", h.State switch
+        {
+            CircuitState.Open => "open",
+            CircuitState.HalfOpen => "half_open",
+            _ => "closed",
+        });
+        w.WriteNumber("in_flight", h.InFlight);
+        WriteMs(w, "latency_ewma_ms", h.LatencyMs);
+        WriteMs(w, "ttft_ewma_ms", h.TimeToFirstTokenMs);
+        var (total, failed) = h.WindowCounts;
+        w.WriteNumber("window_requests", total);
+        w.WriteNumber("window_failures", failed);
+    }
+
+    private static void WritePolicy(Utf8JsonWriter w, FallbackPolicy p)
+    {
+        w.WriteStartObject("fallback_policy");
+        w.WriteNumber("max_attempts", p.MaxAttempts);
+        w.WriteNumber("max_retries", p.MaxRetries);
+        w.WriteNumber("base_delay_ms", p.BaseDelay.TotalMilliseconds);
+        w.WriteNumber("max_delay_ms", p.MaxDelay.TotalMilliseconds);
+        w.WriteNumber("timeout_ms", p.RequestTimeout.TotalMilliseconds);
+        w.WriteStartObject("on");
+        foreach (var kind in Enum.GetValues<FailureKind>())
+        {
+            if (kind is FailureKind.None or FailureKind.ClientCancelled or FailureKind.DeadlineExceeded)
+            {
+                continue;
+            }
+
+            w.WriteString(FailureKinds.Name(kind), p.ActionFor(kind) switch
+            {
+                FallbackAction.RetryThenSwitch => "retry_then_switch",
+                FallbackAction.Switch => "switch",
+                FallbackAction.Retry => "retry",
+                _ => "fail",
+            });
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WriteMs(Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsNaN(value))
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteNumber(name, Math.Round(value, 3));
+        }
+    }
+
+    private static string StrategyName(RoutingStrategy s) => s switch
+    {
+        RoutingStrategy.RoundRobin => "round_robin",
+        RoutingStrategy.LeastBusy => "least_busy",
+        RoutingStrategy.LowestLatency => "lowest_latency",
+        _ => "weighted",
+    };
+
+    private static async Task<bool> Refused(HttpContext http, RouteTable table)
+    {
+        switch (table.Authenticator.Authenticate(http.Request, out _))
+        {
+            case AuthOutcome.Accepted:
+                return false;
+            case AuthOutcome.Missing:
+                await OpenAIErrors.WriteAsync(http, 401, "You didn't provide an API key.", "invalid_request_error", null, "missing_api_key");
+                return true;
+            default:
+                await OpenAIErrors.WriteAsync(http, 401, "Incorrect API key provided.", "invalid_request_error", null, "invalid_api_key");
+                return true;
+        }
+    }
+
+    private static Task Write(HttpContext http, ArrayBufferWriter<byte> output)
+    {
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = output.WrittenCount;
+        return http.Response.Body.WriteAsync(output.WrittenMemory).AsTask();
+    }
+}

@@ -1,0 +1,103 @@
+using Switchyard.Configuration;
+using Switchyard.Dispatch;
+using Switchyard.Routing;
+using Switchyard.Routing.Health;
+
+namespace Switchyard.Tests.Routing;
+
+public class PlannerStrategyTests
+{
+    private static RouteTable Table(string models)
+    {
+        var yaml = """
+            providers:
+              p: { kind: openai-compatible, base_url: "http://127.0.0.1:9/v1", api_key_env: K }
+            deployments:
+              a: { provider: p, model: ma }
+              b: { provider: p, model: mb }
+              c: { provider: p, model: mc }
+            models:
+
+            """ + models + "\n";
+        var result = ConfigLoader.LoadYaml(yaml, "test", n => n == "K" ? "k" : null);
+        Assert.Empty(result.Errors);
+        return RouteTable.Build(result.Config!);
+    }
+
+    [Fact]
+    public void Plan_RoundRobin_CyclesThePrimary()
+    {
+        var route = Table("  m: { deployments: [a, b, c], routing: round_robin }").Aliases["m"];
+        var planner = new Planner(new Random(1), new HealthRegistry(TimeProvider.System));
+        var primaries = Enumerable.Range(0, 6).Select(_ => planner.Plan(route)[0].Deployment.Name).ToArray();
+        Assert.Equal(["a", "b", "c", "a", "b", "c"], primaries);
+    }
+
+    [Fact]
+    public void Plan_LeastBusy_PrefersFewestInFlight()
+    {
+        var route = Table("  m: { deployments: [a, b, c], routing: least_busy }").Aliases["m"];
+        var health = new HealthRegistry(TimeProvider.System);
+        var planner = new Planner(new Random(1), health);
+        Assert.True(health.For("a").TryAcquire());
+        Assert.True(health.For("a").TryAcquire());
+        Assert.True(health.For("c").TryAcquire());
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(["b", "c", "a"], planner.Plan(route).Select(s => s.Deployment.Name));
+        }
+    }
+
+    [Fact]
+    public void Plan_LowestLatency_PrefersTheFastDeployment()
+    {
+        var route = Table("  m: { deployments: [a, b], routing: lowest_latency }").Aliases["m"];
+        var health = new HealthRegistry(TimeProvider.System);
+        foreach (var (name, ms) in new[] { ("a", 400), ("b", 40) })
+        {
+            Assert.True(health.For(name).TryAcquire());
+            health.For(name).Complete(FailureKind.None, TimeSpan.FromMilliseconds(ms), null);
+        }
+
+        var planner = new Planner(new Random(3), health);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal("b", planner.Plan(route)[0].Deployment.Name);
+        }
+    }
+
+    [Fact]
+    public void Plan_PriorityTiers_UseTierTwoOnlyWhenTierOneIsUnavailable()
+    {
+        var route = Table("""
+              m:
+                deployments:
+                  - { deployment: a, priority: 1 }
+                  - { deployment: b, priority: 1 }
+                  - { deployment: c, priority: 2 }
+            """).Aliases["m"];
+        var health = new HealthRegistry(TimeProvider.System);
+        var planner = new Planner(new Random(5), health);
+        for (var i = 0; i < 20; i++)
+        {
+            var plan = planner.Plan(route).Select(s => s.Deployment.Name).ToArray();
+            Assert.Equal("c", plan[2]);
+        }
+
+        health.For("a").Force(CircuitState.Open);
+        health.For("b").Force(CircuitState.Open);
+        var excluded = new List<Exclusion>();
+        var fallbackPlan = planner.Plan(route, excluded);
+        Assert.Equal(["c"], fallbackPlan.Select(s => s.Deployment.Name));
+        Assert.Equal(PlanReason.Primary, fallbackPlan[0].Reason);
+        Assert.Equal(["a", "b"], excluded.Select(e => e.Deployment).Order());
+        Assert.All(excluded, e => Assert.Equal("circuit open", e.Reason));
+    }
+
+    [Fact]
+    public void LoadYaml_UnknownStrategy_IsAnError()
+    {
+        var result = ConfigLoader.LoadYaml("models:\n  m: { deployments: [switchyard-echo], routing: fastest }\n", "t", _ => null);
+        Assert.Contains(result.Errors, e => e.Path == "models.m.routing" && e.Message.StartsWith("unknown routing strategy 'fastest'", StringComparison.Ordinal));
+    }
+}
