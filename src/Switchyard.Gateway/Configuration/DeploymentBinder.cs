@@ -6,7 +6,9 @@ namespace Switchyard.Configuration;
 /// <summary>Binds <c>deployments:</c> (and the inline deployments written inside a model).</summary>
 internal static class DeploymentBinder
 {
-    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts");
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens");
+
+    private static readonly string[] CapabilityNames = ["tools", "vision", "json_schema", "thinking"];
 
     /// <summary>Every deployment by name; null marks a deployment whose definition had errors.</summary>
     public static Dictionary<string, DeploymentConfig?> Bind(
@@ -44,13 +46,58 @@ internal static class DeploymentBinder
         var provider = ResolveProvider(ctx, map, providers);
         var model = ctx.RequiredString(map, "model")?.Trim();
         var timeouts = TimeoutsBinder.Bind(ctx, map["timeouts"], map.PathOf("timeouts"), provider?.Timeouts ?? Timeouts.Default);
+        var capabilities = Capabilities(ctx, map);
 
         if (provider is null || model is null || ctx.Errors.Count != errorsBefore)
         {
             return null;
         }
 
-        return new DeploymentConfig(name, provider, model, timeouts);
+        return new DeploymentConfig(name, provider, model, timeouts) { Capabilities = capabilities };
+    }
+
+    /// <summary><c>capabilities: { tools, vision, json_schema, thinking }</c> (booleans), <c>context_window</c>, <c>max_output_tokens</c>.</summary>
+    private static Canonical.ModelCapabilities Capabilities(BindContext ctx, MapView map)
+    {
+        var caps = Canonical.ModelCapabilities.Default;
+        var path = map.PathOf("capabilities");
+        foreach (var (key, node) in ctx.Entries(map["capabilities"], path) ?? [])
+        {
+            var keyPath = BindContext.Child(path, key);
+            var text = ctx.String(node, keyPath)?.Trim();
+            bool? value = text switch { "true" => true, "false" => false, _ => null };
+            if (Array.IndexOf(CapabilityNames, key) < 0)
+            {
+                ctx.Error(keyPath, $"unknown capability '{key}'{Suggestions.Hint(key, CapabilityNames)}; valid: {string.Join(", ", CapabilityNames)}");
+                continue;
+            }
+
+            if (value is null)
+            {
+                ctx.Error(keyPath, "must be true or false");
+                continue;
+            }
+
+            caps = key switch
+            {
+                "tools" => caps with { Tools = value.Value },
+                "vision" => caps with { Vision = value.Value },
+                "json_schema" => caps with { JsonSchema = value.Value },
+                _ => caps with { Thinking = value.Value },
+            };
+        }
+
+        if (map.Has("context_window"))
+        {
+            caps = caps with { ContextWindow = ctx.Int(map["context_window"], map.PathOf("context_window"), min: 1) };
+        }
+
+        if (map.Has("max_output_tokens"))
+        {
+            caps = caps with { MaxOutputTokens = ctx.Int(map["max_output_tokens"], map.PathOf("max_output_tokens"), min: 1) };
+        }
+
+        return caps;
     }
 
     private static ProviderConfig? ResolveProvider(

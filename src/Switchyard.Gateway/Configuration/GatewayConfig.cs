@@ -106,7 +106,11 @@ public sealed record Timeouts(TimeSpan Connect, TimeSpan FirstByte, TimeSpan Idl
 }
 
 /// <summary>One concrete way to serve a model: a provider plus the upstream's model name.</summary>
-public sealed record DeploymentConfig(string Name, ProviderConfig Provider, string UpstreamModel, Timeouts Timeouts);
+public sealed record DeploymentConfig(string Name, ProviderConfig Provider, string UpstreamModel, Timeouts Timeouts)
+{
+    /// <summary>What the model can do (<c>capabilities</c>, <c>context_window</c>, <c>max_output_tokens</c>); unknown = capable.</summary>
+    public Canonical.ModelCapabilities Capabilities { get; init; } = Canonical.ModelCapabilities.Default;
+}
 
 /// <summary>A public model name clients send in <c>model</c>: its deployments (the routing choice), its
 /// fallback chain (the exception path) and the policy that walks it.</summary>

@@ -25,6 +25,16 @@ public sealed partial class Dispatcher(
     {
         var policy = ctx.Route!.Alias.Policy;
         var plan = ctx.Plan;
+        var deadline = ctx.ClientDeadline is { } client && client < policy.RequestTimeout ? client : policy.RequestTimeout;
+        if (ctx.ClientDeadline is { } wanted && CannotMeet(plan, wanted) is { } estimate)
+        {
+            // Every candidate's observed time to first token is beyond the client's deadline: say so now
+            // rather than spend an attempt that will time out anyway.
+            await ClientResponses.WriteFailureAsync(ctx, new UpstreamFailure(FailureKind.DeadlineExceeded,
+                $"The deadline of {wanted.TotalMilliseconds:0} ms cannot be met: the fastest deployment's time to first token is ~{estimate:0} ms.")).ConfigureAwait(false);
+            return;
+        }
+
         UpstreamFailure? last = null;
         var body = new RewrittenBody();
         try
@@ -46,11 +56,11 @@ public sealed partial class Dispatcher(
 
                 for (var retries = 0; ; retries++)
                 {
-                    var remaining = policy.RequestTimeout - time.GetElapsedTime(ctx.StartTimestamp);
+                    var remaining = deadline - time.GetElapsedTime(ctx.StartTimestamp);
                     if (remaining <= TimeSpan.Zero)
                     {
                         await ClientResponses.WriteFailureAsync(ctx, new UpstreamFailure(FailureKind.DeadlineExceeded,
-                            $"The request's deadline of {policy.RequestTimeout.TotalSeconds:0.###} s passed after {ctx.Attempts} attempt(s).")).ConfigureAwait(false);
+                            $"The request's deadline of {deadline.TotalSeconds:0.###} s passed after {ctx.Attempts} attempt(s).")).ConfigureAwait(false);
                         return;
                     }
 
@@ -96,7 +106,7 @@ public sealed partial class Dispatcher(
                     }
 
                     var facts = new FailureFacts(failure.Kind, retries, ctx.Attempts, step + 1 < plan.Length,
-                        failure.RetryAfter, policy.RequestTimeout - time.GetElapsedTime(ctx.StartTimestamp));
+                        failure.RetryAfter, deadline - time.GetElapsedTime(ctx.StartTimestamp));
                     var decision = RetryDecider.Decide(policy, facts, random.NextDouble());
                     LogAttemptFailed(logger, ctx.RequestId, deployment.Name, FailureKinds.Name(failure.Kind), failure.Status, decision.Move, decision.Delay.TotalMilliseconds);
                     if (decision.Move == NextMove.Retry)
@@ -127,6 +137,24 @@ public sealed partial class Dispatcher(
         {
             body.Dispose();
         }
+    }
+
+    /// <summary>The smallest TTFT estimate when every step's estimate exceeds <paramref name="deadline"/>; null when it may be met.</summary>
+    private double? CannotMeet(PlanStep[] plan, TimeSpan deadline)
+    {
+        var best = double.MaxValue;
+        foreach (var step in plan)
+        {
+            var ttft = health.For(step.Deployment.Name).TimeToFirstTokenMs;
+            if (double.IsNaN(ttft) || ttft <= deadline.TotalMilliseconds)
+            {
+                return null; // unknown, or fast enough
+            }
+
+            best = Math.Min(best, ttft);
+        }
+
+        return plan.Length == 0 ? null : best;
     }
 
     private async Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,

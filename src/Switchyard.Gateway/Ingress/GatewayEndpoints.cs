@@ -59,7 +59,7 @@ public static class GatewayEndpoints
             return refusal;
         }
 
-        if (!table.Aliases.ContainsKey(id))
+        if (!table.Aliases.TryGetValue(id, out var route))
         {
             return OpenAIErrors.WriteAsync(http, StatusCodes.Status404NotFound,
                 $"The model '{id}' does not exist on this gateway.", "invalid_request_error", "model", "model_not_found");
@@ -68,7 +68,7 @@ public static class GatewayEndpoints
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var w = new Utf8JsonWriter(buffer))
         {
-            RouteTable.WriteModel(w, id);
+            RouteTable.WriteModel(w, route.Alias);
         }
 
         return WriteJsonAsync(http, 200, buffer.WrittenSpan.ToArray());

@@ -41,6 +41,31 @@ public struct RequestHead
 
     /// <summary>Position of the root object's closing brace.</summary>
     public int RootEnd;
+
+    /// <summary>What the request needs from a deployment (the router skips deployments that lack it).</summary>
+    public RequestNeeds Needs;
+
+    /// <summary>The client's own ordered fallback list (OpenRouter-style <c>models: [...]</c>), or null.</summary>
+    public string[]? ClientFallbacks;
+}
+
+/// <summary>Capabilities a request needs, read cheaply from its head (no full parse).</summary>
+public struct RequestNeeds
+{
+    /// <summary>Non-empty <c>tools</c>.</summary>
+    public bool Tools;
+
+    /// <summary>Image input somewhere in the messages.</summary>
+    public bool Vision;
+
+    /// <summary>JSON-schema structured output.</summary>
+    public bool JsonSchema;
+
+    /// <summary>Prompt size estimate: body bytes / 4 (the usual chars-per-token rule; JSON overhead makes it an overestimate).</summary>
+    public int EstimatedPromptTokens;
+
+    /// <summary>Requested output cap, if any.</summary>
+    public int? MaxOutputTokens;
 }
 
 /// <summary>A request the gateway refuses before routing, with what it names (the OpenAI <c>param</c>).</summary>
@@ -131,8 +156,12 @@ public static class OpenAIRequestParser
                         return TypeError("messages", "an array");
                     }
 
+                    var start = (int)reader.TokenStartIndex;
                     reader.Skip();
                     hasPayload = true;
+
+                    // Images are rare enough that a byte search beats walking every content part.
+                    result.Needs.Vision = body[start..(int)reader.BytesConsumed].IndexOf("\"image_url\""u8) >= 0;
                 }
                 else if (operation == OpenAIOperation.Embeddings && reader.ValueTextEquals("input"u8))
                 {
@@ -148,6 +177,7 @@ public static class OpenAIRequestParser
                 else if (reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_completion_tokens"u8)
                          || reader.ValueTextEquals("n"u8))
                 {
+                    var isN = reader.ValueTextEquals("n"u8);
                     var name = reader.GetString()!;
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.Null
@@ -155,6 +185,61 @@ public static class OpenAIRequestParser
                     {
                         return TypeError(name, "a positive integer");
                     }
+
+                    if (!isN && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var max))
+                    {
+                        result.Needs.MaxOutputTokens = max;
+                    }
+                }
+                else if (reader.ValueTextEquals("tools"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType is not (JsonTokenType.StartArray or JsonTokenType.Null))
+                    {
+                        return TypeError("tools", "an array");
+                    }
+
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        reader.Read();
+                        result.Needs.Tools = reader.TokenType != JsonTokenType.EndArray;
+                        if (result.Needs.Tools)
+                        {
+                            reader.Skip();
+                            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                            {
+                                reader.Skip();
+                            }
+                        }
+                    }
+                }
+                else if (reader.ValueTextEquals("models"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        return TypeError("models", "an array of model names");
+                    }
+
+                    var list = new List<string>();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (reader.TokenType != JsonTokenType.String)
+                        {
+                            return TypeError($"models[{list.Count}]", "a string");
+                        }
+
+                        list.Add(reader.GetString()!);
+                    }
+
+                    result.ClientFallbacks = list.ToArray();
+                }
+                else if (reader.ValueTextEquals("response_format"u8))
+                {
+                    reader.Read();
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    result.Needs.JsonSchema = body[start..(int)reader.BytesConsumed].IndexOf("\"json_schema\""u8) >= 0;
                 }
                 else if (reader.ValueTextEquals("temperature"u8) || reader.ValueTextEquals("top_p"u8))
                 {
@@ -183,6 +268,7 @@ public static class OpenAIRequestParser
             return Malformed();
         }
 
+        result.Needs.EstimatedPromptTokens = body.Length / 4;
         if (!hasModel)
         {
             return new RequestError("Missing required parameter: 'model'.", "model", "missing_required_parameter");

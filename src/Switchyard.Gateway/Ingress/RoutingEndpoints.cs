@@ -50,7 +50,7 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
             }
 
             var excluded = new List<Exclusion>();
-            var plan = planner.Plan(route, excluded);
+            var plan = planner.Plan(route, head.Needs, excluded);
             var output = new ArrayBufferWriter<byte>(2048);
             using (var w = new Utf8JsonWriter(output, Options))
             {

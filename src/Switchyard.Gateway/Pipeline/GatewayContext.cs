@@ -32,6 +32,9 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
     /// <summary>Ingress: wall-clock arrival, Unix ms.</summary>
     public long StartedAtMs { get; } = startedAtMs;
 
+    /// <summary>Ingress: the client's own deadline for the whole request (<c>x-switchyard-timeout</c>), if any.</summary>
+    public TimeSpan? ClientDeadline { get; set; }
+
     /// <summary>Auth: the caller's key id.</summary>
     public string? KeyId { get; set; }
 

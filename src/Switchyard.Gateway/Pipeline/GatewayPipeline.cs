@@ -16,6 +16,12 @@ namespace Switchyard.Pipeline;
 /// </summary>
 public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatcher dispatcher, UsageWriter usage, TimeProvider time)
 {
+    /// <summary>Header with which a client opts out of fallback (<c>none</c>): only the intended deployment is tried.</summary>
+    public const string NoFallbackHeader = "x-switchyard-fallback";
+
+    /// <summary>Header carrying the client's deadline for the whole request (<c>1500ms</c>, <c>2s</c>; a bare number is seconds).</summary>
+    public const string TimeoutHeader = "x-switchyard-timeout";
+
     /// <summary>Client-supplied request ids longer than this are replaced (they end up in logs and the database).</summary>
     private const int MaxRequestIdLength = 128;
 
@@ -63,6 +69,17 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
         }
 
         ctx.KeyId = keyId;
+        if (http.Request.Headers[TimeoutHeader] is { Count: 1 } timeout)
+        {
+            if (!Configuration.ValueParsers.TryParseDuration(timeout[0]!, out var deadline, out var why))
+            {
+                return await RefuseAsync(ctx, new ClientError(400, ErrorCategory.InvalidRequest,
+                    $"Invalid {TimeoutHeader} header: {why}.", TimeoutHeader, "invalid_timeout")).ConfigureAwait(false);
+            }
+
+            ctx.ClientDeadline = deadline;
+        }
+
         if (!IsJson(http.Request.ContentType))
         {
             return await RefuseAsync(ctx, new ClientError(415, ErrorCategory.InvalidRequest,
@@ -91,16 +108,71 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
         }
 
         ctx.Route = route;
-        ctx.Plan = planner.Plan(route);
+        ctx.Plan = planner.Plan(route, ctx.Request.Needs);
+        if (ctx.Request.ClientFallbacks is { Length: > 0 } own)
+        {
+            // The client's own fallback list follows the alias's plan, each entry routed like an alias.
+            var steps = new List<PlanStep>(ctx.Plan);
+            for (var i = 0; i < own.Length; i++)
+            {
+                if (!table.Aliases.TryGetValue(own[i], out var extra))
+                {
+                    return await RefuseAsync(ctx, new ClientError(404, ErrorCategory.NotFound,
+                        $"The model '{own[i]}' in 'models' does not exist on this gateway.", $"models[{i}]", "model_not_found")).ConfigureAwait(false);
+                }
+
+                foreach (var step in planner.Plan(extra, ctx.Request.Needs))
+                {
+                    if (!steps.Exists(s => ReferenceEquals(s.Deployment, step.Deployment)))
+                    {
+                        steps.Add(step with { Reason = steps.Count == 0 ? PlanReason.Primary : PlanReason.Fallback });
+                    }
+                }
+            }
+
+            ctx.Plan = steps.ToArray();
+        }
+
+        if (ctx.Plan.Length > 1 && http.Request.Headers[NoFallbackHeader] is { Count: 1 } optOut
+            && optOut[0] is "none" or "off" or "false")
+        {
+            ctx.Plan = ctx.Plan[..1]; // the client opted out of fallback: the intended deployment or nothing
+        }
+
         if (ctx.Plan.Length == 0)
         {
-            http.Response.Headers.RetryAfter = "5";
-            return await RefuseAsync(ctx, new ClientError(503, ErrorCategory.Overloaded,
-                $"No deployment of '{ctx.Request.Model}' is available right now: every circuit is open after repeated upstream failures. POST /v1/route/explain shows why.",
-                null, "no_available_deployment")).ConfigureAwait(false);
+            return await RefuseAsync(ctx, NoDeployment(ctx, route)).ConfigureAwait(false);
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Nothing can serve the request. Capability and context limits are the client's to fix (400, named);
+    /// open circuits are ours (503 with Retry-After).
+    /// </summary>
+    private ClientError NoDeployment(GatewayContext ctx, AliasRoute route)
+    {
+        var excluded = new List<Exclusion>();
+        planner.Plan(route, ctx.Request.Needs, excluded);
+        var reasons = string.Join("; ", excluded.Select(e => $"{e.Deployment}: {e.Reason}"));
+        if (excluded.Count > 0 && excluded.All(e => e.Reason.StartsWith("context too small", StringComparison.Ordinal)))
+        {
+            ctx.Error = FailureKind.ContextWindow;
+            return new ClientError(400, ErrorCategory.InvalidRequest,
+                $"No deployment of '{ctx.Request.Model}' has a context window large enough for this request ({reasons}).", "messages", "context_length_exceeded");
+        }
+
+        if (excluded.Count > 0 && excluded.All(e => !e.Reason.StartsWith("circuit", StringComparison.Ordinal)))
+        {
+            ctx.Error = FailureKind.UnsupportedCapability;
+            return new ClientError(400, ErrorCategory.InvalidRequest,
+                $"No deployment of '{ctx.Request.Model}' can serve this request ({reasons}).", null, "unsupported_capability");
+        }
+
+        ctx.Http.Response.Headers.RetryAfter = "5";
+        return new ClientError(503, ErrorCategory.Overloaded,
+            $"No deployment of '{ctx.Request.Model}' is available right now ({reasons}). POST /v1/route/explain shows the plan.", null, "no_available_deployment");
     }
 
     private static async Task<bool> RefuseAsync(GatewayContext ctx, ClientError error)

@@ -1,4 +1,5 @@
 using Switchyard.Configuration;
+using Switchyard.Ingress;
 using Switchyard.Routing.Health;
 
 namespace Switchyard.Routing;
@@ -32,37 +33,79 @@ public sealed record Exclusion(string Deployment, string Reason);
 public sealed class Planner(Random random, HealthRegistry health)
 {
     /// <summary>Builds the plan for <paramref name="route"/>; <paramref name="excluded"/>, when given, collects what was left out.</summary>
-    public PlanStep[] Plan(AliasRoute route, List<Exclusion>? excluded = null)
+    public PlanStep[] Plan(AliasRoute route, List<Exclusion>? excluded = null) => Plan(route, default, excluded);
+
+    /// <summary>Builds the plan for a request with <paramref name="needs"/>: deployments that cannot serve it are left out.</summary>
+    public PlanStep[] Plan(AliasRoute route, in RequestNeeds needs, List<Exclusion>? excluded = null)
     {
         // The common case, one available deployment and no fallbacks, allocates just the one-element array.
         if (route.Deployments.Length == 1 && route.Fallbacks.Length == 0 && excluded is null
-            && health.For(route.Deployments[0].Name).IsAvailable)
+            && CanServe(route.Deployments[0], needs) is null && health.For(route.Deployments[0].Name).IsAvailable)
         {
             return [new PlanStep(route.Deployments[0], PlanReason.Primary)];
         }
 
         var steps = new List<PlanStep>(route.Deployments.Length + route.Fallbacks.Length + 2);
-        AddAlias(steps, route, PlanReason.Primary, PlanReason.AliasAlternate, excluded);
+        AddAlias(steps, route, needs, PlanReason.Primary, PlanReason.AliasAlternate, excluded);
         foreach (var fallback in route.Fallbacks)
         {
             if (fallback.Deployment is { } d)
             {
-                if (Available(d, excluded))
+                if (Available(d, needs, excluded))
                 {
                     AddOnce(steps, d, steps.Count == 0 ? PlanReason.Primary : PlanReason.Fallback);
                 }
             }
             else
             {
-                AddAlias(steps, fallback.Alias!, steps.Count == 0 ? PlanReason.Primary : PlanReason.Fallback, PlanReason.Fallback, excluded);
+                AddAlias(steps, fallback.Alias!, needs, steps.Count == 0 ? PlanReason.Primary : PlanReason.Fallback, PlanReason.Fallback, excluded);
             }
         }
 
         return steps.ToArray();
     }
 
-    private bool Available(DeploymentTarget d, List<Exclusion>? excluded)
+    /// <summary>Why <paramref name="d"/> cannot serve a request with <paramref name="needs"/>, or null when it can.</summary>
+    public static string? CanServe(DeploymentTarget d, in RequestNeeds needs)
     {
+        var caps = d.Config.Capabilities;
+        if (needs.Tools && !caps.Tools)
+        {
+            return "no capability: tools";
+        }
+
+        if (needs.Vision && !caps.Vision)
+        {
+            return "no capability: vision";
+        }
+
+        if (needs.JsonSchema && !caps.JsonSchema)
+        {
+            return "no capability: json_schema";
+        }
+
+        if (needs.MaxOutputTokens is { } maxOut && caps.MaxOutputTokens is { } cap && maxOut > cap)
+        {
+            return $"max output too small: {maxOut} tokens requested, {cap} allowed";
+        }
+
+        // Inline images inflate a byte-based estimate far beyond their token cost, so vision requests skip the pre-check.
+        if (!needs.Vision && caps.ContextWindow is { } window && needs.EstimatedPromptTokens + (needs.MaxOutputTokens ?? 0) > window)
+        {
+            return $"context too small: ~{needs.EstimatedPromptTokens} prompt tokens estimated, window {window}";
+        }
+
+        return null;
+    }
+
+    private bool Available(DeploymentTarget d, in RequestNeeds needs, List<Exclusion>? excluded)
+    {
+        if (CanServe(d, needs) is { } reason)
+        {
+            excluded?.Add(new Exclusion(d.Name, reason));
+            return false;
+        }
+
         var h = health.For(d.Name);
         if (h.IsAvailable)
         {
@@ -73,13 +116,13 @@ public sealed class Planner(Random random, HealthRegistry health)
         return false;
     }
 
-    private void AddAlias(List<PlanStep> steps, AliasRoute route, PlanReason first, PlanReason rest, List<Exclusion>? excluded)
+    private void AddAlias(List<PlanStep> steps, AliasRoute route, in RequestNeeds needs, PlanReason first, PlanReason rest, List<Exclusion>? excluded)
     {
         var count = route.Deployments.Length;
         var candidates = new List<int>(count);
         for (var i = 0; i < count; i++)
         {
-            if (Available(route.Deployments[i], excluded))
+            if (Available(route.Deployments[i], needs, excluded))
             {
                 candidates.Add(i);
             }

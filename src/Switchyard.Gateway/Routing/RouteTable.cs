@@ -79,7 +79,7 @@ public sealed class RouteTable
             w.WriteStartArray("data");
             foreach (var name in config.Models.Keys.Order(StringComparer.Ordinal))
             {
-                WriteModel(w, name);
+                WriteModel(w, config.Models[name]);
             }
 
             w.WriteEndArray();
@@ -89,15 +89,47 @@ public sealed class RouteTable
         return buffer.ToArray();
     }
 
-    /// <summary>Writes one OpenAI <c>model</c> object.</summary>
-    public static void WriteModel(Utf8JsonWriter w, string name)
+    /// <summary>
+    /// Writes one OpenAI <c>model</c> object, with a <c>capabilities</c> member (what at least one of the
+    /// alias's deployments can do; the router picks a capable one) and the deployments behind it.
+    /// </summary>
+    public static void WriteModel(Utf8JsonWriter w, ModelAlias alias)
     {
         w.WriteStartObject();
-        w.WriteString("id", name);
+        w.WriteString("id", alias.Name);
         w.WriteString("object", "model");
         w.WriteNumber("created", 0);
         w.WriteString("owned_by", "switchyard");
+        var caps = alias.Deployments.Select(d => d.Deployment.Capabilities).ToList();
+        w.WriteStartObject("capabilities");
+        w.WriteBoolean("tools", caps.Any(c => c.Tools));
+        w.WriteBoolean("vision", caps.Any(c => c.Vision));
+        w.WriteBoolean("json_schema", caps.Any(c => c.JsonSchema));
+        w.WriteBoolean("thinking", caps.Any(c => c.Thinking));
+        WriteMax(w, "context_window", caps.Select(c => c.ContextWindow));
+        WriteMax(w, "max_output_tokens", caps.Select(c => c.MaxOutputTokens));
         w.WriteEndObject();
+        w.WriteStartArray("deployments");
+        foreach (var d in alias.Deployments)
+        {
+            w.WriteStringValue(d.Deployment.Name);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteMax(Utf8JsonWriter w, string name, IEnumerable<int?> values)
+    {
+        var known = values.ToList();
+        if (known.Count > 0 && known.All(v => v is not null))
+        {
+            w.WriteNumber(name, known.Max()!.Value);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
     }
 }
 
