@@ -13,7 +13,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -123,6 +123,8 @@ public static class ConfigLoader
         var aliasNames = aliases.Select(a => a.Name).Append(BuiltInEcho.AliasName).ToHashSet(StringComparer.Ordinal);
         var models = FallbackResolver.Resolve(ctx, aliases, aliasNames, deployments);
 
+        var routes = RouteBinder.Bind(ctx, root["routes"], "routes", aliasNames, FallbackPolicy.Default);
+
         var providerMap = providers.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.Config, StringComparer.Ordinal);
         var deploymentMap = deployments.Where(d => d.Value is not null).ToDictionary(d => d.Key, d => d.Value!, StringComparer.Ordinal);
         BuiltInEcho.AddMissing(providerMap, deploymentMap, models);
@@ -135,6 +137,7 @@ public static class ConfigLoader
             models.ToFrozenDictionary(StringComparer.Ordinal))
         {
             Source = source,
+            Routes = routes,
         };
     }
 

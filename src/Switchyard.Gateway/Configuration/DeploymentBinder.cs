@@ -6,7 +6,9 @@ namespace Switchyard.Configuration;
 /// <summary>Binds <c>deployments:</c> (and the inline deployments written inside a model).</summary>
 internal static class DeploymentBinder
 {
-    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens");
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier");
+
+    private static readonly FrozenSet<string> PriceKeys = FrozenSet.Create(StringComparer.Ordinal, "input", "output");
 
     private static readonly string[] CapabilityNames = ["tools", "vision", "json_schema", "thinking"];
 
@@ -53,7 +55,44 @@ internal static class DeploymentBinder
             return null;
         }
 
-        return new DeploymentConfig(name, provider, model, timeouts) { Capabilities = capabilities };
+        return new DeploymentConfig(name, provider, model, timeouts)
+        {
+            Capabilities = capabilities,
+            Price = PriceOf(ctx, map),
+            PriceTier = ctx.String(map["price_tier"], map.PathOf("price_tier"))?.Trim(),
+        };
+    }
+
+    /// <summary><c>price: { input, output }</c> in USD per million tokens.</summary>
+    private static Price? PriceOf(BindContext ctx, MapView map)
+    {
+        var price = ctx.Map(map["price"], map.PathOf("price"), PriceKeys);
+        if (price is null)
+        {
+            return null;
+        }
+
+        decimal? Read(string key)
+        {
+            var text = ctx.String(price[key], price.PathOf(key));
+            if (text is null)
+            {
+                ctx.Error(price.PathOf(key), "is required (USD per million tokens)");
+                return null;
+            }
+
+            if (!decimal.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) || v < 0)
+            {
+                ctx.Error(price.PathOf(key), "must be a non-negative number (USD per million tokens)");
+                return null;
+            }
+
+            return v;
+        }
+
+        var input = Read("input");
+        var output = Read("output");
+        return input is null || output is null ? null : new Price(input.Value, output.Value);
     }
 
     /// <summary><c>capabilities: { tools, vision, json_schema, thinking }</c> (booleans), <c>context_window</c>, <c>max_output_tokens</c>.</summary>

@@ -14,6 +14,9 @@ public sealed record GatewayConfig(
     FrozenDictionary<string, DeploymentConfig> Deployments,
     FrozenDictionary<string, ModelAlias> Models)
 {
+    /// <summary>Conditional routes, in evaluation order.</summary>
+    public IReadOnlyList<RouteRule> Routes { get; init; } = [];
+
     /// <summary>Where the snapshot came from (a file path, or "embedded defaults").</summary>
     public string Source { get; init; } = "embedded defaults";
 }
@@ -110,7 +113,42 @@ public sealed record DeploymentConfig(string Name, ProviderConfig Provider, stri
 {
     /// <summary>What the model can do (<c>capabilities</c>, <c>context_window</c>, <c>max_output_tokens</c>); unknown = capable.</summary>
     public Canonical.ModelCapabilities Capabilities { get; init; } = Canonical.ModelCapabilities.Default;
+
+    /// <summary>Price in USD per million tokens (<c>price: { input, output }</c>), if known.</summary>
+    public Price? Price { get; init; }
+
+    /// <summary>Price tier name (<c>price_tier</c>) for same-tier fallback; null = untiered.</summary>
+    public string? PriceTier { get; init; }
 }
+
+/// <summary>USD per million input and output tokens.</summary>
+public sealed record Price(decimal Input, decimal Output)
+{
+    /// <summary>One number to compare deployments by (input + output per million).</summary>
+    public decimal Blended => Input + Output;
+}
+
+/// <summary>
+/// A conditional route (<c>routes.NAME</c>): when its <see cref="Match"/> holds (or the client names it in
+/// <c>x-switchyard-route</c>), the request is served by <see cref="PrimaryModel"/> under the route's own
+/// fallback policy. Routes are evaluated in file order; the first match wins.
+/// </summary>
+public sealed record RouteRule(string Name, RouteMatch? Match, string PrimaryModel, FallbackPolicy? Policy)
+{
+    /// <summary><c>billing.owner</c>: who the usage is attributed to (recorded as data; e.g. customer_api_key).</summary>
+    public string? BillingOwner { get; init; }
+}
+
+/// <summary>Request facts a route can match on; every condition given must hold.</summary>
+public sealed record RouteMatch(
+    IReadOnlyList<KeyValuePair<string, string>> Headers,
+    IReadOnlyList<string> KeyIds,
+    IReadOnlyList<KeyValuePair<string, string>> Metadata,
+    IReadOnlyList<string> Models,
+    bool? HasTools,
+    bool? HasImages,
+    int? MinPromptTokens,
+    int? MaxPromptTokens);
 
 /// <summary>A public model name clients send in <c>model</c>: its deployments (the routing choice), its
 /// fallback chain (the exception path) and the policy that walks it.</summary>
@@ -172,8 +210,20 @@ public enum FallbackAction
     /// <summary>Retry the same deployment up to the cap, then give up (no fallback).</summary>
     Retry,
 
-    /// <summary>Stop at once and return the error to the client.</summary>
+    /// <summary>Stop at once and return the error to the client (<c>fail</c>, <c>fail_closed</c>).</summary>
     Fail,
+
+    /// <summary>Move to the next step whose deployment is in the same price tier as the failed one.</summary>
+    SwitchSameTier,
+
+    /// <summary>Retry up to the cap, then switch within the same price tier.</summary>
+    RetryThenSwitchSameTier,
+
+    /// <summary>Move to the next step whose deployment is cheaper than the failed one.</summary>
+    Downgrade,
+
+    /// <summary>Move to the next step whose deployment costs more, within the policy's <see cref="FallbackPolicy.MaxCostMultiplier"/> of the intended one.</summary>
+    Upgrade,
 }
 
 /// <summary>
@@ -218,6 +268,15 @@ public sealed record FallbackPolicy(
     public static FallbackPolicy Default { get; } = new(
         MaxAttempts: 4, MaxRetries: 1, BaseDelay: TimeSpan.FromMilliseconds(200), MaxDelay: TimeSpan.FromSeconds(10),
         RequestTimeout: TimeSpan.FromMinutes(10), Actions: DefaultActions);
+
+    /// <summary>Per-trigger retry caps (<c>retry_once_then_switch</c> → 1), overriding <see cref="MaxRetries"/>.</summary>
+    public FrozenDictionary<FailureKind, int>? RetryCaps { get; init; }
+
+    /// <summary>How much more than the intended deployment an <see cref="FallbackAction.Upgrade"/> may cost (null: upgrades not allowed).</summary>
+    public double? MaxCostMultiplier { get; init; }
+
+    /// <summary>The retry cap for <paramref name="kind"/>.</summary>
+    public int RetriesFor(FailureKind kind) => RetryCaps is { } caps && caps.TryGetValue(kind, out var n) ? n : MaxRetries;
 
     /// <summary>The action for <paramref name="kind"/>; <see cref="FailureKind.ClientError"/> always fails.</summary>
     public FallbackAction ActionFor(FailureKind kind) =>

@@ -28,16 +28,82 @@ internal static class PolicyBinder
 
     private static readonly string ValidTriggers = string.Join(", ", TriggerNames);
 
-    private static readonly FrozenDictionary<string, FallbackAction> Actions =
-        new Dictionary<string, FallbackAction>(StringComparer.Ordinal)
-        {
-            ["retry_then_switch"] = FallbackAction.RetryThenSwitch,
-            ["switch"] = FallbackAction.Switch,
-            ["retry"] = FallbackAction.Retry,
-            ["fail"] = FallbackAction.Fail,
-        }.ToFrozenDictionary(StringComparer.Ordinal);
+    private const string ValidActions =
+        "retry_then_switch, switch, retry, fail, switch_same_price_tier, retry_then_switch_same_price_tier, downgrade, upgrade, fail_closed "
+        + "(retry_* may say how often: retry_once_then_switch, retry_twice)";
 
-    private const string ValidActions = "retry_then_switch, switch, retry, fail";
+    private static readonly string[] ActionExamples =
+    [
+        "retry_then_switch", "switch", "retry", "fail", "fail_closed", "switch_same_price_tier", "retry_then_switch_same_price_tier",
+        "retry_once_then_switch", "retry_once_then_switch_same_price_tier", "retry_once", "retry_twice", "downgrade", "upgrade",
+    ];
+
+    /// <summary>
+    /// Parses an action name: <c>fail</c>/<c>fail_closed</c>, <c>downgrade</c>, <c>upgrade</c>,
+    /// <c>[retry[_once|_twice]_then_]switch[_same_price_tier|_same_tier]</c> and <c>retry[_once|_twice]</c>.
+    /// The seed policy template's vocabulary ("retry_once_then_switch_same_price_tier") is the grammar's reason to be.
+    /// </summary>
+    internal static bool TryParseAction(string name, out FallbackAction action, out int? retries)
+    {
+        retries = null;
+        action = FallbackAction.Fail;
+        switch (name)
+        {
+            case "fail" or "fail_closed":
+                return true;
+            case "downgrade":
+                action = FallbackAction.Downgrade;
+                return true;
+            case "upgrade":
+                action = FallbackAction.Upgrade;
+                return true;
+        }
+
+        var rest = name;
+        var retry = false;
+        if (rest.StartsWith("retry", StringComparison.Ordinal))
+        {
+            retry = true;
+            rest = rest[5..];
+            foreach (var (word, n) in new[] { ("_once", 1), ("_twice", 2), ("_thrice", 3) })
+            {
+                if (rest.StartsWith(word, StringComparison.Ordinal))
+                {
+                    retries = n;
+                    rest = rest[word.Length..];
+                    break;
+                }
+            }
+
+            if (rest.Length == 0)
+            {
+                action = FallbackAction.Retry;
+                return true;
+            }
+
+            if (!rest.StartsWith("_then_", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            rest = rest[6..];
+        }
+
+        var sameTier = rest is "switch_same_price_tier" or "switch_same_tier";
+        if (rest != "switch" && !sameTier)
+        {
+            return false;
+        }
+
+        action = (retry, sameTier) switch
+        {
+            (true, true) => FallbackAction.RetryThenSwitchSameTier,
+            (true, false) => FallbackAction.RetryThenSwitch,
+            (false, true) => FallbackAction.SwitchSameTier,
+            _ => FallbackAction.Switch,
+        };
+        return true;
+    }
 
     public static FallbackPolicy Bind(BindContext ctx, MapView model)
     {
@@ -64,14 +130,19 @@ internal static class PolicyBinder
             }
         }
 
-        var actions = BindActions(ctx, model);
-        return new FallbackPolicy(maxAttempts, maxRetries, baseDelay, maxDelay, timeout, actions);
+        var caps = new Dictionary<FailureKind, int>();
+        var actions = BindActions(ctx, model.PathOf("on"), ctx.Entries(model["on"], model.PathOf("on")), caps, prefix: null);
+        return new FallbackPolicy(maxAttempts, maxRetries, baseDelay, maxDelay, timeout, actions)
+        {
+            RetryCaps = caps.Count > 0 ? caps.ToFrozenDictionary() : null,
+        };
     }
 
-    private static FrozenDictionary<FailureKind, FallbackAction> BindActions(BindContext ctx, MapView model)
+    /// <summary>Binds trigger → action entries. With <paramref name="prefix"/> ("on_"), entries are read from a
+    /// route's <c>fallback:</c> block in the seed template's style, where other keys are handled by the caller.</summary>
+    internal static FrozenDictionary<FailureKind, FallbackAction> BindActions(BindContext ctx, string path,
+        List<(string Key, YamlDotNet.RepresentationModel.YamlNode Value)>? entries, Dictionary<FailureKind, int> caps, string? prefix)
     {
-        var path = model.PathOf("on");
-        var entries = ctx.Entries(model["on"], path);
         if (entries is null || entries.Count == 0)
         {
             return FallbackPolicy.DefaultActions;
@@ -79,9 +150,15 @@ internal static class PolicyBinder
 
         // Listed triggers override; the rest keep their defaults, so "on: { rate_limited: switch }" is enough.
         var merged = new Dictionary<FailureKind, FallbackAction>(FallbackPolicy.DefaultActions);
-        foreach (var (trigger, value) in entries)
+        foreach (var (key, value) in entries)
         {
-            var triggerPath = BindContext.Child(path, trigger);
+            if (prefix is not null && !key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var triggerPath = BindContext.Child(path, key);
+            var trigger = prefix is null ? key : TriggerAlias(key[prefix.Length..]);
             if (trigger == FailureKinds.Name(FailureKind.ClientError))
             {
                 ctx.Error(triggerPath, "client_error cannot be configured: client errors are always returned to the client as they are");
@@ -105,15 +182,29 @@ internal static class PolicyBinder
                 continue;
             }
 
-            if (!Actions.TryGetValue(actionName, out var action))
+            if (!TryParseAction(actionName, out var action, out var retries))
             {
-                ctx.Error(triggerPath, $"unknown action '{actionName}'{Suggestions.Hint(actionName, Actions.Keys)}; valid actions: {ValidActions}");
+                ctx.Error(triggerPath, $"unknown action '{actionName}'{Suggestions.Hint(actionName, ActionExamples)}; valid actions: {ValidActions}");
                 continue;
             }
 
             merged[kind] = action;
+            if (retries is { } n)
+            {
+                caps[kind] = n;
+            }
         }
 
         return merged.ToFrozenDictionary();
     }
+
+    /// <summary>The seed template's trigger words (<c>on_provider_5xx</c>, <c>on_rate_limit</c>) beside our own names.</summary>
+    private static string TriggerAlias(string name) => name switch
+    {
+        "provider_5xx" or "5xx" => "server_error",
+        "rate_limit" or "429" => "rate_limited",
+        "connection_error" => "connection",
+        "context_overflow" or "context_length" => "context_window",
+        _ => name,
+    };
 }

@@ -3,10 +3,14 @@ namespace Switchyard.Dispatch;
 /// <summary>Maps what an upstream did to a <see cref="FailureKind"/>.</summary>
 public static class FailureClassifier
 {
-    /// <summary>The failure class of an HTTP status (<see cref="FailureKind.None"/> for 1xx–3xx).</summary>
+    /// <summary>The failure class of an HTTP status (<see cref="FailureKind.None"/> for 2xx).</summary>
     public static FailureKind FromStatus(int status) => status switch
     {
-        < 400 => FailureKind.None,
+        < 300 => FailureKind.None,
+
+        // A redirect is never a valid answer from an API endpoint (usually an http:// base URL the
+        // provider bounces to https://): the upstream is misconfigured, so treat it as its fault.
+        < 400 => FailureKind.ServerError,
         429 => FailureKind.RateLimited,
         408 or 409 or 425 => FailureKind.Transient,
         401 or 403 => FailureKind.Auth,

@@ -38,13 +38,17 @@ public static class SseRelay
                     }
 
                     filled += n;
-                    var first = SseFraming.FirstEventLength(pooled.Array.AsSpan(0, filled));
+
+                    // The first event with data decides; comment-only blocks before it (": PROCESSING" keep-alives,
+                    // as OpenRouter sends) do not commit the stream, so a failure after them can still fall back.
+                    var (offset, first) = FirstDataEvent(pooled.Array.AsSpan(0, filled));
                     if (first > 0)
                     {
+                        var sseEvent = pooled.Array.AsSpan(offset, first);
                         var probe = default(TokenUsage);
-                        if (protocol.InspectEvent(pooled.Array.AsSpan(0, first), true, ref probe).IsError)
+                        if (protocol.InspectEvent(sseEvent, true, ref probe).IsError)
                         {
-                            var data = SseFraming.Data(pooled.Array.AsSpan(0, first)).ToArray();
+                            var data = SseFraming.Data(sseEvent).ToArray();
                             return new UpstreamFailure(FailureKind.ServerError,
                                 $"deployment '{deployment.Name}' sent an error event before any content", 502, null, data) { ClientShaped = true };
                         }
@@ -165,6 +169,27 @@ public static class SseRelay
             {
                 ctx.Error = FailureKind.ClientCancelled;
             }
+        }
+    }
+
+    /// <summary>Offset and length of the first complete event that carries data, or (0, -1).</summary>
+    private static (int Offset, int Length) FirstDataEvent(ReadOnlySpan<byte> buffer)
+    {
+        var offset = 0;
+        while (true)
+        {
+            var length = SseFraming.FirstEventLength(buffer[offset..]);
+            if (length < 0)
+            {
+                return (0, -1);
+            }
+
+            if (!SseFraming.Data(buffer.Slice(offset, length)).IsEmpty || SseFraming.HasEventField(buffer.Slice(offset, length)))
+            {
+                return (offset, length);
+            }
+
+            offset += length;
         }
     }
 

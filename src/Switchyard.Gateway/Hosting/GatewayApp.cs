@@ -114,6 +114,11 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<GatewayPipeline>();
 
         var app = builder.Build();
+        app.Use((http, next) =>
+        {
+            RequestIds.Assign(http);
+            return next(http);
+        });
         app.MapGateway();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchyard");
         _ = app.Services.GetRequiredService<UsageWriter>(); // open the store before the first request

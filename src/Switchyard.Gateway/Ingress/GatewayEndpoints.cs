@@ -26,7 +26,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/chat/completions", http => pipeline.HandleAsync(http, openai, OpenAIOperation.ChatCompletions));
         app.MapPost("/v1/embeddings", http => pipeline.HandleAsync(http, openai, OpenAIOperation.Embeddings));
         app.MapGet("/v1/models", http => ListModelsAsync(http, router.Current));
-        app.MapGet("/v1/models/{**id}", http => GetModelAsync(http, router.Current, (string)http.Request.RouteValues["id"]!));
+        app.MapGet("/v1/models/{**id}", http => GetModelAsync(http, router.Current, Uri.UnescapeDataString((string)http.Request.RouteValues["id"]!)));
 
         var routing = new RoutingEndpoints(router, app.ServiceProvider.GetRequiredService<Planner>(),
             app.ServiceProvider.GetRequiredService<Routing.Health.HealthRegistry>());

@@ -93,7 +93,8 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
         Attempts = Attempts,
         FallbackReason = FallbackReason == FailureKind.None ? null : FailureKinds.Name(FallbackReason),
         Stream = Request.Stream,
-        Status = Http.Response.StatusCode,
+        // 499 (nginx's "client closed request"): the client left before any response, so none was sent.
+        Status = Error == FailureKind.ClientCancelled && !Http.Response.HasStarted ? 499 : Http.Response.StatusCode,
         ErrorKind = Error != FailureKind.None ? FailureKinds.Name(Error) : RefusalCode,
         PromptTokens = Usage.InputTokens,
         CompletionTokens = Usage.OutputTokens,

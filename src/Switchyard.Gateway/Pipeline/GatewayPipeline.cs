@@ -22,15 +22,11 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
     /// <summary>Header carrying the client's deadline for the whole request (<c>1500ms</c>, <c>2s</c>; a bare number is seconds).</summary>
     public const string TimeoutHeader = "x-switchyard-timeout";
 
-    /// <summary>Client-supplied request ids longer than this are replaced (they end up in logs and the database).</summary>
-    private const int MaxRequestIdLength = 128;
-
     /// <summary>Handles one request in <paramref name="format"/>.</summary>
     public async Task HandleAsync(HttpContext http, IInboundFormat format, OpenAIOperation operation)
     {
         var table = router.Current; // one snapshot for the whole request, even across a reload
-        var ctx = new GatewayContext(http, format, operation, RequestId(http), time.GetTimestamp(), time.GetUtcNow().ToUnixTimeMilliseconds());
-        http.Response.Headers["x-request-id"] = ctx.RequestId;
+        var ctx = new GatewayContext(http, format, operation, RequestIds.Of(http), time.GetTimestamp(), time.GetUtcNow().ToUnixTimeMilliseconds());
         try
         {
             if (await AdmitAsync(ctx, table).ConfigureAwait(false))
@@ -188,27 +184,4 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
             || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
                 && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
 
-    private static string RequestId(HttpContext http)
-    {
-        var given = http.Request.Headers["x-request-id"];
-        if (given.Count == 1 && given[0] is { Length: > 0 and <= MaxRequestIdLength } id && IsPrintableAscii(id))
-        {
-            return id;
-        }
-
-        return "req_" + Guid.CreateVersion7().ToString("N");
-    }
-
-    private static bool IsPrintableAscii(string s)
-    {
-        foreach (var c in s)
-        {
-            if (c is < (char)0x21 or > (char)0x7e)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

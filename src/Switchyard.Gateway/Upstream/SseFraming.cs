@@ -65,6 +65,10 @@ public static class SseFraming
         return default;
     }
 
+    /// <summary>True when the event has an <c>event:</c> line (a named event counts as content even without data).</summary>
+    public static bool HasEventField(ReadOnlySpan<byte> sseEvent) =>
+        sseEvent.StartsWith("event:"u8) || sseEvent.IndexOf("\nevent:"u8) >= 0;
+
     /// <summary>True for the OpenAI stream terminator <c>[DONE]</c>.</summary>
     public static bool IsDone(ReadOnlySpan<byte> data) => data.SequenceEqual("[DONE]"u8);
 }

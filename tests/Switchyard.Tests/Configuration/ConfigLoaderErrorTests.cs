@@ -261,7 +261,7 @@ public sealed class ConfigLoaderErrorTests
         Assert.Equal(
         [
             "models.m.on.rate_limit: unknown trigger 'rate_limit' (did you mean 'rate_limited'?); valid triggers: connection, timeout, rate_limited, server_error, transient, auth, stream_cut, context_window, content_policy, budget_exceeded, unsupported_capability",
-            "models.m.on.timeout: unknown action 'retry_later'; valid actions: retry_then_switch, switch, retry, fail",
+            "models.m.on.timeout: unknown action 'retry_later'; valid actions: retry_then_switch, switch, retry, fail, switch_same_price_tier, retry_then_switch_same_price_tier, downgrade, upgrade, fail_closed (retry_* may say how often: retry_once_then_switch, retry_twice)",
         ], errors);
     }
 

@@ -171,12 +171,12 @@ public sealed class FallbackAndRetryTests
     public async Task PostChat_Upstream400_ReturnedToClientAndNotRetried()
     {
         await using var h = await GatewayHarness.StartAsync();
-        h.A.Enqueue(UpstreamBehavior.ContextLengthExceeded());
+        h.A.Enqueue(UpstreamBehavior.BadRequest("Invalid 'temperature': decimal above maximum value.", param: "temperature", code: "decimal_above_max_value"));
 
         using var response = await h.PostChatAsync(Wire.ChatJson("chat"));
 
-        var error = await Wire.AssertOpenAIErrorAsync(response, 400, code: "context_length_exceeded", param: "messages", type: "invalid_request_error");
-        Assert.StartsWith("This model's maximum context length is 128000 tokens.", Wire.StringOf(error["message"]));
+        var error = await Wire.AssertOpenAIErrorAsync(response, 400, code: "decimal_above_max_value", param: "temperature", type: "invalid_request_error");
+        Assert.Equal("Invalid 'temperature': decimal above maximum value.", Wire.StringOf(error["message"]));
         Assert.Equal(1, h.A.RequestCount);
         Assert.Equal(0, h.B.RequestCount);
         var record = await h.UsageAsync(Wire.Header(response, "x-request-id")!);
