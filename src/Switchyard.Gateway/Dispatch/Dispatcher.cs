@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Switchyard.Canonical;
+using Switchyard.Configuration;
 using Switchyard.Ingress;
 using Switchyard.Pipeline;
 using Switchyard.Providers;
@@ -23,7 +24,7 @@ public sealed partial class Dispatcher(
     /// <summary>Dispatches <paramref name="ctx"/> and writes the client's response.</summary>
     public async Task RunAsync(GatewayContext ctx)
     {
-        var policy = ctx.Route!.Alias.Policy;
+        var policy = ctx.Policy ?? ctx.Route!.Alias.Policy;
         var plan = ctx.Plan;
         var deadline = ctx.ClientDeadline is { } client && client < policy.RequestTimeout ? client : policy.RequestTimeout;
         if (ctx.ClientDeadline is { } wanted && CannotMeet(plan, wanted) is { } estimate)
@@ -117,6 +118,14 @@ public sealed partial class Dispatcher(
 
                     if (decision.Move == NextMove.Switch)
                     {
+                        var next = NextStep(plan, step, decision.Scope, policy);
+                        if (next < 0)
+                        {
+                            await ClientResponses.WriteFailureAsync(ctx, failure).ConfigureAwait(false);
+                            return; // nothing left in the allowed scope: fail closed rather than wander
+                        }
+
+                        step = next - 1; // the for loop's increment lands on it
                         break;
                     }
 
@@ -137,6 +146,34 @@ public sealed partial class Dispatcher(
         {
             body.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The next plan step after <paramref name="current"/> that <paramref name="scope"/> allows, or -1. Prices
+    /// compare by <see cref="Price.Blended"/>; a deployment without a price is outside any price-based scope.
+    /// </summary>
+    internal static int NextStep(PlanStep[] plan, int current, SwitchScope scope, FallbackPolicy policy)
+    {
+        var failed = plan[current].Deployment.Config;
+        var intended = plan[0].Deployment.Config;
+        for (var i = current + 1; i < plan.Length; i++)
+        {
+            var candidate = plan[i].Deployment.Config;
+            var ok = scope switch
+            {
+                SwitchScope.SameTier => candidate.PriceTier == failed.PriceTier,
+                SwitchScope.Cheaper => candidate.Price is { } p && failed.Price is { } f && p.Blended < f.Blended,
+                SwitchScope.Pricier => candidate.Price is { } p && failed.Price is { } f && intended.Price is { } b
+                    && p.Blended > f.Blended && policy.MaxCostMultiplier is { } m && (double)p.Blended <= m * (double)b.Blended,
+                _ => true,
+            };
+            if (ok)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The smallest TTFT estimate when every step's estimate exceeds <paramref name="deadline"/>; null when it may be met.</summary>

@@ -15,8 +15,28 @@ public enum NextMove
     Stop,
 }
 
-/// <summary>A decision and, for retries, how long to wait first.</summary>
-public readonly record struct Decision(NextMove Move, TimeSpan Delay, string Why);
+/// <summary>Which later plan steps a switch may go to, relative to the deployment that failed.</summary>
+public enum SwitchScope
+{
+    /// <summary>The next step, whatever it is.</summary>
+    Any,
+
+    /// <summary>The next step in the same price tier.</summary>
+    SameTier,
+
+    /// <summary>The next step that is cheaper.</summary>
+    Cheaper,
+
+    /// <summary>The next step that costs more, within the policy's cost multiplier of the intended deployment.</summary>
+    Pricier,
+}
+
+/// <summary>A decision and, for retries, how long to wait first; for switches, where to.</summary>
+public readonly record struct Decision(NextMove Move, TimeSpan Delay, string Why)
+{
+    /// <summary>Where a switch may go.</summary>
+    public SwitchScope Scope { get; init; }
+}
 
 /// <summary>The facts about one failed attempt that the decision depends on.</summary>
 /// <param name="Kind">The failure class.</param>
@@ -53,7 +73,8 @@ public static class RetryDecider
             return new Decision(NextMove.Stop, TimeSpan.Zero, "policy: fail");
         }
 
-        if (action is FallbackAction.Retry or FallbackAction.RetryThenSwitch && facts.RetriesOnStep < policy.MaxRetries)
+        if (action is FallbackAction.Retry or FallbackAction.RetryThenSwitch or FallbackAction.RetryThenSwitchSameTier
+            && facts.RetriesOnStep < policy.RetriesFor(facts.Kind))
         {
             var delay = Backoff(policy, facts.RetriesOnStep, jitter);
             if (facts.RetryAfter is { } ra)
@@ -69,9 +90,16 @@ public static class RetryDecider
             }
         }
 
-        if (action is FallbackAction.Switch or FallbackAction.RetryThenSwitch && facts.HasNextStep)
+        if (action != FallbackAction.Retry && facts.HasNextStep)
         {
-            return new Decision(NextMove.Switch, TimeSpan.Zero, "switch");
+            var scope = action switch
+            {
+                FallbackAction.SwitchSameTier or FallbackAction.RetryThenSwitchSameTier => SwitchScope.SameTier,
+                FallbackAction.Downgrade => SwitchScope.Cheaper,
+                FallbackAction.Upgrade => SwitchScope.Pricier,
+                _ => SwitchScope.Any,
+            };
+            return new Decision(NextMove.Switch, TimeSpan.Zero, "switch") { Scope = scope };
         }
 
         return new Decision(NextMove.Stop, TimeSpan.Zero, facts.HasNextStep ? "policy: no switch" : "plan exhausted");

@@ -23,8 +23,10 @@ public static class GatewayEndpoints
         var usage = app.ServiceProvider.GetRequiredService<UsageWriter>();
 
         var openai = new OpenAIChatFormat();
+        var responses = new Switchyard.Providers.OpenAI.Responses.OpenAIResponsesFormat();
         app.MapPost("/v1/chat/completions", http => pipeline.HandleAsync(http, openai, OpenAIOperation.ChatCompletions));
         app.MapPost("/v1/embeddings", http => pipeline.HandleAsync(http, openai, OpenAIOperation.Embeddings));
+        app.MapPost("/v1/responses", http => pipeline.HandleAsync(http, responses, OpenAIOperation.Responses));
         app.MapGet("/v1/models", http => ListModelsAsync(http, router.Current));
         app.MapGet("/v1/models/{**id}", http => GetModelAsync(http, router.Current, Uri.UnescapeDataString((string)http.Request.RouteValues["id"]!)));
 

@@ -10,6 +10,12 @@ public enum OpenAIOperation
 
     /// <summary><c>POST /v1/embeddings</c>.</summary>
     Embeddings,
+
+    /// <summary><c>POST /v1/responses</c> (always translated).</summary>
+    Responses,
+
+    /// <summary>A native chat dialect (Anthropic Messages, Gemini generateContent).</summary>
+    Messages,
 }
 
 /// <summary>
@@ -47,6 +53,9 @@ public struct RequestHead
 
     /// <summary>The client's own ordered fallback list (OpenRouter-style <c>models: [...]</c>), or null.</summary>
     public string[]? ClientFallbacks;
+
+    /// <summary>String members of the body's <c>metadata</c> object (for route matching), or null.</summary>
+    public List<KeyValuePair<string, string>>? Metadata;
 }
 
 /// <summary>Capabilities a request needs, read cheaply from its head (no full parse).</summary>
@@ -233,6 +242,31 @@ public static class OpenAIRequestParser
                     }
 
                     result.ClientFallbacks = list.ToArray();
+                }
+                else if (reader.ValueTextEquals("metadata"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        result.Metadata = [];
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            var key = reader.GetString()!;
+                            reader.Read();
+                            if (reader.TokenType == JsonTokenType.String)
+                            {
+                                result.Metadata.Add(new(key, reader.GetString()!));
+                            }
+                            else
+                            {
+                                reader.Skip();
+                            }
+                        }
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        return TypeError("metadata", "an object");
+                    }
                 }
                 else if (reader.ValueTextEquals("response_format"u8))
                 {

@@ -50,6 +50,12 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
     /// <summary>Dispatch: fields dropped in translation by the attempt that answered.</summary>
     public string? Dropped { get; set; }
 
+    /// <summary>Route: the conditional route that applied (<c>routes.NAME</c>), if any.</summary>
+    public string? RouteName { get; set; }
+
+    /// <summary>Route: the fallback policy in force (the route's, else the alias's).</summary>
+    public Configuration.FallbackPolicy? Policy { get; set; }
+
     /// <summary>Route: the alias's route.</summary>
     public AliasRoute? Route { get; set; }
 
@@ -83,10 +89,17 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
         RequestId = RequestId,
         StartedAtMs = StartedAtMs,
         KeyId = KeyId,
-        Operation = Operation == OpenAIOperation.ChatCompletions ? "chat.completions" : "embeddings",
+        Operation = Operation switch
+        {
+            OpenAIOperation.Embeddings => "embeddings",
+            OpenAIOperation.Responses => "responses",
+            OpenAIOperation.Messages => "messages",
+            _ => "chat.completions",
+        },
         Format = Format.Name,
         DroppedParams = Dropped,
         Alias = Request.Model,
+        Route = RouteName,
         IntendedDeployment = Plan.Length > 0 ? Plan[0].Deployment.Name : null,
         FinalDeployment = Final?.Name,
         FinalModel = Final?.Config.UpstreamModel,

@@ -96,7 +96,23 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
             return await RefuseAsync(ctx, error).ConfigureAwait(false);
         }
 
-        if (!table.Aliases.TryGetValue(ctx.Request.Model, out var route))
+        var rule = RouteSelector.Select(table.Config.Routes, http.Request, ctx.Request, ctx.KeyId, out var unknownRoute);
+        if (unknownRoute is not null)
+        {
+            return await RefuseAsync(ctx, new ClientError(400, ErrorCategory.InvalidRequest,
+                $"Unknown route '{unknownRoute}' in {RouteSelector.Header}.", RouteSelector.Header, "unknown_route")).ConfigureAwait(false);
+        }
+
+        var aliasName = ctx.Request.Model;
+        if (rule is not null)
+        {
+            // A route picks the intended model and brings its own fallback policy.
+            ctx.RouteName = rule.Name;
+            ctx.Policy = rule.Policy;
+            aliasName = rule.PrimaryModel;
+        }
+
+        if (!table.Aliases.TryGetValue(aliasName, out var route))
         {
             return await RefuseAsync(ctx, new ClientError(404, ErrorCategory.NotFound,
                 $"The model '{ctx.Request.Model}' does not exist on this gateway. GET /v1/models lists the available models.",

@@ -21,6 +21,9 @@ public sealed class UsageRecord
     /// <summary>The model name the client asked for.</summary>
     public string? Alias { get; init; }
 
+    /// <summary>The conditional route that applied (<c>routes.NAME</c>), if any.</summary>
+    public string? Route { get; init; }
+
     /// <summary>The deployment routing chose first (the intended one).</summary>
     public string? IntendedDeployment { get; init; }
 

@@ -18,7 +18,7 @@ public static class OpenAIChatRequestWriter
         {
             w.WriteStartObject();
             w.WriteString("role", "system");
-            WriteContent(w, r.System, dropped);
+            WriteContent(w, r.System, dropped, separator: "\n\n"); // separate system blocks/messages must not run together
             w.WriteEndObject();
         }
 
@@ -254,7 +254,7 @@ public static class OpenAIChatRequestWriter
     }
 
     /// <summary>Plain text stays a string (widest compatibility); anything else becomes an array of parts.</summary>
-    private static void WriteContent(Utf8JsonWriter w, IReadOnlyList<ContentPart> parts, List<string> dropped)
+    private static void WriteContent(Utf8JsonWriter w, IReadOnlyList<ContentPart> parts, List<string> dropped, string separator = "")
     {
         if (parts.Any(p => p.Cache is not null) && !dropped.Contains("cache_control"))
         {
@@ -263,7 +263,7 @@ public static class OpenAIChatRequestWriter
 
         if (parts.All(p => p is TextPart))
         {
-            w.WriteString("content", string.Concat(parts.Cast<TextPart>().Select(t => t.Text)));
+            w.WriteString("content", string.Join(separator, parts.Cast<TextPart>().Select(t => t.Text)));
             return;
         }
 

@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Switchyard.Canonical;
+using Switchyard.Ingress;
+
+namespace Switchyard.Providers.OpenAI.Responses;
+
+/// <summary>
+/// Reads the top level of a <c>POST /v1/responses</c> body with <see cref="Utf8JsonReader"/>: the model and
+/// stream flag routing needs, type checks on the fields every upstream would reject, and the refusals that
+/// follow from the gateway being stateless. Nested values are skipped, not materialised.
+/// </summary>
+internal static class ResponsesHeadParser
+{
+    /// <summary>Parses <paramref name="body"/>; null on success, else the 400 to send.</summary>
+    public static ClientError? Parse(ReadOnlySpan<byte> body, out RequestHead head)
+    {
+        head = default;
+        head.StreamOptionsStart = -1; // no passthrough for this format: the offsets stay unset
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 128 });
+        var hasModel = false;
+        var hasInput = false;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return Invalid("The request body must be a JSON object.", null, "invalid_request_body");
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                var name = reader.GetString()!;
+                reader.Read();
+                var token = reader.TokenType;
+                ClientError? error = name switch
+                {
+                    "model" => token == JsonTokenType.String ? null : TypeError(name, "a string"),
+                    "input" => token is JsonTokenType.String or JsonTokenType.StartArray ? null : TypeError(name, "a string or an array"),
+                    "instructions" or "user" or "safety_identifier" => token is JsonTokenType.String or JsonTokenType.Null ? null : TypeError(name, "a string"),
+                    "tools" => token is JsonTokenType.StartArray or JsonTokenType.Null ? null : TypeError(name, "an array"),
+                    "text" or "reasoning" or "metadata" => token is JsonTokenType.StartObject or JsonTokenType.Null ? null : TypeError(name, "an object"),
+                    "stream" or "store" or "parallel_tool_calls" or "background" =>
+                        token is JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null ? null : TypeError(name, "a boolean"),
+                    "temperature" or "top_p" => token is JsonTokenType.Number or JsonTokenType.Null ? null : TypeError(name, "a number"),
+                    "max_output_tokens" => token == JsonTokenType.Null || (token == JsonTokenType.Number && reader.TryGetInt32(out var v) && v >= 1)
+                        ? null : TypeError(name, "a positive integer"),
+                    _ => null,
+                };
+                if (error is not null)
+                {
+                    return error;
+                }
+
+                switch (name)
+                {
+                    case "model":
+                        head.Model = reader.GetString()!;
+                        hasModel = true;
+                        break;
+                    case "input":
+                        hasInput = true;
+                        break;
+                    case "stream":
+                        head.Stream = token == JsonTokenType.True;
+                        break;
+
+                    // The gateway keeps no responses, conversations or prompt templates, so a request that
+                    // depends on server-side state cannot be honoured by any route: refuse it rather than
+                    // answer without the context the client expects the model to have.
+                    case "previous_response_id" or "conversation" or "prompt" when token != JsonTokenType.Null:
+                        return Invalid($"'{name}' is not supported: this gateway does not store responses, conversations or prompts. "
+                            + "Send the whole conversation in 'input' instead.", name, "unsupported_parameter");
+                    case "background" when token == JsonTokenType.True:
+                        return Invalid("'background' mode is not supported: this gateway does not store responses to poll later. "
+                            + "Use 'stream': true for long generations.", name, "unsupported_parameter");
+                }
+
+                reader.Skip();
+            }
+
+            if (reader.Read())
+            {
+                return Malformed(); // trailing content after the root object
+            }
+        }
+        catch (JsonException)
+        {
+            return Malformed();
+        }
+
+        if (!hasModel)
+        {
+            return Invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter");
+        }
+
+        if (head.Model!.Length == 0)
+        {
+            return Invalid("Invalid 'model': must not be empty.", "model", "invalid_value");
+        }
+
+        return hasInput ? null : Invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter");
+    }
+
+    private static ClientError Invalid(string message, string? param, string code) =>
+        new(400, ErrorCategory.InvalidRequest, message, param, code);
+
+    private static ClientError TypeError(string param, string expected) =>
+        Invalid($"Invalid type for '{param}': expected {expected}.", param, "invalid_type");
+
+    private static ClientError Malformed() =>
+        Invalid("We could not parse the JSON body of your request: it is not valid JSON.", null, "invalid_json");
+}
