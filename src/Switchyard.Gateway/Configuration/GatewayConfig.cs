@@ -137,7 +137,22 @@ public sealed record RouteRule(string Name, RouteMatch? Match, string PrimaryMod
 {
     /// <summary><c>billing.owner</c>: who the usage is attributed to (recorded as data; e.g. customer_api_key).</summary>
     public string? BillingOwner { get; init; }
+
+    /// <summary><c>split</c>: A/B or canary shares (percent, summing to 100); replaces <see cref="PrimaryModel"/> when set.</summary>
+    public IReadOnlyList<SplitArm> Split { get; init; } = [];
+
+    /// <summary>What keeps a caller on the same split arm: <c>key</c> (default), <c>user</c> (the body's <c>user</c>) or <c>none</c>.</summary>
+    public string Sticky { get; init; } = "key";
+
+    /// <summary><c>shadow</c>: a share of requests also sent to another model, never returned, recorded as route <c>NAME/shadow</c>.</summary>
+    public ShadowTarget? Shadow { get; init; }
 }
+
+/// <summary>One arm of a traffic split.</summary>
+public sealed record SplitArm(string Model, int Percent);
+
+/// <summary>A shadow copy target.</summary>
+public sealed record ShadowTarget(string Model, double Percent);
 
 /// <summary>Request facts a route can match on; every condition given must hold.</summary>
 public sealed record RouteMatch(
@@ -274,6 +289,9 @@ public sealed record FallbackPolicy(
 
     /// <summary>How much more than the intended deployment an <see cref="FallbackAction.Upgrade"/> may cost (null: upgrades not allowed).</summary>
     public double? MaxCostMultiplier { get; init; }
+
+    /// <summary>Retry budget per deployment: retries may be at most this share of its attempts in the breaker window (<c>retry.budget</c>).</summary>
+    public double RetryBudget { get; init; } = 0.2;
 
     /// <summary>The retry cap for <paramref name="kind"/>.</summary>
     public int RetriesFor(FailureKind kind) => RetryCaps is { } caps && caps.TryGetValue(kind, out var n) ? n : MaxRetries;

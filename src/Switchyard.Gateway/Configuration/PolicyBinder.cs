@@ -10,7 +10,7 @@ namespace Switchyard.Configuration;
 internal static class PolicyBinder
 {
     private static readonly FrozenSet<string> RetryKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "max_retries", "base_delay", "max_delay");
+        FrozenSet.Create(StringComparer.Ordinal, "max_retries", "base_delay", "max_delay", "budget");
 
     /// <summary>
     /// Triggers a file may configure, in the order they are listed in messages. <see cref="FailureKind.ClientError"/>
@@ -116,13 +116,25 @@ internal static class PolicyBinder
         var maxAttempts = ctx.Int(model["max_attempts"], model.PathOf("max_attempts"), min: 1) ?? d.MaxAttempts;
         var timeout = ctx.Duration(model["timeout"], model.PathOf("timeout")) ?? d.RequestTimeout;
 
-        var (maxRetries, baseDelay, maxDelay) = (d.MaxRetries, d.BaseDelay, d.MaxDelay);
+        var (maxRetries, baseDelay, maxDelay, budget) = (d.MaxRetries, d.BaseDelay, d.MaxDelay, d.RetryBudget);
         var retry = ctx.Map(model["retry"], model.PathOf("retry"), RetryKeys);
         if (retry is not null)
         {
             maxRetries = ctx.Int(retry["max_retries"], retry.PathOf("max_retries"), min: 0) ?? maxRetries;
             baseDelay = ctx.Duration(retry["base_delay"], retry.PathOf("base_delay")) ?? baseDelay;
             maxDelay = ctx.Duration(retry["max_delay"], retry.PathOf("max_delay")) ?? maxDelay;
+            if (retry.Has("budget"))
+            {
+                var text = ctx.String(retry["budget"], retry.PathOf("budget"))?.Trim().TrimEnd('%');
+                if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var b) && b >= 0)
+                {
+                    budget = b > 1 ? b / 100 : b; // "20%", "20" and "0.2" all mean a fifth
+                }
+                else
+                {
+                    ctx.Error(retry.PathOf("budget"), "must be a share of traffic such as 0.2 or 20%");
+                }
+            }
             if (maxDelay < baseDelay)
             {
                 ctx.Error(retry.Has("max_delay") ? retry.PathOf("max_delay") : retry.PathOf("base_delay"),
@@ -135,6 +147,7 @@ internal static class PolicyBinder
         return new FallbackPolicy(maxAttempts, maxRetries, baseDelay, maxDelay, timeout, actions)
         {
             RetryCaps = caps.Count > 0 ? caps.ToFrozenDictionary() : null,
+            RetryBudget = budget,
         };
     }
 

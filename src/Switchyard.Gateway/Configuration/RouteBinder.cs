@@ -21,7 +21,8 @@ namespace Switchyard.Configuration;
 /// </summary>
 internal static class RouteBinder
 {
-    private static readonly FrozenSet<string> RouteKeys = FrozenSet.Create(StringComparer.Ordinal, "match", "primary_model", "fallback", "billing");
+    private static readonly FrozenSet<string> RouteKeys = FrozenSet.Create(StringComparer.Ordinal, "match", "primary_model", "fallback", "billing", "split", "sticky", "shadow");
+    private static readonly FrozenSet<string> ArmKeys = FrozenSet.Create(StringComparer.Ordinal, "model", "percent");
     private static readonly FrozenSet<string> MatchKeys = FrozenSet.Create(StringComparer.Ordinal,
         "header", "key", "metadata", "model", "has_tools", "has_images", "min_prompt_tokens", "max_prompt_tokens");
     private static readonly FrozenSet<string> BillingKeys = FrozenSet.Create(StringComparer.Ordinal, "owner", "record_primary_and_final_model");
@@ -45,10 +46,32 @@ internal static class RouteBinder
                 continue;
             }
 
-            var primary = ctx.RequiredString(map, "primary_model")?.Trim();
+            var split = Split(ctx, map, aliases);
+            var primary = split.Count > 0 && !map.Has("primary_model") ? split[0].Model : ctx.RequiredString(map, "primary_model")?.Trim();
             if (primary is not null && !aliases.Contains(primary))
             {
                 ctx.Error(map.PathOf("primary_model"), $"unknown model '{primary}'{Suggestions.Hint(primary, aliases)}");
+            }
+
+            var sticky = ctx.String(map["sticky"], map.PathOf("sticky"))?.Trim() ?? "key";
+            if (sticky is not ("key" or "user" or "none"))
+            {
+                ctx.Error(map.PathOf("sticky"), "must be key, user or none");
+            }
+
+            ShadowTarget? shadow = null;
+            if (ctx.Map(map["shadow"], map.PathOf("shadow"), ArmKeys) is { } shadowMap)
+            {
+                var model = ctx.RequiredString(shadowMap, "model")?.Trim();
+                var percent = ctx.Int(shadowMap["percent"], shadowMap.PathOf("percent"), min: 1, max: 100);
+                if (model is not null && !aliases.Contains(model))
+                {
+                    ctx.Error(shadowMap.PathOf("model"), $"unknown model '{model}'");
+                }
+                else if (model is not null && percent is not null)
+                {
+                    shadow = new ShadowTarget(model, percent.Value);
+                }
             }
 
             var match = map.Has("match") ? Match(ctx, map["match"], map.PathOf("match")) : null;
@@ -71,8 +94,46 @@ internal static class RouteBinder
 
             if (primary is not null)
             {
-                result.Add(new RouteRule(name, match, primary, policy) { BillingOwner = owner });
+                result.Add(new RouteRule(name, match, primary, policy) { BillingOwner = owner, Split = split, Sticky = sticky, Shadow = shadow });
             }
+        }
+
+        return result;
+    }
+
+    private static List<SplitArm> Split(BindContext ctx, MapView map, IReadOnlySet<string> aliases)
+    {
+        var result = new List<SplitArm>();
+        if (!map.Has("split"))
+        {
+            return result;
+        }
+
+        var path = map.PathOf("split");
+        var seq = ctx.Sequence(map["split"], path);
+        for (var i = 0; seq is not null && i < seq.Children.Count; i++)
+        {
+            var armPath = BindContext.Index(path, i);
+            if (ctx.Map(seq.Children[i], armPath, ArmKeys) is not { } arm)
+            {
+                continue;
+            }
+
+            var model = ctx.RequiredString(arm, "model")?.Trim();
+            var percent = ctx.Int(arm["percent"], arm.PathOf("percent"), min: 0, max: 100);
+            if (model is not null && !aliases.Contains(model))
+            {
+                ctx.Error(arm.PathOf("model"), $"unknown model '{model}'{Suggestions.Hint(model, aliases)}");
+            }
+            else if (model is not null && percent is not null)
+            {
+                result.Add(new SplitArm(model, percent.Value));
+            }
+        }
+
+        if (result.Count > 0 && result.Sum(a => a.Percent) != 100)
+        {
+            ctx.Error(path, $"percentages must add up to 100, not {result.Sum(a => a.Percent)}");
         }
 
         return result;

@@ -109,6 +109,12 @@ public sealed partial class Dispatcher(
                     var facts = new FailureFacts(failure.Kind, retries, ctx.Attempts, step + 1 < plan.Length,
                         failure.RetryAfter, deadline - time.GetElapsedTime(ctx.StartTimestamp));
                     var decision = RetryDecider.Decide(policy, facts, random.NextDouble());
+                    if (decision.Move == NextMove.Retry && !state.TryTakeRetry(policy.RetryBudget))
+                    {
+                        // The deployment's retry budget is spent (an outage, most likely): decide as if this
+                        // step's retries were used up, which switches or stops instead of piling on.
+                        decision = RetryDecider.Decide(policy, facts with { RetriesOnStep = int.MaxValue }, random.NextDouble());
+                    }
                     LogAttemptFailed(logger, ctx.RequestId, deployment.Name, FailureKinds.Name(failure.Kind), failure.Status, decision.Move, decision.Delay.TotalMilliseconds);
                     if (decision.Move == NextMove.Retry)
                     {

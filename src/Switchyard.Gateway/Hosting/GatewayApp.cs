@@ -111,7 +111,8 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
         services.AddSingleton(sp => new UsageWriter(
             sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<UsageSpool>(), sp.GetRequiredService<ILogger<UsageWriter>>()));
-        services.AddSingleton<GatewayPipeline>();
+        services.AddSingleton(sp => new GatewayPipeline(sp.GetRequiredService<RouterState>(), sp.GetRequiredService<Planner>(),
+            sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<UsageWriter>(), options.TimeProvider, options.Random));
 
         var app = builder.Build();
         app.Use((http, next) =>

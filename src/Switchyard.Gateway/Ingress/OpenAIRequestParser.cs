@@ -54,6 +54,9 @@ public struct RequestHead
     /// <summary>The client's own ordered fallback list (OpenRouter-style <c>models: [...]</c>), or null.</summary>
     public string[]? ClientFallbacks;
 
+    /// <summary>The body's <c>user</c> (end-user id), used to keep a user on one arm of a traffic split.</summary>
+    public string? User;
+
     /// <summary>String members of the body's <c>metadata</c> object (for route matching), or null.</summary>
     public List<KeyValuePair<string, string>>? Metadata;
 }
@@ -242,6 +245,18 @@ public static class OpenAIRequestParser
                     }
 
                     result.ClientFallbacks = list.ToArray();
+                }
+                else if (reader.ValueTextEquals("user"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        result.User = reader.GetString();
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        return TypeError("user", "a string");
+                    }
                 }
                 else if (reader.ValueTextEquals("metadata"u8))
                 {

@@ -81,6 +81,14 @@ public sealed class RequestBody : IDisposable
         }
     }
 
+    /// <summary>A pooled copy of <paramref name="body"/> (a shadow request outlives the original).</summary>
+    public static RequestBody Copy(ReadOnlySpan<byte> body)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(body.Length, 1));
+        body.CopyTo(buffer);
+        return new RequestBody(buffer, body.Length);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

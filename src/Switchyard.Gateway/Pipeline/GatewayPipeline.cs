@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Switchyard.Auth;
 using Switchyard.Canonical;
+using Switchyard.Configuration;
 using Switchyard.Dispatch;
 using Switchyard.Ingress;
 using Switchyard.Routing;
@@ -14,7 +15,7 @@ namespace Switchyard.Pipeline;
 /// <see cref="GatewayContext"/> or answers the client itself in OpenAI's error shape, and nothing that is
 /// refused here ever reaches an upstream.
 /// </summary>
-public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatcher dispatcher, UsageWriter usage, TimeProvider time)
+public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatcher dispatcher, UsageWriter usage, TimeProvider time, Random random)
 {
     /// <summary>Header with which a client opts out of fallback (<c>none</c>): only the intended deployment is tried.</summary>
     public const string NoFallbackHeader = "x-switchyard-fallback";
@@ -109,7 +110,12 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
             // A route picks the intended model and brings its own fallback policy.
             ctx.RouteName = rule.Name;
             ctx.Policy = rule.Policy;
-            aliasName = rule.PrimaryModel;
+            aliasName = rule.Split.Count > 0 ? SplitArm(rule, ctx) : rule.PrimaryModel;
+            if (rule.Shadow is { } shadow && random.NextDouble() * 100 < shadow.Percent
+                && table.Aliases.TryGetValue(shadow.Model, out var shadowRoute))
+            {
+                StartShadow(ctx, rule, shadowRoute);
+            }
         }
 
         if (!table.Aliases.TryGetValue(aliasName, out var route))
@@ -157,6 +163,86 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The split arm for this caller: a stable hash of (route, key id or user) picks a percentile, so the same
+    /// caller stays on the same arm across requests and replicas; <c>sticky: none</c> draws at random.
+    /// </summary>
+    private string SplitArm(RouteRule rule, GatewayContext ctx)
+    {
+        var id = rule.Sticky switch
+        {
+            "user" => ctx.Request.User ?? ctx.KeyId,
+            "none" => null,
+            _ => ctx.KeyId,
+        };
+        var percentile = id is null ? random.Next(100) : (int)(StableHash(rule.Name + "\n" + id) % 100);
+        foreach (var arm in rule.Split)
+        {
+            if (percentile < arm.Percent)
+            {
+                return arm.Model;
+            }
+
+            percentile -= arm.Percent;
+        }
+
+        return rule.Split[^1].Model;
+    }
+
+    /// <summary>FNV-1a: the same on every replica and every run (string.GetHashCode is randomised per process).</summary>
+    private static ulong StableHash(string text)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in text)
+        {
+            h = (h ^ c) * 1099511628211UL;
+        }
+
+        return h;
+    }
+
+    /// <summary>
+    /// Sends a copy of the request to <paramref name="target"/> in the background: its answer goes nowhere,
+    /// its cost is recorded (route <c>NAME/shadow</c>), and it never delays or affects the client's request.
+    /// </summary>
+    private void StartShadow(GatewayContext ctx, RouteRule rule, AliasRoute target)
+    {
+        var plan = planner.Plan(target, ctx.Request.Needs);
+        if (plan.Length == 0)
+        {
+            return;
+        }
+
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        http.Response.Body = Stream.Null;
+        var shadow = new GatewayContext(http, ctx.Format, ctx.Operation, ctx.RequestId + "-shadow", time.GetTimestamp(), time.GetUtcNow().ToUnixTimeMilliseconds())
+        {
+            KeyId = ctx.KeyId,
+            Body = RequestBody.Copy(ctx.Body!.Span),
+            RouteName = rule.Name + "/shadow",
+            Route = target,
+            Plan = plan,
+        };
+        shadow.Request = ctx.Request;
+        shadow.Request.Model = target.Alias.Name;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await dispatcher.RunAsync(shadow).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+            {
+                shadow.Error = FailureKind.ServerError;
+            }
+            finally
+            {
+                shadow.Body.Dispose();
+                usage.Enqueue(shadow.ToRecord(time));
+            }
+        });
     }
 
     /// <summary>

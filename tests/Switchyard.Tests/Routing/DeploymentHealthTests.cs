@@ -108,4 +108,31 @@ public class DeploymentHealthTests
         Assert.Equal(120, h.LatencyMs, 6); // 100 + 0.2 * (200 - 100)
         Assert.Equal(14, h.TimeToFirstTokenMs, 6);
     }
+
+    [Fact]
+    public void TryTakeRetry_BudgetIsAShareOfRecentTrafficWithAFloor()
+    {
+        var (h, time) = Create();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(h.TryTakeRetry(0.2, floor: 3)); // the floor lets a quiet deployment retry
+        }
+
+        Assert.False(h.TryTakeRetry(0.2, floor: 3));
+
+        for (var i = 0; i < 50; i++)
+        {
+            Run(h, FailureKind.None);
+        }
+
+        // 20% of 50 attempts = 10 retries in the window; 3 are used.
+        for (var i = 0; i < 7; i++)
+        {
+            Assert.True(h.TryTakeRetry(0.2, floor: 3));
+        }
+
+        Assert.False(h.TryTakeRetry(0.2, floor: 3));
+        time.Advance(TimeSpan.FromSeconds(11)); // the window moved on
+        Assert.True(h.TryTakeRetry(0.2, floor: 3));
+    }
 }

@@ -32,6 +32,7 @@ public sealed class DeploymentHealth
     private readonly long[] bucketStart = new long[Buckets];
     private readonly int[] bucketTotal = new int[Buckets];
     private readonly int[] bucketFailed = new int[Buckets];
+    private readonly int[] bucketRetries = new int[Buckets];
     private CircuitState state;
     private long openedAt;
     private int trialsInFlight;
@@ -195,6 +196,38 @@ public sealed class DeploymentHealth
         }
     }
 
+    /// <summary>
+    /// Takes one retry from the deployment's retry budget: retries may be at most <paramref name="ratio"/> of
+    /// the attempts in the current window (but always <paramref name="floor"/>, so a quiet deployment can
+    /// still retry). During an outage this caps the extra load and spend retries add, instead of multiplying them.
+    /// </summary>
+    public bool TryTakeRetry(double ratio, int floor = 10)
+    {
+        var now = time.GetTimestamp();
+        lock (gate)
+        {
+            var (total, _) = Count(now);
+            var retries = 0;
+            var current = now / BucketTicks;
+            for (var i = 0; i < Buckets; i++)
+            {
+                if (current - bucketStart[i] < Buckets)
+                {
+                    retries += bucketRetries[i];
+                }
+            }
+
+            if (retries >= Math.Max(floor, ratio * total))
+            {
+                return false;
+            }
+
+            Touch(now);
+            bucketRetries[(int)((now / BucketTicks) % Buckets)]++;
+            return true;
+        }
+    }
+
     /// <summary>Forces the circuit open (failover drills) or closed.</summary>
     public void Force(CircuitState target)
     {
@@ -238,11 +271,13 @@ public sealed class DeploymentHealth
         trialsInFlight = 0;
         Array.Clear(bucketTotal);
         Array.Clear(bucketFailed);
+        Array.Clear(bucketRetries);
     }
 
     private long BucketTicks => Math.Max(1, (long)(Settings.Window.TotalSeconds * time.TimestampFrequency / Buckets));
 
-    private void Add(long now, bool failed)
+    /// <summary>Makes the bucket of <paramref name="now"/> current (clearing a stale one) and returns its index.</summary>
+    private int Touch(long now)
     {
         var slot = now / BucketTicks;
         var i = (int)(slot % Buckets);
@@ -251,8 +286,15 @@ public sealed class DeploymentHealth
             bucketStart[i] = slot;
             bucketTotal[i] = 0;
             bucketFailed[i] = 0;
+            bucketRetries[i] = 0;
         }
 
+        return i;
+    }
+
+    private void Add(long now, bool failed)
+    {
+        var i = Touch(now);
         bucketTotal[i]++;
         if (failed)
         {
