@@ -28,6 +28,7 @@ internal static class FallbackResolver
             {
                 DropUnsupportedParams = draft.DropUnsupportedParams,
                 Strategy = draft.Strategy,
+                Hedge = draft.Hedge,
             };
         }
 

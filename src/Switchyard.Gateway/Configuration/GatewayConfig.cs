@@ -185,7 +185,18 @@ public sealed record ModelAlias(
 
     /// <summary><c>routing:</c> the strategy that picks the intended deployment.</summary>
     public RoutingStrategy Strategy { get; init; }
+
+    /// <summary><c>hedge:</c> race a second deployment when the first is slow (null: no hedging).</summary>
+    public HedgePolicy? Hedge { get; init; }
 }
+
+/// <summary>
+/// Hedging: when the intended deployment has not answered within <see cref="Delay"/> (or, with
+/// <see cref="Auto"/>, twice its time-to-first-token estimate), the next deployment of the plan is tried
+/// too; the first to commit wins and the other is cancelled. At most <see cref="MaxShare"/> of a
+/// deployment's recent attempts may be hedged, so a slow provider cannot double the bill.
+/// </summary>
+public sealed record HedgePolicy(TimeSpan Delay, bool Auto, double MaxShare);
 
 /// <summary>A deployment with its routing weight (&gt; 0) and priority tier (lower first; tier 2 only when tier 1 is unavailable).</summary>
 public sealed record WeightedDeployment(DeploymentConfig Deployment, int Weight)

@@ -16,6 +16,9 @@ internal sealed record AliasDraft(
 
     /// <summary><c>routing</c>.</summary>
     public RoutingStrategy Strategy { get; init; }
+
+    /// <summary><c>hedge</c>.</summary>
+    public HedgePolicy? Hedge { get; init; }
 }
 
 /// <summary>What model binding resolves names against.</summary>
@@ -35,7 +38,9 @@ internal static class ModelBinder
     public const int MaxWeight = 1_000_000;
 
     private static readonly FrozenSet<string> ModelKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing");
+        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing", "hedge");
+
+    private static readonly FrozenSet<string> HedgeKeys = FrozenSet.Create(StringComparer.Ordinal, "delay", "max_share");
 
     private static readonly FrozenSet<string> ItemKeys = FrozenSet.Create(StringComparer.Ordinal,
         "deployment", "weight", "provider", "model", "timeouts", "priority");
@@ -101,7 +106,34 @@ internal static class ModelBinder
         {
             DropUnsupportedParams = Bool(ctx, map["drop_unsupported_params"], map.PathOf("drop_unsupported_params")) ?? false,
             Strategy = Strategy(ctx, map["routing"], map.PathOf("routing")),
+            Hedge = Hedge(ctx, map),
         };
+    }
+
+    private static HedgePolicy? Hedge(BindContext ctx, MapView map)
+    {
+        if (ctx.Map(map["hedge"], map.PathOf("hedge"), HedgeKeys) is not { } hedge)
+        {
+            return null;
+        }
+
+        var auto = ctx.String(hedge["delay"], hedge.PathOf("delay"))?.Trim() is null or "auto";
+        var delay = auto ? TimeSpan.Zero : ctx.Duration(hedge["delay"], hedge.PathOf("delay")) ?? TimeSpan.FromSeconds(1);
+        var share = 0.1;
+        if (hedge.Has("max_share"))
+        {
+            var text = ctx.String(hedge["max_share"], hedge.PathOf("max_share"))?.Trim().TrimEnd('%');
+            if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0)
+            {
+                share = v > 1 ? v / 100 : v;
+            }
+            else
+            {
+                ctx.Error(hedge.PathOf("max_share"), "must be a share of traffic such as 0.1 or 10%");
+            }
+        }
+
+        return new HedgePolicy(delay, auto, share);
     }
 
     private static readonly string[] StrategyNames = ["weighted", "round_robin", "least_busy", "lowest_latency"];

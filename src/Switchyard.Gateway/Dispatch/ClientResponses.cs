@@ -22,6 +22,9 @@ public static class ClientResponses
     /// <summary>Why the request was retried or fell back (snake_case failure kind), absent when it was not.</summary>
     public const string FallbackReasonHeader = "x-switchyard-fallback-reason";
 
+    /// <summary>Present (<c>true</c>) when a hedged second attempt raced the first.</summary>
+    public const string HedgedHeader = "x-switchyard-hedged";
+
     private static readonly string[] SmallNumbers = Enumerable.Range(0, 33).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>Sets the outcome headers; called just before the first byte is written.</summary>
@@ -34,6 +37,11 @@ public static class ClientResponses
         if (ctx.FallbackReason != FailureKind.None)
         {
             headers[FallbackReasonHeader] = FailureKinds.Name(ctx.FallbackReason);
+        }
+
+        if (ctx.Hedged)
+        {
+            headers[HedgedHeader] = "true";
         }
 
         if (ctx.Dropped is { } dropped)

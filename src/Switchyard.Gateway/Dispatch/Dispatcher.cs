@@ -38,19 +38,13 @@ public sealed partial class Dispatcher(
 
         UpstreamFailure? last = null;
         var body = new RewrittenBody();
+        RewrittenBody? hedgeBody = null;
         try
         {
             for (var step = 0; step < plan.Length; step++)
             {
                 var deployment = plan[step].Deployment;
-                var adapter = providers.Adapter(deployment.Config.Provider.Kind);
-                var protocol = providers.Passthrough(ctx.Format.PassthroughProtocol);
-                if (protocol is not null && protocol.Protocol != adapter?.Protocol)
-                {
-                    protocol = null;
-                }
-
-                if (protocol is null && adapter is not null && !await EnsureCanonicalAsync(ctx).ConfigureAwait(false))
+                if (!await PrepareAsync(ctx, deployment).ConfigureAwait(false))
                 {
                     return; // the client's body cannot be translated: already answered with a 400
                 }
@@ -65,33 +59,34 @@ public sealed partial class Dispatcher(
                         return;
                     }
 
-                    var state = health.For(deployment.Name);
-                    if (!state.TryAcquire())
+                    UpstreamFailure? failure;
+                    var hedge = step == 0 && retries == 0 ? ctx.Route!.Alias.Hedge : null;
+                    var hedgeStep = hedge is null || plan.Length < 2 ? -1 : 1;
+                    if (hedge is not null && hedgeStep > 0 && await PrepareAsync(ctx, plan[hedgeStep].Deployment).ConfigureAwait(false))
                     {
-                        // Opened (or its trial slot taken) since the plan was made: not an attempt, just move on.
-                        last ??= new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' is unavailable: its circuit is open", 503);
-                        break;
+                        hedgeBody ??= new RewrittenBody();
+                        (failure, var failedStep) = await HedgedAsync(ctx, plan, hedgeStep, hedge, body, hedgeBody, remaining).ConfigureAwait(false);
+                        if (failedStep != 0)
+                        {
+                            step = failedStep; // both raced and failed: go on from the hedge's step
+                            deployment = plan[step].Deployment;
+                        }
                     }
-
-                    ctx.Attempts++;
-                    ctx.Final = deployment;
-                    ctx.FirstByteTimestamp = 0;
-                    var attemptStart = time.GetTimestamp();
-                    var bytes = protocol is null ? default : body.For(protocol, ctx, deployment);
-                    UpstreamFailure? failure = null;
-                    try
+                    else
                     {
-                        failure = await AttemptAsync(ctx, protocol, adapter, deployment, bytes, remaining).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        state.Complete(failure?.Kind ?? ctx.Error, time.GetElapsedTime(attemptStart),
-                            ctx.FirstByteTimestamp == 0 ? null : time.GetElapsedTime(attemptStart, ctx.FirstByteTimestamp));
+                        failure = await RunOneAsync(ctx, deployment, body, remaining, ctx.Http.RequestAborted).ConfigureAwait(false);
                     }
 
                     if (failure is null)
                     {
                         return; // committed: the response (or an honest end of it) has been written
+                    }
+
+                    if (failure.Kind == FailureKind.HedgeLost)
+                    {
+                        // Unavailable (circuit opened since planning): not an attempt, just move on.
+                        last ??= new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' is unavailable: its circuit is open", 503);
+                        break;
                     }
 
                     last = failure;
@@ -109,12 +104,13 @@ public sealed partial class Dispatcher(
                     var facts = new FailureFacts(failure.Kind, retries, ctx.Attempts, step + 1 < plan.Length,
                         failure.RetryAfter, deadline - time.GetElapsedTime(ctx.StartTimestamp));
                     var decision = RetryDecider.Decide(policy, facts, random.NextDouble());
-                    if (decision.Move == NextMove.Retry && !state.TryTakeRetry(policy.RetryBudget))
+                    if (decision.Move == NextMove.Retry && !health.For(deployment.Name).TryTakeRetry(policy.RetryBudget))
                     {
                         // The deployment's retry budget is spent (an outage, most likely): decide as if this
                         // step's retries were used up, which switches or stops instead of piling on.
                         decision = RetryDecider.Decide(policy, facts with { RetriesOnStep = int.MaxValue }, random.NextDouble());
                     }
+
                     LogAttemptFailed(logger, ctx.RequestId, deployment.Name, FailureKinds.Name(failure.Kind), failure.Status, decision.Move, decision.Delay.TotalMilliseconds);
                     if (decision.Move == NextMove.Retry)
                     {
@@ -151,7 +147,150 @@ public sealed partial class Dispatcher(
         finally
         {
             body.Dispose();
+            hedgeBody?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Races the intended deployment against <paramref name="hedgeStep"/>: the second attempt starts only if the
+    /// first has not finished within the hedge delay and the hedge budget allows; the first to commit wins and
+    /// the other is cancelled (its cancellation reaches the upstream). Returns null when one committed, else the
+    /// failure to act on and the step it belongs to (0, or the hedge step when both failed).
+    /// </summary>
+    private async Task<(UpstreamFailure? Failure, int Step)> HedgedAsync(GatewayContext ctx, PlanStep[] plan, int hedgeStep,
+        HedgePolicy hedge, RewrittenBody body, RewrittenBody hedgeBody, TimeSpan remaining)
+    {
+        using var cancelFirst = CancellationTokenSource.CreateLinkedTokenSource(ctx.Http.RequestAborted);
+        using var cancelSecond = CancellationTokenSource.CreateLinkedTokenSource(ctx.Http.RequestAborted);
+        using var stopTimer = new CancellationTokenSource();
+        var first = RunOneAsync(ctx, plan[0].Deployment, body, remaining, cancelFirst.Token);
+        var delay = HedgeDelay(hedge, plan[0].Deployment);
+        var timer = Task.Delay(delay, time, stopTimer.Token);
+        if (await Task.WhenAny(first, timer).ConfigureAwait(false) == first
+            || !health.For(plan[hedgeStep].Deployment.Name).TryTakeHedge(hedge.MaxShare))
+        {
+            await stopTimer.CancelAsync().ConfigureAwait(false);
+            return (await first.ConfigureAwait(false), 0);
+        }
+
+        ctx.Hedged = true;
+        var second = RunOneAsync(ctx, plan[hedgeStep].Deployment, hedgeBody, remaining - delay, cancelSecond.Token);
+        var winner = await Task.WhenAny(first, second).ConfigureAwait(false);
+        var winnerResult = await winner.ConfigureAwait(false);
+        var (other, cancelOther) = winner == first ? (second, cancelSecond) : (first, cancelFirst);
+        if (winnerResult is null)
+        {
+            await cancelOther.CancelAsync().ConfigureAwait(false);
+            await other.ConfigureAwait(false); // the loser unwinds; its attempt is counted and its health updated
+            return (null, 0);
+        }
+
+        var otherResult = await other.ConfigureAwait(false);
+        if (otherResult is null)
+        {
+            return (null, 0);
+        }
+
+        // Both failed: act on the hedge's failure (the later step), keeping the first as the fallback reason.
+        var firstResult = winner == first ? winnerResult : otherResult;
+        var secondResult = winner == first ? otherResult : winnerResult;
+        if (ctx.FallbackReason == FailureKind.None && firstResult.Kind != FailureKind.HedgeLost)
+        {
+            ctx.FallbackReason = firstResult.Kind;
+        }
+
+        return (secondResult, hedgeStep);
+    }
+
+    /// <summary>Fixed, or (auto) twice the deployment's time-to-first-token estimate within [25 ms, 10 s]; 1 s before any estimate.</summary>
+    private TimeSpan HedgeDelay(HedgePolicy hedge, DeploymentTarget primary)
+    {
+        if (!hedge.Auto)
+        {
+            return hedge.Delay;
+        }
+
+        var ttft = health.For(primary.Name).TimeToFirstTokenMs;
+        return double.IsNaN(ttft) ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(Math.Clamp(2 * ttft, 25, 10_000));
+    }
+
+    /// <summary>
+    /// One attempt on <paramref name="deployment"/>, through its circuit breaker: counted, timed, and its outcome
+    /// fed back to the deployment's health. <see cref="FailureKind.HedgeLost"/> without an attempt means the
+    /// circuit refused it.
+    /// </summary>
+    private async Task<UpstreamFailure?> RunOneAsync(GatewayContext ctx, DeploymentTarget deployment, RewrittenBody body, TimeSpan remaining, CancellationToken abort)
+    {
+        var state = health.For(deployment.Name);
+        if (!state.TryAcquire())
+        {
+            return new UpstreamFailure(FailureKind.HedgeLost, $"deployment '{deployment.Name}' is unavailable: its circuit is open");
+        }
+
+        var adapter = providers.Adapter(deployment.Config.Provider.Kind);
+        var protocol = PassthroughFor(ctx, adapter);
+        Interlocked.Increment(ref ctx.AttemptCount);
+        if (!ctx.Hedged)
+        {
+            ctx.Final = deployment;
+        }
+
+        var attemptStart = time.GetTimestamp();
+        UpstreamFailure? failure = null;
+        try
+        {
+            var bytes = protocol is null ? default : body.For(protocol, ctx, deployment);
+            failure = await AttemptAsync(ctx, protocol, adapter, deployment, bytes, remaining, abort).ConfigureAwait(false);
+        }
+        finally
+        {
+            var first = failure is null ? ctx.FirstByteTimestamp : 0;
+            var outcome = failure?.Kind ?? ctx.Error;
+            if (failure is not null && abort.IsCancellationRequested && !ctx.Http.RequestAborted.IsCancellationRequested)
+            {
+                outcome = FailureKind.HedgeLost; // cancelled because the other hedged attempt won
+            }
+
+            state.Complete(outcome, time.GetElapsedTime(attemptStart), first == 0 ? null : time.GetElapsedTime(attemptStart, first));
+        }
+
+        return failure;
+    }
+
+    private IPassthroughProtocol? PassthroughFor(GatewayContext ctx, IProviderAdapter? adapter)
+    {
+        var protocol = providers.Passthrough(ctx.Format.PassthroughProtocol);
+        return protocol is not null && protocol.Protocol == adapter?.Protocol ? protocol : null;
+    }
+
+    /// <summary>Parses the canonical request if <paramref name="deployment"/> needs translation. False when refused (answered).</summary>
+    private Task<bool> PrepareAsync(GatewayContext ctx, DeploymentTarget deployment)
+    {
+        var adapter = providers.Adapter(deployment.Config.Provider.Kind);
+        return PassthroughFor(ctx, adapter) is null && adapter is not null ? EnsureCanonicalAsync(ctx) : Task.FromResult(true);
+    }
+
+    private async Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,
+        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining, CancellationToken abort)
+    {
+        if (protocol is not null)
+        {
+            return await passthrough.RunAsync(ctx, protocol, adapter!, deployment, body, remaining, abort).ConfigureAwait(false);
+        }
+
+        if (adapter is null)
+        {
+            return new UpstreamFailure(FailureKind.UnsupportedCapability,
+                $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call");
+        }
+
+        if (ctx.Operation == OpenAIOperation.Embeddings)
+        {
+            return new UpstreamFailure(FailureKind.UnsupportedCapability,
+                $"deployment '{deployment.Name}' does not serve OpenAI embeddings") { Param = "model" };
+        }
+
+        return await translated.RunAsync(ctx, adapter, deployment, remaining, abort).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -200,29 +339,6 @@ public sealed partial class Dispatcher(
         return plan.Length == 0 ? null : best;
     }
 
-    private async Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,
-        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining)
-    {
-        if (protocol is not null)
-        {
-            return await passthrough.RunAsync(ctx, protocol, adapter!, deployment, body, remaining).ConfigureAwait(false);
-        }
-
-        if (adapter is null)
-        {
-            return new UpstreamFailure(FailureKind.UnsupportedCapability,
-                $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call");
-        }
-
-        if (ctx.Operation == OpenAIOperation.Embeddings)
-        {
-            return new UpstreamFailure(FailureKind.UnsupportedCapability,
-                $"deployment '{deployment.Name}' does not serve OpenAI embeddings") { Param = "model" };
-        }
-
-        return await translated.RunAsync(ctx, adapter, deployment, remaining).ConfigureAwait(false);
-    }
-
     /// <summary>Parses the canonical request once, on the first translated attempt. False when it was refused.</summary>
     private static async Task<bool> EnsureCanonicalAsync(GatewayContext ctx)
     {
@@ -243,7 +359,7 @@ public sealed partial class Dispatcher(
     }
 
     /// <summary>The passthrough body for the current deployment, rebuilt only when the upstream model changes.</summary>
-    private struct RewrittenBody : IDisposable
+    private sealed class RewrittenBody : IDisposable
     {
         private byte[]? buffer;
         private int length;

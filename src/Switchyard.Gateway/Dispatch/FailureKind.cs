@@ -51,6 +51,9 @@ public enum FailureKind
 
     /// <summary>The deployment cannot express the request (a capability or field it lacks).</summary>
     UnsupportedCapability,
+
+    /// <summary>A hedged attempt that lost the race to the other one and was cancelled; not a fault of anyone's.</summary>
+    HedgeLost,
 }
 
 /// <summary>Names of <see cref="FailureKind"/> as used in YAML, headers and usage records.</summary>
@@ -74,6 +77,7 @@ public static class FailureKinds
         FailureKind.ContentPolicy => "content_policy",
         FailureKind.BudgetExceeded => "budget_exceeded",
         FailureKind.UnsupportedCapability => "unsupported_capability",
+        FailureKind.HedgeLost => "hedge_lost",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -21,11 +21,12 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
     internal const int MaxResponseBody = 64 * 1024 * 1024;
 
     /// <summary>Runs the attempt. Null means committed (response written); otherwise nothing was written.</summary>
+    /// <param name="abort">The client's disconnect, or (hedged) that linked with "the other attempt won".</param>
     public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IPassthroughProtocol protocol, IProviderAdapter adapter,
-        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining)
+        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining, CancellationToken abort)
     {
         var timeouts = deployment.Config.Timeouts;
-        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, ctx.Http.RequestAborted);
+        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
         using var request = new HttpRequestMessage(HttpMethod.Post, (Uri?)null)
         {
             Content = new PooledContent(body),
@@ -84,13 +85,21 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
         try
         {
             var json = buffer!.AsSpan(0, length);
-            if (protocol.InspectBody(json, ref ctx.Usage))
+            var usage = default(TokenUsage);
+            if (protocol.InspectBody(json, ref usage))
             {
                 // Some hosts answer 200 with an error object; that is a failure, not an answer.
                 return new UpstreamFailure(FailureKind.ServerError,
                     $"deployment '{deployment.Name}' returned an error object with HTTP {status}", 502, null, json.ToArray()) { ClientShaped = true };
             }
 
+            if (!ctx.TryCommit())
+            {
+                return UpstreamFailure.Lost(deployment);
+            }
+
+            ctx.Usage = usage;
+            ctx.Final = deployment;
             ClientResponses.SetOutcomeHeaders(ctx, deployment);
             var http = ctx.Http.Response;
             http.StatusCode = status;

@@ -68,6 +68,12 @@ public static class SseRelay
             }
 
             // Commit.
+            if (!ctx.TryCommit())
+            {
+                return UpstreamFailure.Lost(deployment);
+            }
+
+            ctx.Final = deployment;
             var http = ctx.Http.Response;
             ClientResponses.SetOutcomeHeaders(ctx, deployment);
             http.StatusCode = 200;
@@ -104,7 +110,7 @@ public static class SseRelay
                 {
                     buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
                     filled -= consumed;
-                    var flush = await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
+                    var flush = await writer.FlushAsync(timer.Token).ConfigureAwait(false);
                     if (flush.IsCanceled)
                     {
                         ctx.Error = FailureKind.ClientCancelled;

@@ -17,7 +17,7 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
     public const string DroppedHeader = "x-switchyard-dropped-params";
 
     /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
-    public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment, TimeSpan remaining)
+    public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment, TimeSpan remaining, CancellationToken abort)
     {
         var request = ctx.Canonical!;
         UpstreamRequest built;
@@ -31,7 +31,7 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
         }
 
         var timeouts = deployment.Config.Timeouts;
-        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, ctx.Http.RequestAborted);
+        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
         using var message = built.Message;
         message.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
         timer.Arm("first_byte", timeouts.FirstByte);
@@ -56,18 +56,18 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
                     : adapter.ClassifyError(status, errorBody, response.Headers, deployment);
             }
 
-            ctx.Dropped = built.Dropped.Count > 0 ? string.Join(",", built.Dropped.Distinct()) : null;
+            var dropped = built.Dropped.Count > 0 ? string.Join(",", built.Dropped.Distinct()) : null;
             if (request.Stream && response.Content.Headers.ContentType?.MediaType != "application/json")
             {
-                return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time).ConfigureAwait(false);
+                return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time, dropped).ConfigureAwait(false);
             }
 
-            return await WholeAsync(ctx, adapter, deployment, response, timer).ConfigureAwait(false);
+            return await WholeAsync(ctx, adapter, deployment, response, timer, dropped).ConfigureAwait(false);
         }
     }
 
     private async Task<UpstreamFailure?> WholeAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment,
-        HttpResponseMessage response, AttemptTimer timer)
+        HttpResponseMessage response, AttemptTimer timer, string? dropped)
     {
         var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response, deployment, timer, deployment.Config.Timeouts.Idle).ConfigureAwait(false);
         if (failure is not null)
@@ -94,6 +94,13 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
             answer.Created = time.GetUtcNow().ToUnixTimeSeconds();
         }
 
+        if (!ctx.TryCommit())
+        {
+            return UpstreamFailure.Lost(deployment);
+        }
+
+        ctx.Final = deployment;
+        ctx.Dropped = dropped;
         ctx.Usage.Merge(answer.Usage);
         var output = new ArrayBufferWriter<byte>(1024);
         ctx.Format!.WriteResponse(answer, deployment.Config.UpstreamModel, output);

@@ -15,7 +15,7 @@ public static class TranslatedStream
 {
     /// <summary>Runs the stream. Null when committed; a failure (nothing written) when it died before content.</summary>
     public static async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment,
-        HttpResponseMessage response, AttemptTimer timer, TimeProvider time)
+        HttpResponseMessage response, AttemptTimer timer, TimeProvider time, string? dropped)
     {
         var decoder = adapter.CreateStreamDecoder(deployment);
         var events = new List<StreamEvent>(16);
@@ -66,6 +66,13 @@ public static class TranslatedStream
         }
 
         // Commit.
+        if (!ctx.TryCommit())
+        {
+            return UpstreamFailure.Lost(deployment);
+        }
+
+        ctx.Final = deployment;
+        ctx.Dropped = dropped;
         var encoder = ctx.Format!.CreateStreamEncoder(ctx.Canonical!, deployment.Config.UpstreamModel, time.GetUtcNow().ToUnixTimeSeconds());
         var http = ctx.Http.Response;
         ClientResponses.SetOutcomeHeaders(ctx, deployment);

@@ -16,4 +16,8 @@ public sealed record UpstreamFailure(FailureKind Kind, string Message, int Statu
 
     /// <summary>The request field at fault, for failures the client caused (unsupported field).</summary>
     public string? Param { get; init; }
+
+    /// <summary>A hedged attempt reached its commit point second.</summary>
+    public static UpstreamFailure Lost(Routing.DeploymentTarget deployment) =>
+        new(FailureKind.HedgeLost, $"deployment '{deployment.Name}' answered after the hedged attempt had already won");
 }

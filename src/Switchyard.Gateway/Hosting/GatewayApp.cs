@@ -101,7 +101,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(new HealthRegistry(options.TimeProvider));
         services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>()));
         services.AddSingleton<UpstreamHttp>();
-        services.AddSingleton(ProviderRegistry.CreateDefault());
+        services.AddSingleton(ProviderRegistry.CreateDefault(options.TimeProvider, options.Environment));
         services.AddSingleton<PassthroughAttempts>();
         services.AddSingleton<TranslatedAttempts>();
         services.AddSingleton(sp => new Dispatcher(

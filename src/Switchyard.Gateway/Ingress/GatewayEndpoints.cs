@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Switchyard.Auth;
 using Switchyard.Pipeline;
+using Switchyard.Providers.Gemini;
 using Switchyard.Providers.OpenAI;
 using Switchyard.Routing;
 using Switchyard.Usage;
@@ -34,6 +35,12 @@ public static class GatewayEndpoints
             app.ServiceProvider.GetRequiredService<Routing.Health.HealthRegistry>());
         app.MapPost("/v1/route/explain", routing.ExplainAsync);
         app.MapGet("/v1/deployments", routing.ListAsync);
+
+        // Gemini: the model and method share one path segment ("{model}:generateContent"), which a route
+        // template cannot split on the colon, so a catch-all takes it and GeminiRoute parses it.
+        var gemini = new GeminiFormat();
+        app.MapPost("/v1beta/models/{**rest}", http => pipeline.HandleAsync(http, gemini, OpenAIOperation.Messages));
+        app.Map("/v1beta/{**rest}", http => GeminiErrors.UnknownUrlAsync(http));
 
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
         app.MapGet("/health/ready", http =>

@@ -62,8 +62,11 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
     /// <summary>Route: intended deployment first, then the fallback chain.</summary>
     public PlanStep[] Plan { get; set; } = [];
 
+    /// <summary>Dispatch: upstream attempts made (a field so hedged attempts can count atomically).</summary>
+    public int AttemptCount;
+
     /// <summary>Dispatch: upstream attempts made.</summary>
-    public int Attempts { get; set; }
+    public int Attempts => Volatile.Read(ref AttemptCount);
 
     /// <summary>Dispatch: the deployment that answered (or was tried last).</summary>
     public DeploymentTarget? Final { get; set; }
@@ -76,6 +79,17 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
 
     /// <summary>Ingress refusal code (e.g. <c>invalid_api_key</c>) when the request never reached dispatch.</summary>
     public string? RefusalCode { get; set; }
+
+    private int committed;
+
+    /// <summary>Dispatch: the request was hedged (a second attempt raced the first).</summary>
+    public bool Hedged { get; set; }
+
+    /// <summary>
+    /// Dispatch: claims the client's response for one attempt. Exactly one caller ever gets true; with hedging,
+    /// the attempt that gets false lost the race and must write nothing.
+    /// </summary>
+    public bool TryCommit() => Interlocked.CompareExchange(ref committed, 1, 0) == 0;
 
     /// <summary>Dispatch: upstream-reported usage.</summary>
     public TokenUsage Usage;
@@ -100,6 +114,7 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
         DroppedParams = Dropped,
         Alias = Request.Model,
         Route = RouteName,
+        Hedged = Hedged,
         IntendedDeployment = Plan.Length > 0 ? Plan[0].Deployment.Name : null,
         FinalDeployment = Final?.Name,
         FinalModel = Final?.Config.UpstreamModel,

@@ -1,6 +1,9 @@
 using System.Collections.Frozen;
 using Switchyard.Canonical;
 using Switchyard.Configuration;
+using Switchyard.Providers.AzureOpenAI;
+using Switchyard.Providers.Bedrock;
+using Switchyard.Providers.Gemini;
 using Switchyard.Providers.OpenAI;
 
 namespace Switchyard.Providers;
@@ -21,14 +24,18 @@ public sealed class ProviderRegistry
         this.passthroughs = passthroughs.ToFrozenDictionary(p => p.Protocol, StringComparer.Ordinal);
     }
 
-    /// <summary>Every built-in provider.</summary>
-    public static ProviderRegistry CreateDefault()
+    /// <summary>Every built-in provider. <paramref name="time"/> signs requests (Bedrock SigV4);
+    /// <paramref name="environment"/> supplies provider credentials read at request time (Bedrock's AWS keys).</summary>
+    public static ProviderRegistry CreateDefault(TimeProvider? time = null, Func<string, string?>? environment = null)
     {
         var openai = new OpenAIChatAdapter();
         return new ProviderRegistry(
             [
                 new(ProviderKind.OpenAICompatible, openai),
                 new(ProviderKind.Echo, openai), // the echo model speaks OpenAI in-process
+                new(ProviderKind.Bedrock, new BedrockAdapter(time ?? TimeProvider.System, environment ?? Environment.GetEnvironmentVariable)),
+                new(ProviderKind.AzureOpenAI, new AzureOpenAIAdapter()),
+                new(ProviderKind.Gemini, new GeminiAdapter()),
             ],
             [new OpenAIPassthrough()]);
     }

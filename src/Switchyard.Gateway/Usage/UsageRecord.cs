@@ -33,6 +33,9 @@ public sealed class UsageRecord
     /// <summary>The upstream model name of <see cref="FinalDeployment"/>.</summary>
     public string? FinalModel { get; init; }
 
+    /// <summary>A second attempt raced the first (hedging); both count in <see cref="Attempts"/>.</summary>
+    public bool Hedged { get; init; }
+
     /// <summary>Upstream attempts made (0 when refused before any).</summary>
     public int Attempts { get; init; }
 

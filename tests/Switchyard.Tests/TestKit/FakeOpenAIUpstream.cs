@@ -98,7 +98,22 @@ public sealed partial class FakeOpenAIUpstream : IAsyncDisposable
         _shutdown.Dispose();
     }
 
-    private static UpstreamEndpoint? Route(HttpRequest request) => (request.Method, request.Path.Value?.TrimEnd('/')) switch
+    /// <summary>Azure OpenAI serves the same operations at <c>/openai/deployments/{name}/…</c> and <c>/openai/v1/…</c>,
+    /// so the fake can stand in for an Azure resource too (tests check the path it recorded).</summary>
+    private static string? OpenAIPath(string? path)
+    {
+        if (path is null || !path.StartsWith("/openai/", StringComparison.Ordinal))
+        {
+            return path;
+        }
+
+        var segments = path.Split('/');
+        return segments is ["", "openai", "deployments", _, .. var rest] ? "/v1/" + string.Join('/', rest)
+            : segments is ["", "openai", "v1", ..] ? path["/openai".Length..]
+            : path;
+    }
+
+    private static UpstreamEndpoint? Route(HttpRequest request) => (request.Method, OpenAIPath(request.Path.Value?.TrimEnd('/'))) switch
     {
         ("POST", "/v1/chat/completions") => UpstreamEndpoint.ChatCompletions,
         ("POST", "/v1/embeddings") => UpstreamEndpoint.Embeddings,

@@ -33,6 +33,7 @@ public sealed class DeploymentHealth
     private readonly int[] bucketTotal = new int[Buckets];
     private readonly int[] bucketFailed = new int[Buckets];
     private readonly int[] bucketRetries = new int[Buckets];
+    private readonly int[] bucketHedges = new int[Buckets];
     private CircuitState state;
     private long openedAt;
     private int trialsInFlight;
@@ -201,29 +202,33 @@ public sealed class DeploymentHealth
     /// the attempts in the current window (but always <paramref name="floor"/>, so a quiet deployment can
     /// still retry). During an outage this caps the extra load and spend retries add, instead of multiplying them.
     /// </summary>
-    public bool TryTakeRetry(double ratio, int floor = 10)
+    public bool TryTakeRetry(double ratio, int floor = 10) => TryTake(bucketRetries, ratio, floor);
+
+    /// <summary>Takes one hedge from the budget: hedges may be at most <paramref name="ratio"/> of recent attempts.</summary>
+    public bool TryTakeHedge(double ratio) => TryTake(bucketHedges, ratio, floor: 1);
+
+    private bool TryTake(int[] buckets, double ratio, int floor)
     {
         var now = time.GetTimestamp();
         lock (gate)
         {
             var (total, _) = Count(now);
-            var retries = 0;
+            var used = 0;
             var current = now / BucketTicks;
             for (var i = 0; i < Buckets; i++)
             {
                 if (current - bucketStart[i] < Buckets)
                 {
-                    retries += bucketRetries[i];
+                    used += buckets[i];
                 }
             }
 
-            if (retries >= Math.Max(floor, ratio * total))
+            if (used >= Math.Max(floor, ratio * total))
             {
                 return false;
             }
 
-            Touch(now);
-            bucketRetries[(int)((now / BucketTicks) % Buckets)]++;
+            buckets[Touch(now)]++;
             return true;
         }
     }
@@ -272,6 +277,7 @@ public sealed class DeploymentHealth
         Array.Clear(bucketTotal);
         Array.Clear(bucketFailed);
         Array.Clear(bucketRetries);
+        Array.Clear(bucketHedges);
     }
 
     private long BucketTicks => Math.Max(1, (long)(Settings.Window.TotalSeconds * time.TimestampFrequency / Buckets));
@@ -287,6 +293,7 @@ public sealed class DeploymentHealth
             bucketTotal[i] = 0;
             bucketFailed[i] = 0;
             bucketRetries[i] = 0;
+            bucketHedges[i] = 0;
         }
 
         return i;
