@@ -49,6 +49,8 @@ internal static class DeploymentBinder
         var model = ctx.RequiredString(map, "model")?.Trim();
         var timeouts = TimeoutsBinder.Bind(ctx, map["timeouts"], map.PathOf("timeouts"), provider?.Timeouts ?? Timeouts.Default);
         var capabilities = Capabilities(ctx, map);
+        var price = PriceOf(ctx, map);
+        var tier = ctx.String(map["price_tier"], map.PathOf("price_tier"))?.Trim();
 
         if (provider is null || model is null || ctx.Errors.Count != errorsBefore)
         {
@@ -58,8 +60,8 @@ internal static class DeploymentBinder
         return new DeploymentConfig(name, provider, model, timeouts)
         {
             Capabilities = capabilities,
-            Price = PriceOf(ctx, map),
-            PriceTier = ctx.String(map["price_tier"], map.PathOf("price_tier"))?.Trim(),
+            Price = price,
+            PriceTier = tier,
         };
     }
 

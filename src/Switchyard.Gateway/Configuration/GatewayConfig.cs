@@ -30,6 +30,9 @@ public sealed record ServerSettings(long MaxRequestBodyBytes, string DataDirecto
     public const string DefaultDataDirectory = "data";
 
     public static ServerSettings Default { get; } = new(DefaultMaxRequestBodyBytes, DefaultDataDirectory);
+
+    /// <summary><c>server.circuit_breaker</c>: when a deployment's circuit opens, for every deployment.</summary>
+    public Routing.Health.CircuitBreakerSettings CircuitBreaker { get; init; } = Routing.Health.CircuitBreakerSettings.Default;
 }
 
 /// <summary>

@@ -98,7 +98,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
         services.AddSingleton(new RouterState(RouteTable.Build(config)));
-        services.AddSingleton(new HealthRegistry(options.TimeProvider));
+        var healthRegistry = new HealthRegistry(options.TimeProvider);
+        healthRegistry.Configure(config.Server.CircuitBreaker);
+        services.AddSingleton(healthRegistry);
         services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>()));
         services.AddSingleton<UpstreamHttp>();
         services.AddSingleton(ProviderRegistry.CreateDefault(options.TimeProvider, options.Environment));
@@ -131,6 +133,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
             watcher = new ConfigWatcher(path, options.Environment, next =>
             {
                 router.Swap(RouteTable.Build(next));
+                healthRegistry.Configure(next.Server.CircuitBreaker);
                 LogReloaded(logger, next.Source, next.Models.Count);
             }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider);
         }
