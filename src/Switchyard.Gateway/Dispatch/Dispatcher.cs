@@ -19,7 +19,7 @@ namespace Switchyard.Dispatch;
 /// </summary>
 public sealed partial class Dispatcher(
     ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, HealthRegistry health,
-    TimeProvider time, Random random, ILogger<Dispatcher> logger)
+    Drill.FaultInjector faults, TimeProvider time, Random random, ILogger<Dispatcher> logger)
 {
     /// <summary>Dispatches <paramref name="ctx"/> and writes the client's response.</summary>
     public async Task RunAsync(GatewayContext ctx)
@@ -239,8 +239,13 @@ public sealed partial class Dispatcher(
         UpstreamFailure? failure = null;
         try
         {
-            var bytes = protocol is null ? default : body.For(protocol, ctx, deployment);
-            failure = await AttemptAsync(ctx, protocol, adapter, deployment, bytes, remaining, abort).ConfigureAwait(false);
+            // A failover drill's injected fault stands in for the upstream call (one check when no drill runs).
+            failure = faults.Active ? faults.FailureFor(deployment.Name) : null;
+            if (failure is null)
+            {
+                var bytes = protocol is null ? default : body.For(protocol, ctx, deployment);
+                failure = await AttemptAsync(ctx, protocol, adapter, deployment, bytes, remaining, abort).ConfigureAwait(false);
+            }
         }
         finally
         {

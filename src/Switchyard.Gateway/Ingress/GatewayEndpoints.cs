@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Switchyard.Auth;
 using Switchyard.Pipeline;
+using Switchyard.Providers.Anthropic;
 using Switchyard.Providers.Gemini;
 using Switchyard.Providers.OpenAI;
 using Switchyard.Routing;
@@ -28,6 +29,10 @@ public static class GatewayEndpoints
         app.MapPost("/v1/chat/completions", http => pipeline.HandleAsync(http, openai, OpenAIOperation.ChatCompletions));
         app.MapPost("/v1/embeddings", http => pipeline.HandleAsync(http, openai, OpenAIOperation.Embeddings));
         app.MapPost("/v1/responses", http => pipeline.HandleAsync(http, responses, OpenAIOperation.Responses));
+        var anthropic = new AnthropicMessagesFormat();
+        app.MapPost("/v1/messages", http => pipeline.HandleAsync(http, anthropic, OpenAIOperation.Messages));
+        var countTokens = new AnthropicCountTokens(router, app.ServiceProvider.GetRequiredService<Upstream.UpstreamHttp>());
+        app.MapPost("/v1/messages/count_tokens", http => countTokens.HandleAsync(http));
         app.MapGet("/v1/models", http => ListModelsAsync(http, router.Current));
         app.MapGet("/v1/models/{**id}", http => GetModelAsync(http, router.Current, Uri.UnescapeDataString((string)http.Request.RouteValues["id"]!)));
 
@@ -35,6 +40,11 @@ public static class GatewayEndpoints
             app.ServiceProvider.GetRequiredService<Routing.Health.HealthRegistry>());
         app.MapPost("/v1/route/explain", routing.ExplainAsync);
         app.MapGet("/v1/deployments", routing.ListAsync);
+        var drill = new Drill.DrillEndpoints(router, app.ServiceProvider.GetRequiredService<Planner>(),
+            app.ServiceProvider.GetRequiredService<Drill.FaultInjector>());
+        app.MapPost("/v1/drill", drill.StartAsync);
+        app.MapGet("/v1/drill", drill.StatusAsync);
+        app.MapDelete("/v1/drill", drill.StopAsync);
 
         // Gemini: the model and method share one path segment ("{model}:generateContent"), which a route
         // template cannot split on the colon, so a catch-all takes it and GeminiRoute parses it.

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Switchyard.Canonical;
 using Switchyard.Configuration;
+using Switchyard.Providers.Anthropic;
 using Switchyard.Providers.AzureOpenAI;
 using Switchyard.Providers.Bedrock;
 using Switchyard.Providers.Gemini;
@@ -36,8 +37,9 @@ public sealed class ProviderRegistry
                 new(ProviderKind.Bedrock, new BedrockAdapter(time ?? TimeProvider.System, environment ?? Environment.GetEnvironmentVariable)),
                 new(ProviderKind.AzureOpenAI, new AzureOpenAIAdapter()),
                 new(ProviderKind.Gemini, new GeminiAdapter()),
+                new(ProviderKind.Anthropic, new AnthropicAdapter()),
             ],
-            [new OpenAIPassthrough()]);
+            [new OpenAIPassthrough(), new AnthropicPassthrough()]);
     }
 
     /// <summary>The adapter for <paramref name="kind"/>, or null when this build has none.</summary>
