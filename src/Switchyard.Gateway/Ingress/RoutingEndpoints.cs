@@ -23,8 +23,9 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
     public async Task ExplainAsync(HttpContext http)
     {
         var table = router.Current;
-        if (await Refused(http, table))
+        if (table.Authenticator.Authenticate(http.Request, out var keyId) != AuthOutcome.Accepted)
         {
+            await Refused(http, table);
             return;
         }
 
@@ -43,9 +44,18 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
                 return;
             }
 
-            if (!table.Aliases.TryGetValue(head.Model, out var route))
+            // Conditional routes first, exactly as a real request would meet them.
+            var rule = RouteSelector.Select(table.Config.Routes, http.Request, head, keyId, out var unknownRoute);
+            if (unknownRoute is not null)
             {
-                await OpenAIErrors.WriteAsync(http, 404, $"The model '{head.Model}' does not exist on this gateway.", "invalid_request_error", "model", "model_not_found");
+                await OpenAIErrors.WriteAsync(http, 400, $"Unknown route '{unknownRoute}'.", "invalid_request_error", RouteSelector.Header, "unknown_route");
+                return;
+            }
+
+            var aliasName = rule?.PrimaryModel ?? head.Model;
+            if (!table.Aliases.TryGetValue(aliasName, out var route))
+            {
+                await OpenAIErrors.WriteAsync(http, 404, $"The model '{aliasName}' does not exist on this gateway.", "invalid_request_error", "model", "model_not_found");
                 return;
             }
 
@@ -55,7 +65,25 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
             using (var w = new Utf8JsonWriter(output, Options))
             {
                 w.WriteStartObject();
-                w.WriteString("model", head.Model);
+                w.WriteString("model", aliasName);
+                if (rule is not null)
+                {
+                    w.WriteString("route", rule.Name);
+                    if (rule.Split.Count > 0)
+                    {
+                        w.WriteStartArray("split");
+                        foreach (var arm in rule.Split)
+                        {
+                            w.WriteStartObject();
+                            w.WriteString("model", arm.Model);
+                            w.WriteNumber("percent", arm.Percent);
+                            w.WriteEndObject();
+                        }
+
+                        w.WriteEndArray();
+                    }
+                }
+
                 w.WriteString("strategy", StrategyName(route.Alias.Strategy));
                 w.WriteStartArray("plan");
                 foreach (var step in plan)
@@ -83,7 +111,14 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
                 }
 
                 w.WriteEndArray();
-                WritePolicy(w, route.Alias.Policy);
+                WritePolicy(w, rule?.Policy ?? route.Alias.Policy);
+                if (route.Alias.Hedge is { } hedge)
+                {
+                    w.WriteStartObject("hedge");
+                    w.WriteString("delay", hedge.Auto ? "auto (2 x TTFT estimate)" : $"{hedge.Delay.TotalMilliseconds} ms");
+                    w.WriteNumber("max_share", hedge.MaxShare);
+                    w.WriteEndObject();
+                }
                 w.WriteEndObject();
             }
 
@@ -155,11 +190,20 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
                 continue;
             }
 
+            if (kind == FailureKind.HedgeLost)
+            {
+                continue;
+            }
+
             w.WriteString(FailureKinds.Name(kind), p.ActionFor(kind) switch
             {
                 FallbackAction.RetryThenSwitch => "retry_then_switch",
                 FallbackAction.Switch => "switch",
                 FallbackAction.Retry => "retry",
+                FallbackAction.SwitchSameTier => "switch_same_price_tier",
+                FallbackAction.RetryThenSwitchSameTier => "retry_then_switch_same_price_tier",
+                FallbackAction.Downgrade => "downgrade",
+                FallbackAction.Upgrade => "upgrade",
                 _ => "fail",
             });
         }

@@ -291,6 +291,13 @@ public static class OpenAIChatRequestWriter
                     w.WriteEndObject();
                     w.WriteEndObject();
                     break;
+                case DocumentPart { MediaType: "text/plain", Data: { } text }:
+                    // OpenAI Chat has no text-document part: a plain-text document travels as text.
+                    w.WriteStartObject();
+                    w.WriteString("type", "text");
+                    w.WriteString("text", DecodeText(text));
+                    w.WriteEndObject();
+                    break;
                 case DocumentPart d when d.Data is not null:
                     w.WriteStartObject();
                     w.WriteString("type", "file");
@@ -309,6 +316,13 @@ public static class OpenAIChatRequestWriter
         }
 
         w.WriteEndArray();
+    }
+
+    /// <summary>A text document's content: canonical documents carry base64; a document that is not base64 is already text.</summary>
+    private static string DecodeText(string data)
+    {
+        var bytes = new byte[data.Length];
+        return Convert.TryFromBase64String(data, bytes, out var n) ? System.Text.Encoding.UTF8.GetString(bytes, 0, n) : data;
     }
 
     /// <summary>Text of tool-result content (OpenAI tool messages take a string).</summary>

@@ -190,7 +190,7 @@ public sealed class OpenAIChunkEncoder(string model, long created, bool includeU
             }
 
             case StreamEventKind.Usage:
-                usage = e.Usage;
+                usage.Merge(e.Usage); // providers split usage across events (Anthropic: input first, output last)
                 sawUsage = true;
                 break;
             case StreamEventKind.Finish:

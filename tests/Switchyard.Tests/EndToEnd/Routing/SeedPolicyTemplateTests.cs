@@ -155,6 +155,28 @@ public sealed class SeedPolicyTemplateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Explain_ShowsTheRouteItsPolicyAndThePlan()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/route/explain")
+        {
+            Content = new StringContent("""{"model":"support","messages":[{"role":"user","content":"x"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-switchyard-route", "support_draft");
+        using var r = await http.SendAsync(request);
+        using var doc = System.Text.Json.JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        var root = doc.RootElement;
+        Assert.Equal("support_draft", root.GetProperty("route").GetString());
+        Assert.Equal("low_cost_chat", root.GetProperty("model").GetString());
+        Assert.Equal(["cheap-a", "premium-x", "cheap-b"], root.GetProperty("plan").EnumerateArray().Select(p => p.GetProperty("deployment").GetString()));
+        var on = root.GetProperty("fallback_policy").GetProperty("on");
+        Assert.Equal("retry_then_switch_same_price_tier", on.GetProperty("server_error").GetString());
+        Assert.Equal("switch_same_price_tier", on.GetProperty("rate_limited").GetString());
+        Assert.Equal("fail", on.GetProperty("budget_exceeded").GetString());
+        Assert.Equal(2, root.GetProperty("fallback_policy").GetProperty("max_attempts").GetInt32());
+        Assert.Equal(0, CheapA.RequestCount + Premium.RequestCount + CheapB.RequestCount); // no provider was called
+    }
+
+    [Fact]
     public async Task UnknownRouteHeader_Is400()
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
