@@ -189,8 +189,9 @@ public static class OpenAIRequestParser
                 else if (reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_completion_tokens"u8)
                          || reader.ValueTextEquals("n"u8))
                 {
+                    // The name is only materialised for an error message: no allocation on the happy path.
                     var isN = reader.ValueTextEquals("n"u8);
-                    var name = reader.GetString()!;
+                    var name = isN ? "n" : reader.ValueTextEquals("max_tokens"u8) ? "max_tokens" : "max_completion_tokens";
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.Null
                         && (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var v) || v < 1))
@@ -292,7 +293,7 @@ public static class OpenAIRequestParser
                 }
                 else if (reader.ValueTextEquals("temperature"u8) || reader.ValueTextEquals("top_p"u8))
                 {
-                    var name = reader.GetString()!;
+                    var name = reader.ValueTextEquals("top_p"u8) ? "top_p" : "temperature";
                     reader.Read();
                     if (reader.TokenType is not (JsonTokenType.Number or JsonTokenType.Null))
                     {
