@@ -119,12 +119,7 @@ public sealed class KeyAuthenticator
     }
 
     /// <summary>Returns <c>sha256:&lt;hex&gt;</c> for <paramref name="key"/>, the form config files hold.</summary>
-    public static string FormatHash(string key)
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        HashKey(key, hash);
-        return "sha256:" + Convert.ToHexStringLower(hash);
-    }
+    public static string FormatHash(string key) => KeyHasher.Format(KeyHasher.Hash(key));
 
     private static ReadOnlySpan<char> ExtractKey(IHeaderDictionary headers)
     {

@@ -65,6 +65,30 @@ public static class SseFraming
         return default;
     }
 
+    /// <summary>
+    /// The data of the next complete event after <paramref name="consumed"/> that carries any (comment-only
+    /// events are skipped), advancing <paramref name="consumed"/> past it. False when no complete event is left.
+    /// </summary>
+    public static bool TryNextData(ReadOnlySpan<byte> data, ref int consumed, out ReadOnlySpan<byte> payload)
+    {
+        while (true)
+        {
+            var length = FirstEventLength(data[consumed..]);
+            if (length < 0)
+            {
+                payload = default;
+                return false;
+            }
+
+            payload = Data(data.Slice(consumed, length));
+            consumed += length;
+            if (!payload.IsEmpty)
+            {
+                return true;
+            }
+        }
+    }
+
     /// <summary>True when the event has an <c>event:</c> line (a named event counts as content even without data).</summary>
     public static bool HasEventField(ReadOnlySpan<byte> sseEvent) =>
         sseEvent.StartsWith("event:"u8) || sseEvent.IndexOf("\nevent:"u8) >= 0;

@@ -24,21 +24,8 @@ public sealed class AnthropicStreamDecoder : IStreamDecoder
     {
         done = false;
         var consumed = 0;
-        while (!done)
+        while (!done && SseFraming.TryNextData(data, ref consumed, out var payload))
         {
-            var length = SseFraming.FirstEventLength(data[consumed..]);
-            if (length < 0)
-            {
-                break;
-            }
-
-            var payload = SseFraming.Data(data.Slice(consumed, length));
-            consumed += length;
-            if (payload.IsEmpty)
-            {
-                continue;
-            }
-
             var reader = new Utf8JsonReader(payload);
             using var doc = JsonDocument.ParseValue(ref reader);
             done = Event(doc.RootElement, events);

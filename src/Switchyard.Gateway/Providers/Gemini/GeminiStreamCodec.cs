@@ -23,21 +23,10 @@ public sealed class GeminiStreamDecoder(string fallbackModel) : IStreamDecoder
     public int Decode(ReadOnlySpan<byte> data, List<StreamEvent> events, out bool done)
     {
         var consumed = 0;
-        while (true)
+        while (SseFraming.TryNextData(data, ref consumed, out var payload))
         {
-            var length = SseFraming.FirstEventLength(data[consumed..]);
-            if (length < 0)
-            {
-                break;
-            }
-
-            var payload = SseFraming.Data(data.Slice(consumed, length));
-            consumed += length;
-            if (!payload.IsEmpty)
-            {
-                using var doc = JsonDocument.Parse(payload.ToArray());
-                Chunk(doc.RootElement, events);
-            }
+            using var doc = JsonDocument.Parse(payload.ToArray());
+            Chunk(doc.RootElement, events);
         }
 
         done = finished;
@@ -184,7 +173,7 @@ public sealed class GeminiStreamEncoder(string model) : IStreamEncoder
 
                 break;
             case StreamEventKind.Usage:
-                usage = e.Usage;
+                usage.Merge(e.Usage); // providers split usage across events (Anthropic: input first, output last)
                 sawUsage = true;
                 break;
             case StreamEventKind.Finish:

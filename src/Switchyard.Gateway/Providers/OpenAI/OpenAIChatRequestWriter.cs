@@ -212,24 +212,7 @@ public static class OpenAIChatRequestWriter
             dropped.Add("thinking");
         }
 
-        var calls = m.Content.OfType<ToolCallPart>().ToList();
-        if (calls.Count > 0)
-        {
-            w.WriteStartArray("tool_calls");
-            foreach (var c in calls)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", c.Id);
-                w.WriteString("type", "function");
-                w.WriteStartObject("function");
-                w.WriteString("name", c.Name);
-                w.WriteString("arguments", c.Arguments);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-        }
+        OpenAIChatResponses.WriteToolCalls(w, m.Content.OfType<ToolCallPart>().ToList());
 
         w.WriteEndObject();
     }

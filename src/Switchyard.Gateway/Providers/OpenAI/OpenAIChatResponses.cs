@@ -130,24 +130,7 @@ public static class OpenAIChatResponses
             w.WriteString("refusal", r.Refusal);
         }
 
-        if (calls.Count > 0)
-        {
-            w.WriteStartArray("tool_calls");
-            foreach (var c in calls)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", c.Id);
-                w.WriteString("type", "function");
-                w.WriteStartObject("function");
-                w.WriteString("name", c.Name);
-                w.WriteString("arguments", c.Arguments);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-        }
-
+        WriteToolCalls(w, calls);
         w.WriteEndObject();
         w.WriteNull("logprobs");
         w.WriteString("finish_reason", FinishName(r.FinishReason));
@@ -155,6 +138,30 @@ public static class OpenAIChatResponses
         w.WriteEndArray();
         WriteUsage(w, r.Usage);
         w.WriteEndObject();
+    }
+
+    /// <summary>Writes a message's <c>tool_calls</c> member (nothing when there are none), as requests and answers both carry it.</summary>
+    internal static void WriteToolCalls(Utf8JsonWriter w, IReadOnlyList<ToolCallPart> calls)
+    {
+        if (calls.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteStartArray("tool_calls");
+        foreach (var c in calls)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", c.Id);
+            w.WriteString("type", "function");
+            w.WriteStartObject("function");
+            w.WriteString("name", c.Name);
+            w.WriteString("arguments", c.Arguments);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     /// <summary>Writes canonical usage as an OpenAI <c>usage</c> member.</summary>

@@ -17,21 +17,8 @@ public sealed class OpenAIChunkDecoder : IStreamDecoder
     {
         done = false;
         var consumed = 0;
-        while (!done)
+        while (!done && SseFraming.TryNextData(data, ref consumed, out var payload))
         {
-            var length = SseFraming.FirstEventLength(data[consumed..]);
-            if (length < 0)
-            {
-                break;
-            }
-
-            var payload = SseFraming.Data(data.Slice(consumed, length));
-            consumed += length;
-            if (payload.IsEmpty)
-            {
-                continue;
-            }
-
             if (SseFraming.IsDone(payload))
             {
                 done = true;
