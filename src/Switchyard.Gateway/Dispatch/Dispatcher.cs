@@ -18,7 +18,7 @@ namespace Switchyard.Dispatch;
 /// end the response honestly.
 /// </summary>
 public sealed partial class Dispatcher(
-    ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, HealthRegistry health,
+    ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, EmbeddingsAttempts embeddings, HealthRegistry health,
     Drill.FaultInjector faults, TimeProvider time, Random random, ILogger<Dispatcher> logger)
 {
     /// <summary>Dispatches <paramref name="ctx"/> and writes the client's response.</summary>
@@ -272,7 +272,9 @@ public sealed partial class Dispatcher(
     private Task<bool> PrepareAsync(GatewayContext ctx, DeploymentTarget deployment)
     {
         var adapter = providers.Adapter(deployment.Config.Provider.Kind);
-        return PassthroughFor(ctx, adapter) is null && adapter is not null ? EnsureCanonicalAsync(ctx) : Task.FromResult(true);
+        return PassthroughFor(ctx, adapter) is null && adapter is not null && ctx.Operation != OpenAIOperation.Embeddings
+            ? EnsureCanonicalAsync(ctx)
+            : Task.FromResult(true);
     }
 
     private async Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,
@@ -291,8 +293,9 @@ public sealed partial class Dispatcher(
 
         if (ctx.Operation == OpenAIOperation.Embeddings)
         {
-            return new UpstreamFailure(FailureKind.UnsupportedCapability,
-                $"deployment '{deployment.Name}' does not serve OpenAI embeddings") { Param = "model" };
+            return providers.Embeddings(deployment.Config.Provider.Kind) is { } native
+                ? await embeddings.RunAsync(ctx, native, adapter, deployment, remaining, abort).ConfigureAwait(false)
+                : new UpstreamFailure(FailureKind.UnsupportedCapability, $"deployment '{deployment.Name}' does not serve embeddings") { Param = "model" };
         }
 
         return await translated.RunAsync(ctx, adapter, deployment, remaining, abort).ConfigureAwait(false);

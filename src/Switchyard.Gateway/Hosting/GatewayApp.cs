@@ -106,10 +106,11 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(ProviderRegistry.CreateDefault(options.TimeProvider, options.Environment));
         services.AddSingleton<PassthroughAttempts>();
         services.AddSingleton<TranslatedAttempts>();
+        services.AddSingleton<EmbeddingsAttempts>();
         services.AddSingleton(new Drill.FaultInjector(options.TimeProvider));
         services.AddSingleton(sp => new Dispatcher(
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
-            sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<Drill.FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
+            sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<Drill.FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
         services.AddSingleton<IUsageStore>(_ => new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db")));
         services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
         services.AddSingleton(sp => new UsageWriter(

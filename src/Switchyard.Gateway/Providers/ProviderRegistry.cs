@@ -17,6 +17,7 @@ public sealed class ProviderRegistry
 {
     private readonly FrozenDictionary<ProviderKind, IProviderAdapter> adapters;
     private readonly FrozenDictionary<string, IPassthroughProtocol> passthroughs;
+    private FrozenDictionary<ProviderKind, IEmbeddingsProvider> embeddings = FrozenDictionary<ProviderKind, IEmbeddingsProvider>.Empty;
 
     /// <summary>Creates a registry from explicit registrations (tests register fakes).</summary>
     public ProviderRegistry(IEnumerable<KeyValuePair<ProviderKind, IProviderAdapter>> adapters, IEnumerable<IPassthroughProtocol> passthroughs)
@@ -39,8 +40,18 @@ public sealed class ProviderRegistry
                 new(ProviderKind.Gemini, new GeminiAdapter()),
                 new(ProviderKind.Anthropic, new AnthropicAdapter()),
             ],
-            [new OpenAIPassthrough(), new AnthropicPassthrough()]);
+            [new OpenAIPassthrough(), new AnthropicPassthrough()])
+        {
+            embeddings = new Dictionary<ProviderKind, IEmbeddingsProvider>
+            {
+                [ProviderKind.Gemini] = new GeminiEmbeddings(),
+                [ProviderKind.Bedrock] = new BedrockEmbeddings(time ?? TimeProvider.System, environment ?? Environment.GetEnvironmentVariable),
+            }.ToFrozenDictionary(),
+        };
     }
+
+    /// <summary>The native embeddings endpoint of <paramref name="kind"/>, for OpenAI embeddings requests it cannot pass through.</summary>
+    public IEmbeddingsProvider? Embeddings(ProviderKind kind) => embeddings.GetValueOrDefault(kind);
 
     /// <summary>The adapter for <paramref name="kind"/>, or null when this build has none.</summary>
     public IProviderAdapter? Adapter(ProviderKind kind) => adapters.GetValueOrDefault(kind);

@@ -1,0 +1,178 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Switchyard.Canonical;
+using Switchyard.Pipeline;
+using Switchyard.Routing;
+using Switchyard.Upstream;
+
+namespace Switchyard.Dispatch;
+
+/// <summary>
+/// An OpenAI embeddings request served by a provider's own embeddings API (Gemini, Bedrock): the body is
+/// read into an <see cref="EmbeddingsRequest"/>, sent, and the vectors are written back as an OpenAI
+/// <c>list</c> of <c>embedding</c> objects, as float arrays or, when the client asked, base64 of the
+/// little-endian float32 values (what the OpenAI SDKs request by default).
+/// </summary>
+public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
+{
+    /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
+    public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IEmbeddingsProvider provider, IProviderAdapter adapter,
+        DeploymentTarget deployment, TimeSpan remaining, CancellationToken abort)
+    {
+        if (Read(ctx.Body!.Span) is not { } request)
+        {
+            return new UpstreamFailure(FailureKind.UnsupportedCapability,
+                $"deployment '{deployment.Name}' takes text inputs only (token-array inputs cannot be translated)") { Param = "input" };
+        }
+
+        HttpRequestMessage message;
+        try
+        {
+            message = provider.BuildEmbeddings(request, deployment);
+        }
+        catch (UnsupportedFeatureException ex)
+        {
+            return new UpstreamFailure(FailureKind.UnsupportedCapability, $"deployment '{deployment.Name}': {ex.Message}") { Param = ex.Field };
+        }
+
+        var timeouts = deployment.Config.Timeouts;
+        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
+        using var _ = message;
+        message.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
+        timer.Arm("first_byte", timeouts.FirstByte);
+        HttpResponseMessage response;
+        try
+        {
+            response = await upstream.For(deployment.Config.Provider).SendAsync(message, timer.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return PassthroughAttempts.Failed(ex, timer, deployment);
+        }
+
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            if (status is < 200 or >= 300)
+            {
+                var (errorBody, gone) = await PassthroughAttempts.ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
+                return gone ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
+                    : adapter.ClassifyError(status, errorBody, response.Headers, deployment);
+            }
+
+            var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response, deployment, timer, timeouts.Idle).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                return failure;
+            }
+
+            EmbeddingsResult result;
+            try
+            {
+                result = provider.ParseEmbeddings(buffer.AsSpan(0, length), request);
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                return new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' returned embeddings that could not be read: {ex.Message}", 502);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer!);
+            }
+
+            if (!ctx.TryCommit())
+            {
+                return UpstreamFailure.Lost(deployment);
+            }
+
+            // Providers that report no count get the chars/4 estimate, so the record is never silently zero.
+            var tokens = result.PromptTokens ?? request.Inputs.Sum(i => (i.Length + 3) / 4);
+            ctx.Usage = new TokenUsage { InputTokens = tokens };
+            ctx.Final = deployment;
+            var output = new ArrayBufferWriter<byte>(1024 + result.Vectors.Sum(v => v.Length * 12));
+            Write(output, result, request, deployment.Config.UpstreamModel, tokens);
+            ClientResponses.SetOutcomeHeaders(ctx, deployment);
+            var http = ctx.Http.Response;
+            http.StatusCode = 200;
+            http.ContentType = "application/json";
+            http.ContentLength = output.WrittenCount;
+            ctx.FirstByteTimestamp = time.GetTimestamp();
+            try
+            {
+                await http.Body.WriteAsync(output.WrittenMemory, ctx.Http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            {
+                ctx.Error = FailureKind.ClientCancelled;
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>The request, or null when its input is not text (token arrays).</summary>
+    internal static EmbeddingsRequest? Read(ReadOnlySpan<byte> body)
+    {
+        using var doc = JsonDocument.Parse(body.ToArray());
+        var root = doc.RootElement;
+        var input = root.GetProperty("input");
+        List<string> inputs;
+        if (input.ValueKind == JsonValueKind.String)
+        {
+            inputs = [input.GetString()!];
+        }
+        else if (input.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
+        {
+            inputs = input.EnumerateArray().Select(e => e.GetString()!).ToList();
+        }
+        else
+        {
+            return null;
+        }
+
+        int? dimensions = root.TryGetProperty("dimensions", out var d) && d.TryGetInt32(out var n) ? n : null;
+        var base64 = root.TryGetProperty("encoding_format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == "base64";
+        return new EmbeddingsRequest(inputs, dimensions, base64);
+    }
+
+    /// <summary>Writes the OpenAI embeddings list.</summary>
+    internal static void Write(IBufferWriter<byte> output, EmbeddingsResult result, EmbeddingsRequest request, string model, long tokens)
+    {
+        using var w = new Utf8JsonWriter(output);
+        w.WriteStartObject();
+        w.WriteString("object", "list");
+        w.WriteStartArray("data");
+        for (var i = 0; i < result.Vectors.Count; i++)
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "embedding");
+            w.WriteNumber("index", i);
+            if (request.Base64)
+            {
+                // OpenAI's base64 format: the float32 values, little-endian, back to back.
+                w.WriteBase64String("embedding", MemoryMarshal.AsBytes(result.Vectors[i].AsSpan()));
+            }
+            else
+            {
+                w.WriteStartArray("embedding");
+                foreach (var v in result.Vectors[i])
+                {
+                    w.WriteNumberValue(v);
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteString("model", model);
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", tokens);
+        w.WriteNumber("total_tokens", tokens);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Switchyard.Canonical;
+using Switchyard.Routing;
+
+namespace Switchyard.Providers.Bedrock;
+
+/// <summary>
+/// OpenAI embeddings served by Bedrock's <c>InvokeModel</c> (<c>POST /model/{id}/invoke</c>), signed like the
+/// Converse calls: Amazon Titan text embeddings (<c>{"inputText"}</c> → <c>{"embedding","inputTextTokenCount"}</c>,
+/// one input per call, so a batch is refused) and Cohere embed (<c>{"texts","input_type"}</c> → <c>{"embeddings"}</c>).
+/// </summary>
+public sealed class BedrockEmbeddings(TimeProvider time, Func<string, string?> environment) : IEmbeddingsProvider
+{
+    private readonly ConditionalWeakTable<DeploymentTarget, BedrockTarget> targets = new();
+
+    /// <inheritdoc />
+    public HttpRequestMessage BuildEmbeddings(EmbeddingsRequest request, DeploymentTarget deployment)
+    {
+        var model = deployment.Config.UpstreamModel;
+        var cohere = model.Contains("cohere.", StringComparison.Ordinal);
+        if (!cohere && request.Inputs.Count != 1)
+        {
+            throw new UnsupportedFeatureException("input", "Titan embeddings take one input per request; send a single string");
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            if (cohere)
+            {
+                w.WriteStartArray("texts");
+                foreach (var input in request.Inputs)
+                {
+                    w.WriteStringValue(input);
+                }
+
+                w.WriteEndArray();
+                w.WriteString("input_type", "search_document");
+            }
+            else
+            {
+                w.WriteString("inputText", request.Inputs[0]);
+                if (request.Dimensions is { } d)
+                {
+                    w.WriteNumber("dimensions", d);
+                }
+            }
+
+            w.WriteEndObject();
+        }
+
+        var body = buffer.WrittenSpan.ToArray();
+        var baseUrl = deployment.Config.Provider.BaseUrl.ToString().TrimEnd('/');
+        var message = new HttpRequestMessage(HttpMethod.Post, new Uri($"{baseUrl}/model/{Uri.EscapeDataString(model)}/invoke"))
+        {
+            Content = new ByteArrayContent(body),
+        };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        foreach (var (name, value) in deployment.Config.Provider.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        var target = targets.GetValue(deployment, d => BedrockTarget.Create(d, environment));
+        if (deployment.Authorization is { } bearer)
+        {
+            message.Headers.Authorization = bearer;
+        }
+        else if (target.Credentials is { } credentials)
+        {
+            SigV4Signer.Sign(message, body, credentials, target.Region, BedrockAdapter.SigningService, time.GetUtcNow());
+        }
+
+        return message;
+    }
+
+    /// <inheritdoc />
+    public EmbeddingsResult ParseEmbeddings(ReadOnlySpan<byte> body, EmbeddingsRequest request)
+    {
+        using var doc = JsonDocument.Parse(body.ToArray());
+        var root = doc.RootElement;
+        if (root.TryGetProperty("embedding", out var single))
+        {
+            long? tokens = root.TryGetProperty("inputTextTokenCount", out var t) && t.TryGetInt64(out var n) ? n : null;
+            return new EmbeddingsResult([single.EnumerateArray().Select(v => v.GetSingle()).ToArray()], tokens);
+        }
+
+        var vectors = root.GetProperty("embeddings").EnumerateArray()
+            .Select(e => e.EnumerateArray().Select(v => v.GetSingle()).ToArray())
+            .ToList();
+        return new EmbeddingsResult(vectors, null);
+    }
+}
