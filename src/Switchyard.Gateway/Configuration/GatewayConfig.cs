@@ -73,11 +73,14 @@ public enum ProviderKind
     AzureOpenAI,
 }
 
-/// <summary>An upstream account: where to send, how to authenticate. <see cref="ApiKey"/> is a secret.</summary>
+/// <summary>An upstream account: where to send, how to authenticate. <see cref="ApiKey"/> and <see cref="ApiKeys"/> are secrets.</summary>
 /// <param name="Name">Config name (<c>providers.NAME</c>).</param>
 /// <param name="Preset">Preset it was built from (<c>openai</c>, <c>groq</c>, ... or <c>openai-compatible</c>).</param>
 /// <param name="BaseUrl">Base URL ending before the operation path, e.g. <c>https://api.openai.com/v1</c>.</param>
-/// <param name="ApiKey">Resolved from the environment at load; never logged, never written back.</param>
+/// <param name="ApiKey">
+/// The first key (kept for code that wants "the" key); resolved from the environment at load; never logged,
+/// never written back. Requests use the whole <see cref="ApiKeys"/> pool.
+/// </param>
 /// <param name="Headers">Extra static headers sent upstream (e.g. OpenRouter's <c>HTTP-Referer</c>).</param>
 public sealed record ProviderConfig(
     string Name,
@@ -95,8 +98,34 @@ public sealed record ProviderConfig(
     /// <summary>A setting, or <paramref name="fallback"/>.</summary>
     public string? Setting(string name, string? fallback = null) => Settings.TryGetValue(name, out var v) ? v : fallback;
 
+    /// <summary>
+    /// Every key of the provider (<c>api_keys</c>, or <c>api_key_env</c> as a list), in config order, unset
+    /// variables skipped and duplicates removed; requests rotate over them (<see cref="Upstream.KeyPool"/>).
+    /// Defaults to <see cref="ApiKey"/> alone (or nothing). Secrets: never logged, never written back.
+    /// </summary>
+    public IReadOnlyList<string> ApiKeys
+    {
+        get => apiKeys ?? (ApiKey is { Length: > 0 } key ? [key] : []);
+        init => apiKeys = value;
+    }
+
+    private readonly IReadOnlyList<string>? apiKeys;
+
+    /// <summary><c>key_cooldown</c>: how long a key that failed is skipped while the pool has others.</summary>
+    public KeyCooldowns KeyCooldowns { get; init; } = KeyCooldowns.Default;
+
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Preset}, {BaseUrl})"; // never print the key
+}
+
+/// <summary>
+/// How long a pooled provider key is put aside after the upstream refused it (<c>providers.NAME.key_cooldown</c>).
+/// </summary>
+/// <param name="RateLimited">After a 429 (or the upstream's <c>Retry-After</c>, when longer). Default 60 s.</param>
+/// <param name="Auth">After a 401/402/403 (key invalid, revoked, out of credit). Default 5 min.</param>
+public sealed record KeyCooldowns(TimeSpan RateLimited, TimeSpan Auth)
+{
+    public static KeyCooldowns Default { get; } = new(TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5));
 }
 
 /// <summary>Per-attempt time limits. Each is separate: a slow connect, a slow first byte, a stalled stream and

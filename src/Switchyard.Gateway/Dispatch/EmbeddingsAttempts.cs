@@ -57,8 +57,9 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
             if (status is < 200 or >= 300)
             {
                 var (errorBody, gone) = await PassthroughAttempts.ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
+                // A refused key goes on cooldown; while its pool has another, the retry uses that (KeyPool.Report).
                 return gone ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
-                    : adapter.ClassifyError(status, errorBody, response.Headers, deployment);
+                    : KeyPool.Report(message, adapter.ClassifyError(status, errorBody, response.Headers, deployment));
             }
 
             var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response, deployment, timer, timeouts.Idle).ConfigureAwait(false);

@@ -54,9 +54,10 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
             if (status is < 200 or >= 300)
             {
                 var (errorBody, gone) = await ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
+                // A refused key goes on cooldown; while its pool has another, the retry uses that (KeyPool.Report).
                 return gone
                     ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
-                    : protocol.ClassifyError(status, errorBody, response.Headers, deployment);
+                    : KeyPool.Report(request, protocol.ClassifyError(status, errorBody, response.Headers, deployment));
             }
 
             if (ctx.Request.Stream && response.Content.Headers.ContentType?.MediaType == "text/event-stream")

@@ -51,9 +51,10 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
             if (status is < 200 or >= 300)
             {
                 var (errorBody, gone) = await PassthroughAttempts.ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
+                // A refused key goes on cooldown; while its pool has another, the retry uses that (KeyPool.Report).
                 return gone
                     ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
-                    : adapter.ClassifyError(status, errorBody, response.Headers, deployment);
+                    : KeyPool.Report(message, adapter.ClassifyError(status, errorBody, response.Headers, deployment));
             }
 
             var dropped = built.Dropped.Count > 0 ? string.Join(",", built.Dropped.Distinct()) : null;

@@ -97,7 +97,8 @@ public sealed partial class GatewayApp : IAsyncDisposable
 
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
-        services.AddSingleton(new RouterState(RouteTable.Build(config)));
+        var keyPools = new KeyPoolRegistry(options.TimeProvider); // key cooldowns survive reloads, on the gateway's clock
+        services.AddSingleton(new RouterState(RouteTable.Build(config, keyPools)));
         var healthRegistry = new HealthRegistry(options.TimeProvider);
         healthRegistry.Configure(config.Server.CircuitBreaker);
         services.AddSingleton(healthRegistry);
@@ -134,7 +135,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
             var router = app.Services.GetRequiredService<RouterState>();
             watcher = new ConfigWatcher(path, options.Environment, next =>
             {
-                router.Swap(RouteTable.Build(next));
+                router.Swap(RouteTable.Build(next, keyPools));
                 healthRegistry.Configure(next.Server.CircuitBreaker);
                 LogReloaded(logger, next.Source, next.Models.Count);
             }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider);

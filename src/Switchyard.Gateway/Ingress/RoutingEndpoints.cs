@@ -7,13 +7,15 @@ using Switchyard.Configuration;
 using Switchyard.Dispatch;
 using Switchyard.Routing;
 using Switchyard.Routing.Health;
+using Switchyard.Upstream;
 
 namespace Switchyard.Ingress;
 
 /// <summary>
 /// The routing layer made visible: <c>POST /v1/route/explain</c> answers "which deployments would serve this
 /// request, in what order, and why were the others left out" without calling any provider, and
-/// <c>GET /v1/deployments</c> shows every deployment's live health (circuit, in-flight, latency estimates).
+/// <c>GET /v1/deployments</c> shows every deployment's live health (circuit, in-flight, latency estimates) and
+/// its provider's key pool (how many keys, how many cooling down; keys only by index and fingerprint).
 /// </summary>
 public sealed class RoutingEndpoints(RouterState router, Planner planner, HealthRegistry health)
 {
@@ -96,7 +98,7 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
                         PlanReason.AliasAlternate => "alias_alternate",
                         _ => "fallback",
                     });
-                    WriteDeployment(w, step.Deployment.Config, health.For(step.Deployment.Name));
+                    WriteDeployment(w, step.Deployment.Config, health.For(step.Deployment.Name), step.Deployment.Keys);
                     w.WriteEndObject();
                 }
 
@@ -145,7 +147,7 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
             {
                 w.WriteStartObject();
                 w.WriteString("deployment", name);
-                WriteDeployment(w, deployment, health.For(name));
+                WriteDeployment(w, deployment, health.For(name), table.KeyPools.GetValueOrDefault(deployment.Provider.Name));
                 w.WriteEndObject();
             }
 
@@ -156,7 +158,7 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
         await Write(http, output);
     }
 
-    private static void WriteDeployment(Utf8JsonWriter w, DeploymentConfig d, DeploymentHealth h)
+    private static void WriteDeployment(Utf8JsonWriter w, DeploymentConfig d, DeploymentHealth h, KeyPool? keys)
     {
         w.WriteString("provider", d.Provider.Name);
         w.WriteString("upstream_model", d.UpstreamModel);
@@ -172,6 +174,46 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
         var (total, failed) = h.WindowCounts;
         w.WriteNumber("window_requests", total);
         w.WriteNumber("window_failures", failed);
+        WriteKeys(w, keys);
+    }
+
+    /// <summary>
+    /// <c>"keys"</c>: the provider's key pool (null when the provider has no key). Each key appears by its index
+    /// and fingerprint (last four hex digits of its SHA-256), never by value.
+    /// </summary>
+    private static void WriteKeys(Utf8JsonWriter w, KeyPool? keys)
+    {
+        if (keys is null)
+        {
+            w.WriteNull("keys");
+            return;
+        }
+
+        var status = keys.Status();
+        var available = status.Count(s => s.Available);
+        w.WriteStartObject("keys");
+        w.WriteNumber("count", status.Count);
+        w.WriteNumber("available", available);
+        w.WriteNumber("cooling_down", status.Count - available);
+        w.WriteStartArray("pool");
+        foreach (var s in status)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", s.Index);
+            w.WriteString("fingerprint", s.Fingerprint);
+            w.WriteString("state", s.Available ? "available" : "cooling_down");
+            if (!s.Available)
+            {
+                w.WriteString("reason", FailureKinds.Name(s.Reason));
+                w.WriteNumber("cooldown_remaining_ms", Math.Ceiling(s.CooldownRemaining.TotalMilliseconds));
+            }
+
+            w.WriteNumber("failures", s.Failures);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     private static void WritePolicy(Utf8JsonWriter w, FallbackPolicy p)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Switchyard.Auth;
 using Switchyard.Configuration;
+using Switchyard.Upstream;
 
 namespace Switchyard.Routing;
 
@@ -14,12 +15,14 @@ namespace Switchyard.Routing;
 /// </summary>
 public sealed class RouteTable
 {
-    private RouteTable(GatewayConfig config, FrozenDictionary<string, AliasRoute> aliases, byte[] modelsJson)
+    private RouteTable(GatewayConfig config, FrozenDictionary<string, AliasRoute> aliases, byte[] modelsJson,
+        FrozenDictionary<string, KeyPool> keyPools)
     {
         Config = config;
         Authenticator = new KeyAuthenticator(config.Auth);
         Aliases = aliases;
         ModelsListJson = modelsJson;
+        KeyPools = keyPools;
     }
 
     /// <summary>The configuration this table was built from.</summary>
@@ -34,13 +37,30 @@ public sealed class RouteTable
     /// <summary>The body of <c>GET /v1/models</c>, rendered once.</summary>
     public byte[] ModelsListJson { get; }
 
+    /// <summary>Provider name → its key pool (providers with at least one key; shared by their deployments).</summary>
+    public FrozenDictionary<string, KeyPool> KeyPools { get; }
+
     /// <summary>Builds the table; the config is already validated, so this cannot fail on user input.</summary>
-    public static RouteTable Build(GatewayConfig config)
+    /// <param name="config">The validated configuration.</param>
+    /// <param name="keys">
+    /// Where key cooldowns live across reloads (one registry per gateway, on its clock).
+    /// </param>
+    public static RouteTable Build(GatewayConfig config, KeyPoolRegistry keys)
     {
+        var pools = new Dictionary<string, KeyPool>(StringComparer.Ordinal);
+        foreach (var (name, provider) in config.Providers)
+        {
+            if (keys.Create(provider) is { } pool)
+            {
+                pools[name] = pool;
+            }
+        }
+
         var deployments = new Dictionary<string, DeploymentTarget>(StringComparer.Ordinal);
         foreach (var (name, d) in config.Deployments)
         {
-            deployments[name] = DeploymentTarget.Create(d);
+            // Every deployment of a provider shares its pool (a provider the table does not list gets its own).
+            deployments[name] = DeploymentTarget.Create(d, pools.GetValueOrDefault(d.Provider.Name) ?? keys.Create(d.Provider));
         }
 
         var aliases = new Dictionary<string, AliasRoute>(StringComparer.Ordinal);
@@ -66,7 +86,8 @@ public sealed class RouteTable
             route.Fallbacks = chain.ToArray();
         }
 
-        return new RouteTable(config, aliases.ToFrozenDictionary(StringComparer.Ordinal), RenderModels(config));
+        return new RouteTable(config, aliases.ToFrozenDictionary(StringComparer.Ordinal), RenderModels(config),
+            pools.ToFrozenDictionary(StringComparer.Ordinal));
     }
 
     private static byte[] RenderModels(GatewayConfig config)
@@ -169,16 +190,14 @@ public sealed record FallbackStep(string Name, AliasRoute? Alias, DeploymentTarg
 /// <summary>A deployment as the dispatcher sees it: URIs, credentials and encoded model ready to send.</summary>
 public sealed class DeploymentTarget
 {
-    private DeploymentTarget(DeploymentConfig config)
+    private DeploymentTarget(DeploymentConfig config, KeyPool? keys)
     {
         Config = config;
         var baseUrl = config.Provider.BaseUrl.ToString().TrimEnd('/');
         ChatCompletionsUri = new Uri(baseUrl + "/chat/completions");
         EmbeddingsUri = new Uri(baseUrl + "/embeddings");
         EncodedModel = Encoding.UTF8.GetBytes(JsonSerializerHelpers.Quote(config.UpstreamModel));
-        Authorization = config.Provider.ApiKey is { Length: > 0 } key
-            ? new AuthenticationHeaderValue("Bearer", key)
-            : null;
+        Keys = keys;
     }
 
     /// <summary>The configured deployment.</summary>
@@ -196,14 +215,37 @@ public sealed class DeploymentTarget
     /// <summary>The upstream model as a JSON string token (quotes included), spliced into bodies.</summary>
     public byte[] EncodedModel { get; }
 
-    /// <summary>The upstream <c>Authorization</c> header, or null for keyless providers. Secret: never logged.</summary>
-    public AuthenticationHeaderValue? Authorization { get; }
+    /// <summary>The provider's key pool, or null for keyless providers (and Bedrock signing with SigV4).</summary>
+    public KeyPool? Keys { get; }
+
+    /// <summary>
+    /// Picks the key for <paramref name="message"/> (<see cref="KeyPool.Next"/>) and records the lease in its
+    /// options (<see cref="KeyPool.LeaseOption"/>), where the attempt reads it back to report a refusal. Adapters
+    /// call this where they set authentication; null for keyless providers.
+    /// </summary>
+    public KeyLease? LeaseKey(HttpRequestMessage message)
+    {
+        if (Keys is not { } pool)
+        {
+            return null;
+        }
+
+        var lease = pool.Next();
+        message.Options.Set(KeyPool.LeaseOption, lease);
+        return lease;
+    }
+
+    /// <summary>The <c>Authorization: Bearer</c> header for <paramref name="message"/>'s key (see <see cref="LeaseKey"/>), or null when keyless.</summary>
+    public AuthenticationHeaderValue? LeaseBearer(HttpRequestMessage message) => LeaseKey(message)?.Bearer;
 
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    /// <summary>Creates the runtime view of <paramref name="config"/>.</summary>
-    public static DeploymentTarget Create(DeploymentConfig config) => new(config);
+    /// <summary>Creates the runtime view of <paramref name="config"/> with a key pool of its own (tests, tools).</summary>
+    public static DeploymentTarget Create(DeploymentConfig config) => new(config, KeyPool.Standalone(config.Provider));
+
+    /// <summary>Creates the runtime view of <paramref name="config"/> using <paramref name="keys"/> (the provider's pool).</summary>
+    public static DeploymentTarget Create(DeploymentConfig config, KeyPool? keys) => new(config, keys);
 }
 
 /// <summary>Small JSON helpers that need no serializer (AOT).</summary>

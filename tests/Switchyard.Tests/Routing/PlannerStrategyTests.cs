@@ -21,7 +21,7 @@ public class PlannerStrategyTests
             """ + models + "\n";
         var result = ConfigLoader.LoadYaml(yaml, "test", n => n == "K" ? "k" : null);
         Assert.Empty(result.Errors);
-        return RouteTable.Build(result.Config!);
+        return RouteTable.Build(result.Config!, new Switchyard.Upstream.KeyPoolRegistry(TimeProvider.System));
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public class PlannerTests
     {
         var result = ConfigLoader.LoadYaml(Yaml, "test", name => name == "TEST_KEY" ? "k" : null);
         Assert.Empty(result.Errors);
-        return RouteTable.Build(result.Config!);
+        return RouteTable.Build(result.Config!, new Switchyard.Upstream.KeyPoolRegistry(TimeProvider.System));
     }
 
     [Fact]

@@ -46,9 +46,9 @@ public sealed class AnthropicAdapter : IProviderAdapter
     public static void ApplyProviderHeaders(HttpRequestMessage message, DeploymentTarget deployment)
     {
         var provider = deployment.Config.Provider;
-        if (provider.ApiKey is { Length: > 0 } key)
+        if (deployment.LeaseKey(message) is { } lease)
         {
-            message.Headers.TryAddWithoutValidation("x-api-key", key);
+            message.Headers.TryAddWithoutValidation("x-api-key", lease.Key);
         }
 
         var version = provider.Setting("anthropic_version");

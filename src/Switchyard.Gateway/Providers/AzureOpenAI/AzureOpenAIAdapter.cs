@@ -88,9 +88,9 @@ public sealed class AzureOpenAIAdapter : IProviderAdapter
     /// <c>Authorization</c> header configured there works for keyless resources).</summary>
     private static void Authenticate(HttpRequestMessage message, DeploymentTarget deployment)
     {
-        if (deployment.Config.Provider.ApiKey is { Length: > 0 } key)
+        if (deployment.LeaseKey(message) is { } lease)
         {
-            message.Headers.TryAddWithoutValidation(KeyHeader, key);
+            message.Headers.TryAddWithoutValidation(KeyHeader, lease.Key);
         }
 
         foreach (var (name, value) in deployment.Config.Provider.Headers)

@@ -74,7 +74,7 @@ public sealed class BedrockAdapter : IProviderAdapter
             message.Headers.TryAddWithoutValidation(name, value);
         }
 
-        if (deployment.Authorization is { } bearer)
+        if (deployment.LeaseBearer(message) is { } bearer)
         {
             message.Headers.Authorization = bearer;
         }
@@ -102,7 +102,7 @@ public sealed class BedrockAdapter : IProviderAdapter
     public UpstreamFailure ClassifyError(int status, byte[]? body, HttpResponseHeaders headers, DeploymentTarget deployment)
     {
         var target = Target(deployment);
-        var missing = deployment.Authorization is null ? target.MissingCredentials : null;
+        var missing = deployment.Keys is null ? target.MissingCredentials : null;
         return BedrockErrors.Classify(status, body, headers, deployment.Name, missing, time.GetUtcNow());
     }
 

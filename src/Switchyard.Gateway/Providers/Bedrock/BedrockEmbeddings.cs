@@ -66,7 +66,7 @@ public sealed class BedrockEmbeddings(TimeProvider time, Func<string, string?> e
         }
 
         var target = targets.GetValue(deployment, d => BedrockTarget.Create(d, environment));
-        if (deployment.Authorization is { } bearer)
+        if (deployment.LeaseBearer(message) is { } bearer)
         {
             message.Headers.Authorization = bearer;
         }

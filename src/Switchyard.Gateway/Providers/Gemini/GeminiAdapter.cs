@@ -44,9 +44,9 @@ public sealed class GeminiAdapter : IProviderAdapter
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        if (deployment.Config.Provider.ApiKey is { Length: > 0 } key)
+        if (deployment.LeaseKey(message) is { } lease)
         {
-            message.Headers.TryAddWithoutValidation("x-goog-api-key", key);
+            message.Headers.TryAddWithoutValidation("x-goog-api-key", lease.Key);
         }
 
         foreach (var (name, value) in deployment.Config.Provider.Headers)

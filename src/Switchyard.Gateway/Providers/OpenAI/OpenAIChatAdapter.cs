@@ -24,7 +24,7 @@ public sealed class OpenAIChatAdapter : IProviderAdapter
     public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Ingress.OpenAIOperation operation, bool stream)
     {
         message.RequestUri = operation == Ingress.OpenAIOperation.Embeddings ? deployment.EmbeddingsUri : deployment.ChatCompletionsUri;
-        message.Headers.Authorization = deployment.Authorization;
+        message.Headers.Authorization = deployment.LeaseBearer(message);
         foreach (var (name, value) in deployment.Config.Provider.Headers)
         {
             message.Headers.TryAddWithoutValidation(name, value);
@@ -48,7 +48,7 @@ public sealed class OpenAIChatAdapter : IProviderAdapter
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        message.Headers.Authorization = deployment.Authorization;
+        message.Headers.Authorization = deployment.LeaseBearer(message);
         foreach (var (name, value) in deployment.Config.Provider.Headers)
         {
             message.Headers.TryAddWithoutValidation(name, value);
