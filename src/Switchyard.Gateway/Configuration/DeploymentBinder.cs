@@ -6,7 +6,9 @@ namespace Switchyard.Configuration;
 /// <summary>Binds <c>deployments:</c> (and the inline deployments written inside a model).</summary>
 internal static class DeploymentBinder
 {
-    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier");
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier", "limits");
+
+    private static readonly FrozenSet<string> LimitKeys = FrozenSet.Create(StringComparer.Ordinal, "rpm", "tpm");
 
     private static readonly FrozenSet<string> PriceKeys = FrozenSet.Create(StringComparer.Ordinal, "input", "output");
 
@@ -51,6 +53,13 @@ internal static class DeploymentBinder
         var capabilities = Capabilities(ctx, map);
         var price = PriceOf(ctx, map);
         var tier = ctx.String(map["price_tier"], map.PathOf("price_tier"))?.Trim();
+        DeploymentLimits? limits = null;
+        if (ctx.Map(map["limits"], map.PathOf("limits"), LimitKeys) is { } lm)
+        {
+            limits = new DeploymentLimits(
+                lm.Has("rpm") ? ctx.Int(lm["rpm"], lm.PathOf("rpm"), min: 1) : null,
+                lm.Has("tpm") ? ctx.Int(lm["tpm"], lm.PathOf("tpm"), min: 1) : null);
+        }
 
         if (provider is null || model is null || ctx.Errors.Count != errorsBefore)
         {
@@ -62,6 +71,7 @@ internal static class DeploymentBinder
             Capabilities = capabilities,
             Price = price,
             PriceTier = tier,
+            Limits = limits,
         };
     }
 

@@ -151,7 +151,13 @@ public sealed record DeploymentConfig(string Name, ProviderConfig Provider, stri
 
     /// <summary>Price tier name (<c>price_tier</c>) for same-tier fallback; null = untiered.</summary>
     public string? PriceTier { get; init; }
+
+    /// <summary>The deployment's own rate limits (<c>limits: { rpm, tpm }</c>), e.g. the provider account's quota.</summary>
+    public DeploymentLimits? Limits { get; init; }
 }
+
+/// <summary>Requests and tokens per minute a deployment may take; the router stops sending when either is used up.</summary>
+public sealed record DeploymentLimits(int? Rpm, long? Tpm);
 
 /// <summary>USD per million input and output tokens.</summary>
 public sealed record Price(decimal Input, decimal Output)
@@ -251,6 +257,12 @@ public enum RoutingStrategy
 
     /// <summary>Lowest latency EWMA, by power-of-two choices (two weighted picks, the faster wins) so a newly fast deployment is not stampeded.</summary>
     LowestLatency,
+
+    /// <summary>Cheapest first, by the price book (<c>deployments.X.price</c>); deployments without a price go last.</summary>
+    LowestCost,
+
+    /// <summary>Most headroom first: the largest share of the deployment's RPM/TPM limits left in the current minute.</summary>
+    UsageHeadroom,
 }
 
 /// <summary>An entry of a fallback chain: either another alias (routed with its own weights) or one deployment.</summary>

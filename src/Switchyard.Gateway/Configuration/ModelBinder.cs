@@ -136,7 +136,7 @@ internal static class ModelBinder
         return new HedgePolicy(delay, auto, share);
     }
 
-    private static readonly string[] StrategyNames = ["weighted", "round_robin", "least_busy", "lowest_latency"];
+    private static readonly string[] StrategyNames = ["weighted", "round_robin", "least_busy", "lowest_latency", "lowest_cost", "usage_headroom"];
 
     private static RoutingStrategy Strategy(BindContext ctx, YamlNode? node, string path)
     {
@@ -151,6 +151,10 @@ internal static class ModelBinder
                 return RoutingStrategy.LeastBusy;
             case "lowest_latency":
                 return RoutingStrategy.LowestLatency;
+            case "lowest_cost":
+                return RoutingStrategy.LowestCost;
+            case "usage_headroom":
+                return RoutingStrategy.UsageHeadroom;
             default:
                 ctx.Error(path, $"unknown routing strategy '{text}'{Suggestions.Hint(text, StrategyNames)}; valid: {string.Join(", ", StrategyNames)}");
                 return RoutingStrategy.Weighted;

@@ -9,7 +9,7 @@ internal static class ServerBinder
     private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "max_body_size", "data_dir", "circuit_breaker");
 
     private static readonly FrozenSet<string> BreakerKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "failure_ratio", "min_requests", "window", "break_for", "half_open_trials");
+        "failure_ratio", "min_requests", "window", "break_for", "half_open_trials", "slow_ttft");
 
     public static ServerSettings Bind(BindContext ctx, YamlNode? node, string path)
     {
@@ -65,6 +65,9 @@ internal static class ServerBinder
             map.Has("min_requests") ? ctx.Int(map["min_requests"], map.PathOf("min_requests"), min: 1) ?? d.MinRequests : d.MinRequests,
             ctx.Duration(map["window"], map.PathOf("window")) ?? d.Window,
             ctx.Duration(map["break_for"], map.PathOf("break_for")) ?? d.BreakFor,
-            map.Has("half_open_trials") ? ctx.Int(map["half_open_trials"], map.PathOf("half_open_trials"), min: 1) ?? d.HalfOpenTrials : d.HalfOpenTrials);
+            map.Has("half_open_trials") ? ctx.Int(map["half_open_trials"], map.PathOf("half_open_trials"), min: 1) ?? d.HalfOpenTrials : d.HalfOpenTrials)
+        {
+            SlowTimeToFirstToken = ctx.Duration(map["slow_ttft"], map.PathOf("slow_ttft")),
+        };
     }
 }

@@ -256,7 +256,14 @@ public sealed partial class Dispatcher(
                 outcome = FailureKind.HedgeLost; // cancelled because the other hedged attempt won
             }
 
-            state.Complete(outcome, time.GetElapsedTime(attemptStart), first == 0 ? null : time.GetElapsedTime(attemptStart, first));
+            var elapsed = time.GetElapsedTime(attemptStart);
+            state.Complete(outcome, elapsed, first == 0 ? null : time.GetElapsedTime(attemptStart, first));
+            if (failure is null)
+            {
+                state.RecordTokens(ctx.Usage.TotalTokens);
+            }
+
+            ctx.LogAttempt(deployment.Name, outcome, elapsed);
         }
 
         return failure;

@@ -271,6 +271,8 @@ public sealed class RoutingEndpoints(RouterState router, Planner planner, Health
         RoutingStrategy.RoundRobin => "round_robin",
         RoutingStrategy.LeastBusy => "least_busy",
         RoutingStrategy.LowestLatency => "lowest_latency",
+        RoutingStrategy.LowestCost => "lowest_cost",
+        RoutingStrategy.UsageHeadroom => "usage_headroom",
         _ => "weighted",
     };
 

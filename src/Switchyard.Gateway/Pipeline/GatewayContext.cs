@@ -81,6 +81,30 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
     public string? RefusalCode { get; set; }
 
     private int committed;
+    private readonly Lock attemptLogGate = new();
+    private List<string>? attemptLog;
+
+    /// <summary>Dispatch: records one attempt's outcome (<c>deployment:outcome:ms</c>) for the usage record.</summary>
+    public void LogAttempt(string deployment, FailureKind outcome, TimeSpan elapsed)
+    {
+        var entry = $"{deployment}:{(outcome == FailureKind.None ? "ok" : FailureKinds.Name(outcome))}:{elapsed.TotalMilliseconds:0}ms";
+        lock (attemptLogGate)
+        {
+            (attemptLog ??= new List<string>(2)).Add(entry);
+        }
+    }
+
+    /// <summary>Every attempt, in order: <c>deployment:outcome:ms</c>, comma-separated.</summary>
+    public string? AttemptLog
+    {
+        get
+        {
+            lock (attemptLogGate)
+            {
+                return attemptLog is null ? null : string.Join(",", attemptLog);
+            }
+        }
+    }
 
     /// <summary>Dispatch: the request was hedged (a second attempt raced the first).</summary>
     public bool Hedged { get; set; }
@@ -114,6 +138,7 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
         DroppedParams = Dropped,
         Alias = Request.Model,
         Route = RouteName,
+        AttemptLog = AttemptLog,
         Hedged = Hedged,
         IntendedDeployment = Plan.Length > 0 ? Plan[0].Deployment.Name : null,
         FinalDeployment = Final?.Name,

@@ -107,6 +107,12 @@ public sealed class Planner(Random random, HealthRegistry health)
         }
 
         var h = health.For(d.Name);
+        if (d.Config.Limits is { } limits && h.Headroom(limits) <= 0)
+        {
+            excluded?.Add(new Exclusion(d.Name, "over limit: the deployment's RPM/TPM for this minute is used up"));
+            return false;
+        }
+
         if (h.IsAvailable)
         {
             return true;
@@ -170,6 +176,11 @@ public sealed class Planner(Random random, HealthRegistry health)
                 return [head, .. weighted.Skip(1).OrderBy(Latency)];
             }
 
+            case RoutingStrategy.LowestCost when members.Count > 1:
+                // Stable: equal (or unknown) prices keep their weighted-random order.
+                return weighted.OrderBy(i => route.Deployments[i].Config.Price?.Blended ?? decimal.MaxValue).ToList();
+            case RoutingStrategy.UsageHeadroom when members.Count > 1:
+                return weighted.OrderByDescending(i => health.For(route.Deployments[i].Name).Headroom(route.Deployments[i].Config.Limits)).ToList();
             default:
                 return weighted;
         }

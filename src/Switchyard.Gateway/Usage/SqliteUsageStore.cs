@@ -11,7 +11,7 @@ public sealed class SqliteUsageStore : IUsageStore
     private const string Columns =
         "request_id, started_at_ms, key_id, operation, alias, intended_deployment, final_deployment, final_model, " +
         "attempts, fallback_reason, stream, status, error_kind, prompt_tokens, completion_tokens, cached_tokens, " +
-        "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged";
+        "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged, attempt_log";
 
     private readonly string connectionString;
     private readonly SqliteConnection connection;
@@ -36,12 +36,12 @@ public sealed class SqliteUsageStore : IUsageStore
               error_kind TEXT, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
               cached_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, ttft_ms REAL,
               cache_write_tokens INTEGER NOT NULL DEFAULT 0, reasoning_tokens INTEGER NOT NULL DEFAULT 0,
-              format TEXT, dropped_params TEXT, route TEXT, hedged INTEGER NOT NULL DEFAULT 0);
+              format TEXT, dropped_params TEXT, route TEXT, hedged INTEGER NOT NULL DEFAULT 0, attempt_log TEXT);
             CREATE INDEX IF NOT EXISTS usage_records_started ON usage_records(started_at_ms);
             CREATE UNIQUE INDEX IF NOT EXISTS usage_records_request ON usage_records(request_id);
             """);
         // Columns added after the first release: add them to databases created before.
-        foreach (var column in new[] { "cache_write_tokens INTEGER NOT NULL DEFAULT 0", "reasoning_tokens INTEGER NOT NULL DEFAULT 0", "format TEXT", "dropped_params TEXT", "route TEXT", "hedged INTEGER NOT NULL DEFAULT 0" })
+        foreach (var column in new[] { "cache_write_tokens INTEGER NOT NULL DEFAULT 0", "reasoning_tokens INTEGER NOT NULL DEFAULT 0", "format TEXT", "dropped_params TEXT", "route TEXT", "hedged INTEGER NOT NULL DEFAULT 0", "attempt_log TEXT" })
         {
             try
             {
@@ -93,6 +93,7 @@ public sealed class SqliteUsageStore : IUsageStore
             p[22].Value = (object?)r.DroppedParams ?? DBNull.Value;
             p[23].Value = (object?)r.Route ?? DBNull.Value;
             p[24].Value = r.Hedged ? 1 : 0;
+            p[25].Value = (object?)r.AttemptLog ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
 
@@ -138,6 +139,7 @@ public sealed class SqliteUsageStore : IUsageStore
                 DroppedParams = rd.IsDBNull(22) ? null : rd.GetString(22),
                 Route = rd.IsDBNull(23) ? null : rd.GetString(23),
                 Hedged = rd.GetInt32(24) != 0,
+                AttemptLog = rd.IsDBNull(25) ? null : rd.GetString(25),
             });
         }
 

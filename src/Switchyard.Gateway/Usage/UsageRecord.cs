@@ -36,6 +36,9 @@ public sealed class UsageRecord
     /// <summary>A second attempt raced the first (hedging); both count in <see cref="Attempts"/>.</summary>
     public bool Hedged { get; init; }
 
+    /// <summary>Every attempt with its outcome and duration, in order: <c>deployment:outcome:ms</c>, comma-separated.</summary>
+    public string? AttemptLog { get; init; }
+
     /// <summary>Upstream attempts made (0 when refused before any).</summary>
     public int Attempts { get; init; }
 

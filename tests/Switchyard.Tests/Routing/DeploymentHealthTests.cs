@@ -135,4 +135,34 @@ public class DeploymentHealthTests
         time.Advance(TimeSpan.FromSeconds(11)); // the window moved on
         Assert.True(h.TryTakeRetry(0.2, floor: 3));
     }
+
+    [Fact]
+    public void Complete_SlowFirstToken_CountsAsFailureWhenConfigured()
+    {
+        var (h, _) = Create();
+        h.Settings = Settings with { SlowTimeToFirstToken = TimeSpan.FromSeconds(2) };
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(h.TryAcquire());
+            h.Complete(FailureKind.None, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(3));
+        }
+
+        Assert.Equal(CircuitState.Open, h.State);
+        Assert.Equal(5000, h.LatencyMs, 6); // still measured
+    }
+
+    [Fact]
+    public void Headroom_FallsWithRequestsAndTokensAndResetsEachMinute()
+    {
+        var (h, time) = Create();
+        var limits = new Switchyard.Configuration.DeploymentLimits(Rpm: 4, Tpm: 1000);
+        Assert.Equal(1, h.Headroom(limits));
+        Run(h, FailureKind.None);
+        h.RecordTokens(100);
+        Assert.Equal(0.75, h.Headroom(limits), 6); // 1 of 4 requests (tokens: 10%)
+        h.RecordTokens(800);
+        Assert.Equal(0.1, h.Headroom(limits), 6); // 900 of 1000 tokens
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, h.Headroom(limits));
+    }
 }

@@ -100,4 +100,50 @@ public class PlannerStrategyTests
         var result = ConfigLoader.LoadYaml("models:\n  m: { deployments: [switchyard-echo], routing: fastest }\n", "t", _ => null);
         Assert.Contains(result.Errors, e => e.Path == "models.m.routing" && e.Message.StartsWith("unknown routing strategy 'fastest'", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Plan_LowestCost_OrdersByPriceWithUnpricedLast()
+    {
+        var yaml = """
+            providers:
+              p: { kind: openai-compatible, base_url: "http://127.0.0.1:9/v1", api_key_env: K }
+            deployments:
+              pricey: { provider: p, model: a, price: { input: 5, output: 15 } }
+              cheap: { provider: p, model: b, price: { input: 0.1, output: 0.4 } }
+              unknown: { provider: p, model: c }
+            models:
+              m: { deployments: [pricey, unknown, cheap], routing: lowest_cost }
+            """;
+        var config = ConfigLoader.LoadYaml(yaml, "t", n => n == "K" ? "k" : null).Config!;
+        var route = RouteTable.Build(config, new Switchyard.Upstream.KeyPoolRegistry(TimeProvider.System)).Aliases["m"];
+        var planner = new Planner(new Random(9), new HealthRegistry(TimeProvider.System));
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(["cheap", "pricey", "unknown"], planner.Plan(route).Select(s => s.Deployment.Name));
+        }
+    }
+
+    [Fact]
+    public void Plan_UsageHeadroom_PrefersTheLeastUsedAndExcludesTheExhausted()
+    {
+        var yaml = """
+            providers:
+              p: { kind: openai-compatible, base_url: "http://127.0.0.1:9/v1", api_key_env: K }
+            deployments:
+              a: { provider: p, model: a, limits: { rpm: 2 } }
+              b: { provider: p, model: b, limits: { rpm: 10 } }
+            models:
+              m: { deployments: [a, b], routing: usage_headroom }
+            """;
+        var config = ConfigLoader.LoadYaml(yaml, "t", n => n == "K" ? "k" : null).Config!;
+        var route = RouteTable.Build(config, new Switchyard.Upstream.KeyPoolRegistry(TimeProvider.System)).Aliases["m"];
+        var health = new HealthRegistry(TimeProvider.System);
+        var planner = new Planner(new Random(9), health);
+        Assert.True(health.For("a").TryAcquire()); // a: 1 of 2 used (50% left); b: 100% left
+        Assert.Equal("b", planner.Plan(route)[0].Deployment.Name);
+        Assert.True(health.For("a").TryAcquire()); // a: exhausted for this minute
+        var excluded = new List<Exclusion>();
+        Assert.Equal(["b"], planner.Plan(route, excluded).Select(s => s.Deployment.Name));
+        Assert.StartsWith("over limit", excluded.Single().Reason, StringComparison.Ordinal);
+    }
 }

@@ -8,6 +8,9 @@ namespace Switchyard.Routing.Health;
 /// </summary>
 public sealed record CircuitBreakerSettings(double FailureRatio, int MinRequests, TimeSpan Window, TimeSpan BreakFor, int HalfOpenTrials)
 {
+    /// <summary><c>slow_ttft</c>: a success whose time to first token exceeds this counts as a failure (slow-stream detection).</summary>
+    public TimeSpan? SlowTimeToFirstToken { get; init; }
+
     /// <summary>50% failures over 30 s with at least 10 attempts; open for 30 s; one trial.</summary>
     public static CircuitBreakerSettings Default { get; } = new(0.5, 10, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), 1);
 }

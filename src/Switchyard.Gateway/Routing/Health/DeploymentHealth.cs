@@ -41,6 +41,9 @@ public sealed class DeploymentHealth
     private double latencyMs = double.NaN;
     private double ttftMs = double.NaN;
     private long lastFailureAt;
+    private long minute = -1;
+    private int minuteRequests;
+    private long minuteTokens;
 
     /// <summary>Creates the state of deployment <paramref name="name"/>.</summary>
     public DeploymentHealth(string name, TimeProvider time)
@@ -127,7 +130,50 @@ public sealed class DeploymentHealth
             }
 
             inFlight++;
+            RollMinute();
+            minuteRequests++;
             return true;
+        }
+    }
+
+    /// <summary>Adds the tokens a finished request used to this minute's count (for TPM limits).</summary>
+    public void RecordTokens(long tokens)
+    {
+        lock (gate)
+        {
+            RollMinute();
+            minuteTokens += tokens;
+        }
+    }
+
+    /// <summary>
+    /// Share of the deployment's per-minute limits still free (the smaller of RPM and TPM; 1 when it has none).
+    /// The current calendar minute is the window: simple, and what providers' own quotas mostly reset on.
+    /// </summary>
+    public double Headroom(Configuration.DeploymentLimits? limits)
+    {
+        if (limits is null)
+        {
+            return 1;
+        }
+
+        lock (gate)
+        {
+            RollMinute();
+            var rpm = limits.Rpm is { } r ? 1 - ((double)minuteRequests / r) : 1;
+            var tpm = limits.Tpm is { } t ? 1 - ((double)minuteTokens / t) : 1;
+            return Math.Min(rpm, tpm);
+        }
+    }
+
+    private void RollMinute()
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds() / 60;
+        if (now != minute)
+        {
+            minute = now;
+            minuteRequests = 0;
+            minuteTokens = 0;
         }
     }
 
@@ -150,7 +196,10 @@ public sealed class DeploymentHealth
     /// <param name="ttft">Time to first byte/token, if known.</param>
     public void Complete(FailureKind failure, TimeSpan latency, TimeSpan? ttft)
     {
-        var counts = CountsAgainst(failure);
+        // A deployment that answers, but too slowly to be useful, is failing its users: optionally count it so
+        // (its latency still feeds the estimates, which is how the lowest-latency strategy learns of it).
+        var slow = failure == FailureKind.None && ttft is { } first && Settings.SlowTimeToFirstToken is { } limit && first > limit;
+        var counts = slow || CountsAgainst(failure);
         var now = time.GetTimestamp();
         lock (gate)
         {
@@ -161,17 +210,17 @@ public sealed class DeploymentHealth
                 trialsInFlight--;
             }
 
-            if (failure == FailureKind.None || !counts)
+            if (failure == FailureKind.None)
             {
-                if (failure == FailureKind.None)
+                latencyMs = double.IsNaN(latencyMs) ? latency.TotalMilliseconds : latencyMs + (Alpha * (latency.TotalMilliseconds - latencyMs));
+                if (ttft is { } t)
                 {
-                    latencyMs = double.IsNaN(latencyMs) ? latency.TotalMilliseconds : latencyMs + (Alpha * (latency.TotalMilliseconds - latencyMs));
-                    if (ttft is { } t)
-                    {
-                        ttftMs = double.IsNaN(ttftMs) ? t.TotalMilliseconds : ttftMs + (Alpha * (t.TotalMilliseconds - ttftMs));
-                    }
+                    ttftMs = double.IsNaN(ttftMs) ? t.TotalMilliseconds : ttftMs + (Alpha * (t.TotalMilliseconds - ttftMs));
                 }
+            }
 
+            if (!counts)
+            {
                 if (wasTrial)
                 {
                     Close(now);

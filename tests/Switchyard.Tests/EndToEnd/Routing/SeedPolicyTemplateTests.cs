@@ -128,6 +128,7 @@ public sealed class SeedPolicyTemplateTests : IAsyncLifetime
         Assert.Equal("cheap-a", record.IntendedDeployment);
         Assert.Equal("cheap-b", record.FinalDeployment);
         Assert.Equal("rate_limited", record.FallbackReason);
+        Assert.Matches("^cheap-a:rate_limited:[0-9]+ms,cheap-b:ok:[0-9]+ms$", record.AttemptLog);
     }
 
     [Fact]
