@@ -36,6 +36,7 @@ public sealed class KeyAuthenticator
     public const string MasterId = "master";
 
     private readonly FrozenDictionary<ulong, ClientKey[]> byPrefix;
+    private readonly FrozenSet<string> noOverrides;
     private readonly bool open;
 
     /// <summary>Indexes the keys of <paramref name="auth"/>.</summary>
@@ -48,6 +49,7 @@ public sealed class KeyAuthenticator
             all.Add(new ClientKey(MasterId, master));
         }
 
+        noOverrides = auth.Keys.Where(k => !k.AllowRoutingOverrides).Select(k => k.Id).ToFrozenSet(StringComparer.Ordinal);
         byPrefix = all
             .GroupBy(k => BinaryPrimitives.ReadUInt64LittleEndian(k.Hash))
             .ToFrozenDictionary(g => g.Key, g => g.ToArray());
@@ -108,6 +110,9 @@ public sealed class KeyAuthenticator
 
         return AuthOutcome.Invalid;
     }
+
+    /// <summary>Whether the key <paramref name="keyId"/> may override routing (client fallback lists, opting out, naming a route).</summary>
+    public bool AllowsRoutingOverrides(string? keyId) => keyId is null || !noOverrides.Contains(keyId);
 
     /// <summary>SHA-256 of the UTF-8 key: the only form in which keys are stored.</summary>
     public static void HashKey(ReadOnlySpan<char> key, Span<byte> destination)

@@ -13,7 +13,7 @@ internal static class AuthBinder
     private static readonly FrozenSet<string> ReservedIds = FrozenSet.Create(StringComparer.Ordinal, "master", "anonymous");
 
     private static readonly FrozenSet<string> AuthKeys = FrozenSet.Create(StringComparer.Ordinal, "master_key_env", "keys");
-    private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env");
+    private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env", "allow_routing_overrides");
 
     public static AuthSettings Bind(BindContext ctx, YamlNode? node, string path)
     {
@@ -87,7 +87,13 @@ internal static class AuthBinder
                 continue;
             }
 
-            keys.Add(new ClientKey(id, hash));
+            var overrides = ctx.String(map["allow_routing_overrides"], map.PathOf("allow_routing_overrides"))?.Trim();
+            if (overrides is not (null or "true" or "false"))
+            {
+                ctx.Error(map.PathOf("allow_routing_overrides"), "must be true or false");
+            }
+
+            keys.Add(new ClientKey(id, hash) { AllowRoutingOverrides = overrides != "false" });
         }
     }
 

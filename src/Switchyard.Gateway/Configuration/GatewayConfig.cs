@@ -49,7 +49,14 @@ public sealed record AuthSettings(string MasterKeyEnv, byte[]? MasterKeyHash, IR
 }
 
 /// <summary>A client key: its public id (recorded in usage, safe to log) and the SHA-256 of the secret.</summary>
-public sealed record ClientKey(string Id, byte[] Hash);
+public sealed record ClientKey(string Id, byte[] Hash)
+{
+    /// <summary>
+    /// <c>allow_routing_overrides</c>: whether this caller may steer routing itself (its own fallback list in
+    /// <c>models</c>, <c>x-switchyard-fallback: none</c>, <c>x-switchyard-route</c>). True unless set to false.
+    /// </summary>
+    public bool AllowRoutingOverrides { get; init; } = true;
+}
 
 /// <summary>The wire protocol a provider speaks. Only the OpenAI family and the offline echo model exist so far.</summary>
 public enum ProviderKind
@@ -71,6 +78,9 @@ public enum ProviderKind
 
     /// <summary>Azure OpenAI (deployment URLs with <c>api-version</c>, or the v1 path; <c>api-key</c> header).</summary>
     AzureOpenAI,
+
+    /// <summary>Google Vertex AI: Gemini (<c>generateContent</c>) and Claude (<c>rawPredict</c>), OAuth2 from a service-account key.</summary>
+    Vertex,
 }
 
 /// <summary>An upstream account: where to send, how to authenticate. <see cref="ApiKey"/> and <see cref="ApiKeys"/> are secrets.</summary>

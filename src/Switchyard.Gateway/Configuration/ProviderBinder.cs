@@ -37,6 +37,7 @@ internal static class ProviderBinder
             ["gemini"] = (ProviderKind.Gemini, []),
             ["bedrock"] = (ProviderKind.Bedrock, ["region", "access_key_id_env", "secret_access_key_env", "session_token_env"]),
             ["azure-openai"] = (ProviderKind.AzureOpenAI, ["api_version", "api_style"]),
+            ["vertex"] = (ProviderKind.Vertex, ["project", "location", "credentials_file_env", "credentials_env", "token_url", "publisher"]),
         }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Kinds that need an explicit base_url (no fixed public endpoint).</summary>
@@ -84,6 +85,30 @@ internal static class ProviderBinder
             else
             {
                 ctx.Error(map.PathOf("settings"), "bedrock providers need settings.region (or base_url)");
+            }
+        }
+
+        if (kind == ProviderKind.Vertex)
+        {
+            // Vertex AI is served per location (https://cloud.google.com/vertex-ai/generative-ai/docs/learn/locations);
+            // the project and location are also part of every request path, so both are required even with a base_url.
+            settings.TryGetValue("location", out var location);
+            if (!settings.ContainsKey("project") || location is null)
+            {
+                ctx.Error(map.PathOf("settings"), "vertex providers need settings.project and settings.location");
+            }
+            else if (location.Length == 0 || !location.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            {
+                ctx.Error(map.PathOf("settings"), "settings.location must be a Vertex AI location such as us-central1 or global");
+            }
+            else
+            {
+                baseUrl ??= new Uri(location == "global" ? "https://aiplatform.googleapis.com" : $"https://{location}-aiplatform.googleapis.com");
+            }
+
+            if (settings.TryGetValue("publisher", out var publisher) && publisher is not ("google" or "anthropic"))
+            {
+                ctx.Error(map.PathOf("settings"), "settings.publisher must be 'google' or 'anthropic' (or left out: inferred from the model name)");
             }
         }
 

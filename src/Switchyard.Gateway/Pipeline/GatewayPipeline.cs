@@ -97,6 +97,13 @@ public sealed class GatewayPipeline(RouterState router, Planner planner, Dispatc
             return await RefuseAsync(ctx, error).ConfigureAwait(false);
         }
 
+        if (!table.Authenticator.AllowsRoutingOverrides(ctx.KeyId)
+            && (ctx.Request.ClientFallbacks is not null || http.Request.Headers.ContainsKey(NoFallbackHeader) || http.Request.Headers.ContainsKey(RouteSelector.Header)))
+        {
+            return await RefuseAsync(ctx, new ClientError(403, ErrorCategory.PermissionDenied,
+                "This key may not override routing ('models', x-switchyard-fallback, x-switchyard-route).", null, "routing_override_not_allowed")).ConfigureAwait(false);
+        }
+
         var rule = RouteSelector.Select(table.Config.Routes, http.Request, ctx.Request, ctx.KeyId, out var unknownRoute);
         if (unknownRoute is not null)
         {

@@ -6,6 +6,7 @@ using Switchyard.Providers.AzureOpenAI;
 using Switchyard.Providers.Bedrock;
 using Switchyard.Providers.Gemini;
 using Switchyard.Providers.OpenAI;
+using Switchyard.Providers.Vertex;
 
 namespace Switchyard.Providers;
 
@@ -39,6 +40,7 @@ public sealed class ProviderRegistry
                 new(ProviderKind.AzureOpenAI, new AzureOpenAIAdapter()),
                 new(ProviderKind.Gemini, new GeminiAdapter()),
                 new(ProviderKind.Anthropic, new AnthropicAdapter()),
+                new(ProviderKind.Vertex, new VertexAdapter(time ?? TimeProvider.System, environment ?? Environment.GetEnvironmentVariable)),
             ],
             [new OpenAIPassthrough(), new AnthropicPassthrough()])
         {
