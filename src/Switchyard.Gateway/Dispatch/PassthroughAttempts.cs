@@ -104,7 +104,7 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
             ClientResponses.SetOutcomeHeaders(ctx, deployment);
             var http = ctx.Http.Response;
             http.StatusCode = status;
-            http.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
+            http.ContentType = ContentTypeOf(response, "application/json");
             http.ContentLength = length;
             ctx.FirstByteTimestamp = time.GetTimestamp();
             try
@@ -123,6 +123,15 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
             ArrayPool<byte>.Shared.Return(buffer!);
         }
     }
+
+    /// <summary>The upstream's content type; the common plain values come from constants rather than a fresh string per response.</summary>
+    internal static string ContentTypeOf(HttpResponseMessage response, string fallback) => response.Content.Headers.ContentType switch
+    {
+        null => fallback,
+        { CharSet: null, MediaType: "application/json" } => "application/json",
+        { CharSet: null, MediaType: "text/event-stream" } => "text/event-stream",
+        var other => other.ToString(),
+    };
 
     /// <summary>Reads a whole 2xx body into a pooled buffer, each read within the idle timeout.</summary>
     internal static async Task<(byte[]? Buffer, int Length, UpstreamFailure? Failure)> ReadWholeAsync(

@@ -77,7 +77,7 @@ public static class SseRelay
             var http = ctx.Http.Response;
             ClientResponses.SetOutcomeHeaders(ctx, deployment);
             http.StatusCode = 200;
-            http.ContentType = response.Content.Headers.ContentType?.ToString() ?? "text/event-stream";
+            http.ContentType = PassthroughAttempts.ContentTypeOf(response, "text/event-stream");
             http.Headers.CacheControl = "no-cache";
             http.Headers["X-Accel-Buffering"] = "no"; // tell nginx-style proxies in front of us not to buffer
             ctx.FirstByteTimestamp = time.GetTimestamp();

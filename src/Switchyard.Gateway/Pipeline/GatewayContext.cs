@@ -82,26 +82,34 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Open
 
     private int committed;
     private readonly Lock attemptLogGate = new();
-    private List<string>? attemptLog;
+    private List<(string Deployment, FailureKind Outcome, TimeSpan Elapsed)>? attemptLog;
 
-    /// <summary>Dispatch: records one attempt's outcome (<c>deployment:outcome:ms</c>) for the usage record.</summary>
+    /// <summary>Dispatch: records one attempt's outcome for the usage record (formatted only when the record is built).</summary>
     public void LogAttempt(string deployment, FailureKind outcome, TimeSpan elapsed)
     {
-        var entry = $"{deployment}:{(outcome == FailureKind.None ? "ok" : FailureKinds.Name(outcome))}:{elapsed.TotalMilliseconds:0}ms";
         lock (attemptLogGate)
         {
-            (attemptLog ??= new List<string>(2)).Add(entry);
+            (attemptLog ??= new(2)).Add((deployment, outcome, elapsed));
         }
     }
 
-    /// <summary>Every attempt, in order: <c>deployment:outcome:ms</c>, comma-separated.</summary>
+    /// <summary>
+    /// Every attempt, in order: <c>deployment:outcome:ms</c>, comma-separated; null when a single attempt
+    /// succeeded (the record's final deployment and latency already say all of it).
+    /// </summary>
     public string? AttemptLog
     {
         get
         {
             lock (attemptLogGate)
             {
-                return attemptLog is null ? null : string.Join(",", attemptLog);
+                if (attemptLog is null || (attemptLog.Count == 1 && attemptLog[0].Outcome == FailureKind.None))
+                {
+                    return null;
+                }
+
+                return string.Join(",", attemptLog.Select(a =>
+                    $"{a.Deployment}:{(a.Outcome == FailureKind.None ? "ok" : FailureKinds.Name(a.Outcome))}:{a.Elapsed.TotalMilliseconds:0}ms"));
             }
         }
     }

@@ -36,7 +36,8 @@ public sealed class UsageRecord
     /// <summary>A second attempt raced the first (hedging); both count in <see cref="Attempts"/>.</summary>
     public bool Hedged { get; init; }
 
-    /// <summary>Every attempt with its outcome and duration, in order: <c>deployment:outcome:ms</c>, comma-separated.</summary>
+    /// <summary>Every attempt with its outcome and duration, in order: <c>deployment:outcome:ms</c>, comma-separated;
+    /// null when the only attempt succeeded.</summary>
     public string? AttemptLog { get; init; }
 
     /// <summary>Upstream attempts made (0 when refused before any).</summary>
