@@ -58,6 +58,10 @@ public sealed class ChatRequest
 
     /// <summary>End-user id for the provider's abuse monitoring (OpenAI user, Anthropic metadata.user_id).</summary>
     public string? User { get; set; }
+
+    /// <summary>Client fields accepted but with no canonical form (e.g. Gemini <c>safetySettings</c>); reported in
+    /// <c>x-switchyard-dropped-params</c> with whatever the adapter drops, so nothing disappears unannounced.</summary>
+    public List<string> InboundDropped { get; } = [];
 }
 
 /// <summary>Who speaks.</summary>

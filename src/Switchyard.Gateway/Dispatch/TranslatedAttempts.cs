@@ -57,7 +57,8 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
                     : KeyPool.Report(message, adapter.ClassifyError(status, errorBody, response.Headers, deployment));
             }
 
-            var dropped = built.Dropped.Count > 0 ? string.Join(",", built.Dropped.Distinct()) : null;
+            var droppedNames = request.InboundDropped.Count == 0 ? built.Dropped : [.. request.InboundDropped, .. built.Dropped];
+            var dropped = droppedNames.Count > 0 ? string.Join(",", droppedNames.Distinct()) : null;
             if (request.Stream && response.Content.Headers.ContentType?.MediaType != "application/json")
             {
                 return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time, dropped).ConfigureAwait(false);

@@ -110,7 +110,13 @@ public sealed class GeminiFormat : IInboundFormat
         try
         {
             using var doc = JsonDocument.Parse(body.ToArray());
-            return GeminiRequestReader.Read(doc.RootElement, call, out request);
+            var error = GeminiRequestReader.Read(doc.RootElement, call, out request);
+            if (error is null && (doc.RootElement.TryGetProperty("safetySettings", out _) || doc.RootElement.TryGetProperty("safety_settings", out _)))
+            {
+                request.InboundDropped.Add("safetySettings"); // the target's own safety defaults apply
+            }
+
+            return error;
         }
         catch (JsonException)
         {
