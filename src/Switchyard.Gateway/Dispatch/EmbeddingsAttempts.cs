@@ -39,30 +39,16 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
         var timeouts = deployment.Config.Timeouts;
         using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
         using var _ = message;
-        message.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
-        timer.Arm("first_byte", timeouts.FirstByte);
-        HttpResponseMessage response;
-        try
+        var (response, sendFailure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer,
+            (status, errorBody, headers) => adapter.ClassifyError(status, errorBody, headers, deployment)).ConfigureAwait(false);
+        if (sendFailure is not null)
         {
-            response = await upstream.For(deployment.Config.Provider).SendAsync(message, timer.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
-        {
-            return PassthroughAttempts.Failed(ex, timer, deployment);
+            return sendFailure;
         }
 
         using (response)
         {
-            var status = (int)response.StatusCode;
-            if (status is < 200 or >= 300)
-            {
-                var (errorBody, gone) = await PassthroughAttempts.ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
-                // A refused key goes on cooldown; while its pool has another, the retry uses that (KeyPool.Report).
-                return gone ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
-                    : KeyPool.Report(message, adapter.ClassifyError(status, errorBody, response.Headers, deployment));
-            }
-
-            var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response, deployment, timer, timeouts.Idle).ConfigureAwait(false);
+            var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response!, deployment, timer, timeouts.Idle).ConfigureAwait(false);
             if (failure is not null)
             {
                 return failure;

@@ -33,33 +33,18 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
         };
-        request.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
         adapter.PreparePassthrough(request, deployment, ctx.Operation, ctx.Request.Stream);
         protocol.ApplyClientHeaders(request, ctx.Http.Request.Headers);
-
-        timer.Arm("first_byte", timeouts.FirstByte);
-        HttpResponseMessage response;
-        try
+        var (response, failure) = await UpstreamSend.SendAsync(upstream, request, deployment, timer,
+            (status, errorBody, headers) => protocol.ClassifyError(status, errorBody, headers, deployment)).ConfigureAwait(false);
+        if (failure is not null)
         {
-            response = await upstream.For(deployment.Config.Provider).SendAsync(request, timer.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
-        {
-            return Failed(ex, timer, deployment);
+            return failure;
         }
 
         using (response)
         {
-            var status = (int)response.StatusCode;
-            if (status is < 200 or >= 300)
-            {
-                var (errorBody, gone) = await ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
-                // A refused key goes on cooldown; while its pool has another, the retry uses that (KeyPool.Report).
-                return gone
-                    ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
-                    : KeyPool.Report(request, protocol.ClassifyError(status, errorBody, response.Headers, deployment));
-            }
-
+            var status = (int)response!.StatusCode;
             if (ctx.Request.Stream && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
             {
                 return await SseRelay.RunAsync(ctx, protocol, deployment, response, timer, timeouts, time).ConfigureAwait(false);

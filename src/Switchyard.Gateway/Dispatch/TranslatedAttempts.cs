@@ -33,38 +33,23 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
         var timeouts = deployment.Config.Timeouts;
         using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
         using var message = built.Message;
-        message.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
-        timer.Arm("first_byte", timeouts.FirstByte);
-        HttpResponseMessage response;
-        try
+        var (response, failure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer,
+            (status, errorBody, headers) => adapter.ClassifyError(status, errorBody, headers, deployment)).ConfigureAwait(false);
+        if (failure is not null)
         {
-            response = await upstream.For(deployment.Config.Provider).SendAsync(message, timer.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
-        {
-            return PassthroughAttempts.Failed(ex, timer, deployment);
+            return failure;
         }
 
         using (response)
         {
-            var status = (int)response.StatusCode;
-            if (status is < 200 or >= 300)
-            {
-                var (errorBody, gone) = await PassthroughAttempts.ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
-                // A refused key goes on cooldown; while its pool has another, the retry uses that (KeyPool.Report).
-                return gone
-                    ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
-                    : KeyPool.Report(message, adapter.ClassifyError(status, errorBody, response.Headers, deployment));
-            }
-
             var droppedNames = request.InboundDropped.Count == 0 ? built.Dropped : [.. request.InboundDropped, .. built.Dropped];
             var dropped = droppedNames.Count > 0 ? string.Join(",", droppedNames.Distinct()) : null;
-            if (request.Stream && response.Content.Headers.ContentType?.MediaType != "application/json")
+            if (request.Stream && response!.Content.Headers.ContentType?.MediaType != "application/json")
             {
                 return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time, dropped).ConfigureAwait(false);
             }
 
-            return await WholeAsync(ctx, adapter, deployment, response, timer, dropped).ConfigureAwait(false);
+            return await WholeAsync(ctx, adapter, deployment, response!, timer, dropped).ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,57 @@
+using System.Net.Http.Headers;
+using Switchyard.Configuration;
+using Switchyard.Routing;
+using Switchyard.Upstream;
+
+namespace Switchyard.Dispatch;
+
+/// <summary>Classifies a non-2xx upstream answer (status, bounded body, headers).</summary>
+public delegate UpstreamFailure ClassifyUpstreamError(int status, byte[]? body, HttpResponseHeaders headers);
+
+/// <summary>
+/// The send step every attempt kind shares (passthrough, translated, embeddings): per-request connect timeout,
+/// the first-byte phase of the attempt's timer, and a non-2xx answer read, classified and reported to the
+/// provider's key pool. What comes back is either a 2xx response for the caller to read (and dispose) or
+/// the failure, with nothing written to the client.
+/// </summary>
+public static class UpstreamSend
+{
+    /// <summary>Sends <paramref name="message"/> to <paramref name="deployment"/> under <paramref name="timer"/>.</summary>
+    public static async Task<(HttpResponseMessage? Response, UpstreamFailure? Failure)> SendAsync(UpstreamHttp upstream,
+        HttpRequestMessage message, DeploymentTarget deployment, AttemptTimer timer, ClassifyUpstreamError classify)
+    {
+        var timeouts = deployment.Config.Timeouts;
+        if (timeouts.Connect != Timeouts.Default.Connect)
+        {
+            // Only a non-default value is carried: the options dictionary is an allocation per request.
+            message.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
+        }
+
+        timer.Arm("first_byte", timeouts.FirstByte);
+        HttpResponseMessage response;
+        try
+        {
+            response = await upstream.For(deployment.Config.Provider).SendAsync(message, timer.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return (null, PassthroughAttempts.Failed(ex, timer, deployment));
+        }
+
+        var status = (int)response.StatusCode;
+        if (status is >= 200 and < 300)
+        {
+            return (response, null);
+        }
+
+        using (response)
+        {
+            var (errorBody, gone) = await PassthroughAttempts.ReadErrorBodyAsync(response, deployment, timer).ConfigureAwait(false);
+
+            // A refused key goes on cooldown; while its pool has another, the retry uses that (KeyPool.Report).
+            return (null, gone
+                ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
+                : KeyPool.Report(message, classify(status, errorBody, response.Headers)));
+        }
+    }
+}
