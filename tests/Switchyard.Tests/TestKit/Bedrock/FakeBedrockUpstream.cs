@@ -57,20 +57,10 @@ public sealed class FakeBedrockUpstream : IAsyncDisposable
     /// <summary>Starts a fake that accepts signatures by <paramref name="credentials"/> for <paramref name="region"/>.</summary>
     public static async Task<FakeBedrockUpstream> StartAsync(AwsCredentials credentials, string region = "us-east-1")
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = ["--hostBuilder:reloadConfigOnChange=false"],
-            EnvironmentName = Environments.Production,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var fake = new FakeBedrockUpstream(app, credentials, region);
         app.Run(fake.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = await LoopbackServer.StartAsync(app);
         fake.BaseUrl = new Uri(address.TrimEnd('/'));
         return fake;
     }

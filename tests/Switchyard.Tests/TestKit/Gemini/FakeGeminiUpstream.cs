@@ -80,20 +80,10 @@ public sealed class FakeGeminiUpstream : IAsyncDisposable
     /// <summary>Starts a fake on a free port.</summary>
     public static async Task<FakeGeminiUpstream> StartAsync(string apiKey = "fake-gemini-key")
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = ["--hostBuilder:reloadConfigOnChange=false"],
-            EnvironmentName = Environments.Production,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var fake = new FakeGeminiUpstream(app, apiKey);
         app.Run(fake.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = await LoopbackServer.StartAsync(app);
         fake.BaseUrl = new Uri(address.TrimEnd('/') + "/v1beta");
         return fake;
     }

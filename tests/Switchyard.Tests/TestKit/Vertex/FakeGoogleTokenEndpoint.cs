@@ -83,20 +83,10 @@ public sealed class FakeGoogleTokenEndpoint : IAsyncDisposable
     /// <summary>Starts a fake that accepts assertions of <paramref name="account"/> addressed to <paramref name="audience"/>.</summary>
     public static async Task<FakeGoogleTokenEndpoint> StartAsync(TestServiceAccount? account = null, string audience = TestServiceAccount.GoogleTokenUri)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = ["--hostBuilder:reloadConfigOnChange=false"],
-            EnvironmentName = Environments.Production,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var fake = new FakeGoogleTokenEndpoint(app, account ?? TestServiceAccount.Shared, audience);
         app.Run(fake.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = await LoopbackServer.StartAsync(app);
         fake.TokenUrl = new Uri(address.TrimEnd('/') + "/token");
         return fake;
     }
