@@ -104,7 +104,7 @@ public static class EnvironmentDefaults
     }
 
     private static ProviderConfig Provider(ProviderPreset preset, Uri baseUrl, string? key) =>
-        new(preset.Name, ProviderKind.OpenAICompatible, preset.Name, baseUrl, key, [], Timeouts.Default);
+        new(preset.Name, preset.Kind, preset.Name, baseUrl, key, [], Timeouts.Default);
 
     private static ModelAlias SingleDeployment(string alias, DeploymentConfig deployment) =>
         new(alias, [new WeightedDeployment(deployment, 1)], [], FallbackPolicy.Default);

@@ -43,6 +43,17 @@ public sealed class EnvironmentDefaultsTests
     }
 
     [Fact]
+    public void Build_NativeProviderKeys_RegisterTheirOwnProtocols()
+    {
+        var config = EnvironmentDefaults.Build(Env(("ANTHROPIC_API_KEY", "sk-ant"), ("GEMINI_API_KEY", "g")));
+
+        Assert.Equal(ProviderKind.Anthropic, config.Providers["anthropic"].Kind);
+        Assert.Equal(ProviderKind.Gemini, config.Providers["gemini"].Kind);
+        Assert.Contains("anthropic/claude-sonnet-4-5", config.Models.Keys);
+        Assert.Contains("gemini/gemini-2.5-flash", config.Models.Keys);
+    }
+
+    [Fact]
     public void Build_LocalBaseUrl_RegistersProviderWithoutModels()
     {
         var config = EnvironmentDefaults.Build(Env(("OLLAMA_BASE_URL", "http://gpu:11434/v1/"), ("LMSTUDIO_BASE_URL", "not a url")));
