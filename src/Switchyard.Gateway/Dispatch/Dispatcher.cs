@@ -284,28 +284,30 @@ public sealed partial class Dispatcher(
             : Task.FromResult(true);
     }
 
-    private async Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,
+    /// <summary>Picks the attempt kind. Not async: it only forwards, so it costs no state machine per request.</summary>
+    private Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,
         DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining, CancellationToken abort)
     {
         if (protocol is not null)
         {
-            return await passthrough.RunAsync(ctx, protocol, adapter!, deployment, body, remaining, abort).ConfigureAwait(false);
+            return passthrough.RunAsync(ctx, protocol, adapter!, deployment, body, remaining, abort);
         }
 
         if (adapter is null)
         {
-            return new UpstreamFailure(FailureKind.UnsupportedCapability,
-                $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call");
+            return Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
+                $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call"));
         }
 
         if (ctx.Operation == OpenAIOperation.Embeddings)
         {
             return providers.Embeddings(deployment.Config.Provider.Kind) is { } native
-                ? await embeddings.RunAsync(ctx, native, adapter, deployment, remaining, abort).ConfigureAwait(false)
-                : new UpstreamFailure(FailureKind.UnsupportedCapability, $"deployment '{deployment.Name}' does not serve embeddings") { Param = "model" };
+                ? embeddings.RunAsync(ctx, native, adapter, deployment, remaining, abort)
+                : Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
+                    $"deployment '{deployment.Name}' does not serve embeddings") { Param = "model" });
         }
 
-        return await translated.RunAsync(ctx, adapter, deployment, remaining, abort).ConfigureAwait(false);
+        return translated.RunAsync(ctx, adapter, deployment, remaining, abort);
     }
 
     /// <summary>

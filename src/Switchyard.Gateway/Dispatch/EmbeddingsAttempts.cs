@@ -39,8 +39,7 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
         var timeouts = deployment.Config.Timeouts;
         using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
         using var _ = message;
-        var (response, sendFailure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer,
-            (status, errorBody, headers) => adapter.ClassifyError(status, errorBody, headers, deployment)).ConfigureAwait(false);
+        var (response, sendFailure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer, adapter, null).ConfigureAwait(false);
         if (sendFailure is not null)
         {
             return sendFailure;

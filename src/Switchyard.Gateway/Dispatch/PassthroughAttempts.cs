@@ -35,8 +35,7 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
         };
         adapter.PreparePassthrough(request, deployment, ctx.Operation, ctx.Request.Stream);
         protocol.ApplyClientHeaders(request, ctx.Http.Request.Headers);
-        var (response, failure) = await UpstreamSend.SendAsync(upstream, request, deployment, timer,
-            (status, errorBody, headers) => protocol.ClassifyError(status, errorBody, headers, deployment)).ConfigureAwait(false);
+        var (response, failure) = await UpstreamSend.SendAsync(upstream, request, deployment, timer, adapter, protocol).ConfigureAwait(false);
         if (failure is not null)
         {
             return failure;

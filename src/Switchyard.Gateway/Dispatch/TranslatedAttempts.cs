@@ -33,8 +33,7 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
         var timeouts = deployment.Config.Timeouts;
         using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
         using var message = built.Message;
-        var (response, failure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer,
-            (status, errorBody, headers) => adapter.ClassifyError(status, errorBody, headers, deployment)).ConfigureAwait(false);
+        var (response, failure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer, adapter, null).ConfigureAwait(false);
         if (failure is not null)
         {
             return failure;

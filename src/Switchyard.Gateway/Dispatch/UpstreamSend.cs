@@ -1,12 +1,9 @@
-using System.Net.Http.Headers;
+using Switchyard.Canonical;
 using Switchyard.Configuration;
 using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Dispatch;
-
-/// <summary>Classifies a non-2xx upstream answer (status, bounded body, headers).</summary>
-public delegate UpstreamFailure ClassifyUpstreamError(int status, byte[]? body, HttpResponseHeaders headers);
 
 /// <summary>
 /// The send step every attempt kind shares (passthrough, translated, embeddings): per-request connect timeout,
@@ -16,9 +13,13 @@ public delegate UpstreamFailure ClassifyUpstreamError(int status, byte[]? body, 
 /// </summary>
 public static class UpstreamSend
 {
-    /// <summary>Sends <paramref name="message"/> to <paramref name="deployment"/> under <paramref name="timer"/>.</summary>
+    /// <summary>
+    /// Sends <paramref name="message"/> to <paramref name="deployment"/> under <paramref name="timer"/>. A non-2xx
+    /// answer is classified by <paramref name="protocol"/> when the request passed through (its body is then in the
+    /// client's format), else by <paramref name="adapter"/>.
+    /// </summary>
     public static async Task<(HttpResponseMessage? Response, UpstreamFailure? Failure)> SendAsync(UpstreamHttp upstream,
-        HttpRequestMessage message, DeploymentTarget deployment, AttemptTimer timer, ClassifyUpstreamError classify)
+        HttpRequestMessage message, DeploymentTarget deployment, AttemptTimer timer, IProviderAdapter adapter, IPassthroughProtocol? protocol)
     {
         var timeouts = deployment.Config.Timeouts;
         if (timeouts.Connect != Timeouts.Default.Connect)
@@ -51,7 +52,9 @@ public static class UpstreamSend
             // A refused key goes on cooldown; while its pool has another, the retry uses that (KeyPool.Report).
             return (null, gone
                 ? new UpstreamFailure(FailureKind.ClientCancelled, "client disconnected")
-                : KeyPool.Report(message, classify(status, errorBody, response.Headers)));
+                : KeyPool.Report(message, protocol is not null
+                    ? protocol.ClassifyError(status, errorBody, response.Headers, deployment)
+                    : adapter.ClassifyError(status, errorBody, response.Headers, deployment)));
         }
     }
 }

@@ -20,8 +20,15 @@ public static class RequestIds
         var given = http.Request.Headers[Header];
         http.Response.Headers[Header] = given.Count == 1 && given[0] is { Length: > 0 and <= MaxLength } id && IsPrintableAscii(id)
             ? id
-            : "req_" + Guid.CreateVersion7().ToString("N");
+            : NewId();
     }
+
+    /// <summary><c>req_</c> and a time-ordered (v7) GUID in hex: one string, no intermediate.</summary>
+    private static string NewId() => string.Create(36, Guid.CreateVersion7(), static (chars, guid) =>
+    {
+        "req_".CopyTo(chars);
+        guid.TryFormat(chars[4..], out _, "N");
+    });
 
     /// <summary>The id assigned to this request.</summary>
     public static string Of(HttpContext http) => http.Response.Headers[Header].ToString();

@@ -42,7 +42,8 @@ public sealed class Planner(Random random, HealthRegistry health)
         if (route.Deployments.Length == 1 && route.Fallbacks.Length == 0 && excluded is null
             && CanServe(route.Deployments[0], needs) is null && health.For(route.Deployments[0].Name).IsAvailable)
         {
-            return [new PlanStep(route.Deployments[0], PlanReason.Primary)];
+            // Shared across requests: plans are never written to after they are made.
+            return route.SinglePlan ??= [new PlanStep(route.Deployments[0], PlanReason.Primary)];
         }
 
         var steps = new List<PlanStep>(route.Deployments.Length + route.Fallbacks.Length + 2);

@@ -165,6 +165,9 @@ public sealed class AliasRoute(ModelAlias alias, DeploymentTarget[] deployments,
     /// <summary>True when the alias has more than one priority tier.</summary>
     public bool Tiered { get; } = priorities.Distinct().Count() > 1;
 
+    /// <summary>The one-step plan of a single-deployment alias without fallbacks, made once (see <see cref="Planner"/>).</summary>
+    internal PlanStep[]? SinglePlan;
+
     /// <summary>The next round-robin start position.</summary>
     internal int NextRoundRobin() => (int)((uint)Interlocked.Increment(ref roundRobin) % (uint)Deployments.Length);
 
@@ -231,7 +234,13 @@ public sealed class DeploymentTarget
         }
 
         var lease = pool.Next();
-        message.Options.Set(KeyPool.LeaseOption, lease);
+        if (pool.Count > 1)
+        {
+            // Only a pool with somewhere to rotate to needs the lease back after a failure; a single key skips
+            // the per-request options dictionary (its cooldown would change nothing: it is the only key).
+            message.Options.Set(KeyPool.LeaseOption, lease);
+        }
+
         return lease;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Switchyard.Usage;
 
@@ -15,8 +16,7 @@ public sealed class SqliteUsageStore : IUsageStore
 
     private readonly string connectionString;
     private readonly SqliteConnection connection;
-    private readonly SqliteCommand insert;
-    private readonly SqliteParameter[] parameters;
+    private readonly sqlite3_stmt insert;
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/>.</summary>
     /// <param name="path">Database file.</param>
@@ -52,52 +52,81 @@ public sealed class SqliteUsageStore : IUsageStore
             }
         }
 
-        insert = connection.CreateCommand();
-        var names = Columns.Split(", ");
+        // SQLite's own busy handler: a write waits this long for a lock held elsewhere, then the batch is spooled.
+        Exec($"PRAGMA busy_timeout = {busyTimeoutSeconds * 1000}");
+
         // INSERT OR IGNORE: a spooled batch replayed after a partial failure must not duplicate records.
-        insert.CommandText = $"INSERT OR IGNORE INTO usage_records ({Columns}) VALUES ({string.Join(", ", names.Select(n => "$" + n))})";
-        parameters = names.Select(n => insert.Parameters.Add(new SqliteParameter("$" + n, null))).ToArray();
-        insert.Prepare();
+        // The insert goes through SQLite's C API directly (SQLitePCLRaw, which Microsoft.Data.Sqlite sits on):
+        // numbers bind without boxing and strings bind as UTF-16 without a UTF-8 copy. Through SqliteParameter
+        // it was ~3 KB of garbage per record, a third of everything the gateway allocated per request.
+        var sql = $"INSERT OR IGNORE INTO usage_records ({Columns}) VALUES ({string.Join(", ", Enumerable.Repeat("?", Columns.Split(", ").Length))})";
+        Check(raw.sqlite3_prepare_v2(connection.Handle, sql, out insert));
     }
 
     /// <inheritdoc />
     public void Write(IReadOnlyList<UsageRecord> batch)
     {
         using var tx = connection.BeginTransaction();
-        insert.Transaction = tx;
         foreach (var r in batch)
         {
-            var p = parameters;
-            p[0].Value = r.RequestId;
-            p[1].Value = r.StartedAtMs;
-            p[2].Value = (object?)r.KeyId ?? DBNull.Value;
-            p[3].Value = r.Operation;
-            p[4].Value = (object?)r.Alias ?? DBNull.Value;
-            p[5].Value = (object?)r.IntendedDeployment ?? DBNull.Value;
-            p[6].Value = (object?)r.FinalDeployment ?? DBNull.Value;
-            p[7].Value = (object?)r.FinalModel ?? DBNull.Value;
-            p[8].Value = r.Attempts;
-            p[9].Value = (object?)r.FallbackReason ?? DBNull.Value;
-            p[10].Value = r.Stream ? 1 : 0;
-            p[11].Value = r.Status;
-            p[12].Value = (object?)r.ErrorKind ?? DBNull.Value;
-            p[13].Value = r.PromptTokens;
-            p[14].Value = r.CompletionTokens;
-            p[15].Value = r.CachedTokens;
-            p[16].Value = r.TotalTokens;
-            p[17].Value = r.LatencyMs;
-            p[18].Value = (object?)r.TimeToFirstTokenMs ?? DBNull.Value;
-            p[19].Value = r.CacheWriteTokens;
-            p[20].Value = r.ReasoningTokens;
-            p[21].Value = (object?)r.Format ?? DBNull.Value;
-            p[22].Value = (object?)r.DroppedParams ?? DBNull.Value;
-            p[23].Value = (object?)r.Route ?? DBNull.Value;
-            p[24].Value = r.Hedged ? 1 : 0;
-            p[25].Value = (object?)r.AttemptLog ?? DBNull.Value;
-            insert.ExecuteNonQuery();
+            var i = 0;
+            Text(++i, r.RequestId);
+            Long(++i, r.StartedAtMs);
+            Text(++i, r.KeyId);
+            Text(++i, r.Operation);
+            Text(++i, r.Alias);
+            Text(++i, r.IntendedDeployment);
+            Text(++i, r.FinalDeployment);
+            Text(++i, r.FinalModel);
+            Long(++i, r.Attempts);
+            Text(++i, r.FallbackReason);
+            Long(++i, r.Stream ? 1 : 0);
+            Long(++i, r.Status);
+            Text(++i, r.ErrorKind);
+            Long(++i, r.PromptTokens);
+            Long(++i, r.CompletionTokens);
+            Long(++i, r.CachedTokens);
+            Long(++i, r.TotalTokens);
+            Check(raw.sqlite3_bind_double(insert, ++i, r.LatencyMs));
+            if (r.TimeToFirstTokenMs is { } ttft)
+            {
+                Check(raw.sqlite3_bind_double(insert, ++i, ttft));
+            }
+            else
+            {
+                Check(raw.sqlite3_bind_null(insert, ++i));
+            }
+
+            Long(++i, r.CacheWriteTokens);
+            Long(++i, r.ReasoningTokens);
+            Text(++i, r.Format);
+            Text(++i, r.DroppedParams);
+            Text(++i, r.Route);
+            Long(++i, r.Hedged ? 1 : 0);
+            Text(++i, r.AttemptLog);
+            var rc = raw.sqlite3_step(insert);
+            raw.sqlite3_reset(insert);
+            if (rc != raw.SQLITE_DONE)
+            {
+                Check(rc);
+            }
         }
 
         tx.Commit();
+    }
+
+    private void Text(int index, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(insert, index) : raw.sqlite3_bind_text16(insert, index, value.AsSpan()));
+
+    private void Long(int index, long value) => Check(raw.sqlite3_bind_int64(insert, index, value));
+
+    /// <summary>Turns a SQLite error code into the exception the writer spools on.</summary>
+    private void Check(int rc)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(connection.Handle).utf8_to_string(), rc);
+        }
     }
 
     /// <inheritdoc />
