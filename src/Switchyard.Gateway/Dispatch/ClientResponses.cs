@@ -50,6 +50,30 @@ public static class ClientResponses
         }
     }
 
+    /// <summary>
+    /// Writes a committed, whole (non-streamed) answer: outcome headers, status, content type and length, then
+    /// the body. A client gone during the write is recorded, not thrown: the answer was already decided.
+    /// </summary>
+    public static async Task WriteWholeAsync(GatewayContext ctx, DeploymentTarget deployment, int status, string contentType,
+        ReadOnlyMemory<byte> body, TimeProvider time)
+    {
+        ctx.Final = deployment;
+        SetOutcomeHeaders(ctx, deployment);
+        var http = ctx.Http.Response;
+        http.StatusCode = status;
+        http.ContentType = contentType;
+        http.ContentLength = body.Length;
+        ctx.FirstByteTimestamp = time.GetTimestamp();
+        try
+        {
+            await http.Body.WriteAsync(body, ctx.Http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+        }
+    }
+
     /// <summary>Writes <paramref name="error"/> in the client's format as the whole response.</summary>
     public static Task WriteErrorAsync(HttpContext http, IInboundFormat format, in ClientError error)
     {

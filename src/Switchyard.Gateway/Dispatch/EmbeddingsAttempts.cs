@@ -75,24 +75,9 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
             // Providers that report no count get the chars/4 estimate, so the record is never silently zero.
             var tokens = result.PromptTokens ?? request.Inputs.Sum(i => (i.Length + 3) / 4);
             ctx.Usage = new TokenUsage { InputTokens = tokens };
-            ctx.Final = deployment;
             var output = new ArrayBufferWriter<byte>(1024 + result.Vectors.Sum(v => v.Length * 12));
             Write(output, result, request, deployment.Config.UpstreamModel, tokens);
-            ClientResponses.SetOutcomeHeaders(ctx, deployment);
-            var http = ctx.Http.Response;
-            http.StatusCode = 200;
-            http.ContentType = "application/json";
-            http.ContentLength = output.WrittenCount;
-            ctx.FirstByteTimestamp = time.GetTimestamp();
-            try
-            {
-                await http.Body.WriteAsync(output.WrittenMemory, ctx.Http.RequestAborted).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
-            {
-                ctx.Error = FailureKind.ClientCancelled;
-            }
-
+            await ClientResponses.WriteWholeAsync(ctx, deployment, 200, "application/json", output.WrittenMemory, time).ConfigureAwait(false);
             return null;
         }
     }

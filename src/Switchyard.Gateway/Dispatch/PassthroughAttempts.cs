@@ -84,22 +84,8 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
             }
 
             ctx.Usage = usage;
-            ctx.Final = deployment;
-            ClientResponses.SetOutcomeHeaders(ctx, deployment);
-            var http = ctx.Http.Response;
-            http.StatusCode = status;
-            http.ContentType = ContentTypeOf(response, "application/json");
-            http.ContentLength = length;
-            ctx.FirstByteTimestamp = time.GetTimestamp();
-            try
-            {
-                await http.Body.WriteAsync(buffer.AsMemory(0, length), ctx.Http.RequestAborted).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
-            {
-                ctx.Error = FailureKind.ClientCancelled; // only the write to the client can fail after commit
-            }
-
+            await ClientResponses.WriteWholeAsync(ctx, deployment, status, ContentTypeOf(response, "application/json"),
+                buffer.AsMemory(0, length), time).ConfigureAwait(false);
             return null;
         }
         finally

@@ -85,26 +85,11 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
             return UpstreamFailure.Lost(deployment);
         }
 
-        ctx.Final = deployment;
         ctx.Dropped = dropped;
         ctx.Usage.Merge(answer.Usage);
         var output = new ArrayBufferWriter<byte>(1024);
         ctx.Format!.WriteResponse(answer, deployment.Config.UpstreamModel, output);
-        ClientResponses.SetOutcomeHeaders(ctx, deployment);
-        var http = ctx.Http.Response;
-        http.StatusCode = 200;
-        http.ContentType = "application/json";
-        http.ContentLength = output.WrittenCount;
-        ctx.FirstByteTimestamp = time.GetTimestamp();
-        try
-        {
-            await http.Body.WriteAsync(output.WrittenMemory, ctx.Http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException)
-        {
-            ctx.Error = FailureKind.ClientCancelled;
-        }
-
+        await ClientResponses.WriteWholeAsync(ctx, deployment, 200, "application/json", output.WrittenMemory, time).ConfigureAwait(false);
         return null;
     }
 }
