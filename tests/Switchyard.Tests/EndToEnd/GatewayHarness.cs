@@ -261,7 +261,8 @@ internal sealed class GatewayHarness : IAsyncDisposable
     public Task<IReadOnlyList<UsageRecord>> UsageRecordsAsync(int count) =>
         PollUsageAsync(records => records.Count >= count ? records : null, $"{count} usage record(s)");
 
-    private async Task<UsageRecord> UsageWhereAsync(Func<UsageRecord, bool> match, string what)
+    /// <summary>The first usage record matching <paramref name="match"/> (bounded wait).</summary>
+    public async Task<UsageRecord> UsageWhereAsync(Func<UsageRecord, bool> match, string what)
     {
         var records = await PollUsageAsync(records => records.Any(match) ? records : null, "a usage record for " + what);
         return records.First(match);

@@ -9,36 +9,31 @@ namespace Switchyard.Tests.EndToEnd.Routing;
 /// <summary>Failover drills: faults injected into deployments, the simulated report, and live traffic under the drill.</summary>
 public sealed class DrillTests : IAsyncLifetime
 {
-    private readonly string dataDir = Directory.CreateTempSubdirectory("switchyard-drill-").FullName;
-    private FakeOpenAIUpstream upstream = null!;
-    private GatewayApp gateway = null!;
+    private const string Yaml = """
+        auth:
+          keys: [{ id: app, hash: "{{APP_HASH}}" }]
+        providers:
+          p: { kind: openai-compatible, base_url: "{{FAKE0}}", api_key: "${UP_KEY}" }
+        deployments:
+          primary: { provider: p, model: m1 }
+          backup: { provider: p, model: m2 }
+        models:
+          chat:
+            deployments: [{ deployment: primary, priority: 0 }, { deployment: backup, priority: 1 }]
+            retry: { max_retries: 1, base_delay: 1ms, max_delay: 2ms }
+        """;
+
+    private const string App = GatewayHarness.ClientKey;
+
+    private GatewayHarness h = null!;
     private HttpClient http = null!;
+
+    private FakeOpenAIUpstream Upstream => h.Fakes[0];
 
     public async Task InitializeAsync()
     {
-        upstream = await FakeOpenAIUpstream.StartAsync();
-        var yaml = $$"""
-            auth:
-              keys: [{ id: app, hash: "{{Switchyard.Auth.KeyAuthenticator.FormatHash("sk-app")}}" }]
-            providers:
-              p: { kind: openai-compatible, base_url: "{{upstream.BaseUrl}}", api_key: "${K}" }
-            deployments:
-              primary: { provider: p, model: m1 }
-              backup: { provider: p, model: m2 }
-            models:
-              chat:
-                deployments: [{ deployment: primary, priority: 0 }, { deployment: backup, priority: 1 }]
-                retry: { max_retries: 1, base_delay: 1ms, max_delay: 2ms }
-            """;
-        gateway = await GatewayApp.StartAsync(new GatewayStartOptions
-        {
-            ConfigYaml = yaml,
-            Urls = "http://127.0.0.1:0",
-            DataDirectory = dataDir,
-            Environment = n => n switch { "K" => "sk-up", "SWITCHYARD_MASTER_KEY" => "sk-master", _ => null },
-            ConsoleLogging = false,
-        });
-        http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        h = await GatewayHarness.StartAsync(Yaml, fakes: 1, env: new Dictionary<string, string> { ["SWITCHYARD_MASTER_KEY"] = "sk-master" });
+        http = new HttpClient { BaseAddress = h.Gateway.BaseAddress };
     }
 
     private Task<HttpResponseMessage> Send(HttpMethod method, string path, string key, string? body = null)
@@ -67,14 +62,14 @@ public sealed class DrillTests : IAsyncLifetime
         Assert.Equal("switch", attempts[0].GetProperty("action").GetString());
 
         // Live traffic meets the injected fault: no request reaches the upstream for 'primary'.
-        using var live = await Send(HttpMethod.Post, "/v1/chat/completions", "sk-app", """{"model":"chat","messages":[{"role":"user","content":"hi"}]}""");
+        using var live = await Send(HttpMethod.Post, "/v1/chat/completions", App, """{"model":"chat","messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal("backup", live.Headers.GetValues("x-switchyard-deployment").Single());
         Assert.Equal("rate_limited", live.Headers.GetValues("x-switchyard-fallback-reason").Single());
-        Assert.Equal(["m2"], upstream.Requests.Select(r => r.Model));
+        Assert.Equal(["m2"], Upstream.Requests.Select(r => r.Model));
 
         using var stop = await Send(HttpMethod.Delete, "/v1/drill", "sk-master");
-        using var after = await Send(HttpMethod.Post, "/v1/chat/completions", "sk-app", """{"model":"chat","messages":[{"role":"user","content":"hi"}]}""");
+        using var after = await Send(HttpMethod.Post, "/v1/chat/completions", App, """{"model":"chat","messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal("primary", after.Headers.GetValues("x-switchyard-deployment").Single());
     }
 
@@ -92,7 +87,7 @@ public sealed class DrillTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("sk-app", HttpStatusCode.Forbidden)]
+    [InlineData(App, HttpStatusCode.Forbidden)]
     [InlineData("sk-wrong", HttpStatusCode.Unauthorized)]
     public async Task Drill_NeedsTheMasterKey(string key, HttpStatusCode status)
     {
@@ -112,14 +107,6 @@ public sealed class DrillTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         http.Dispose();
-        await gateway.DisposeAsync();
-        await upstream.DisposeAsync();
-        try
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await h.DisposeAsync();
     }
 }

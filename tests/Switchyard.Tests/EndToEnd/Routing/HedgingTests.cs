@@ -11,44 +11,37 @@ namespace Switchyard.Tests.EndToEnd.Routing;
 /// </summary>
 public sealed class HedgingTests : IAsyncLifetime
 {
-    private readonly string dataDir = Directory.CreateTempSubdirectory("switchyard-hedge-").FullName;
-    private FakeOpenAIUpstream slow = null!;
-    private FakeOpenAIUpstream fast = null!;
-    private GatewayApp gateway = null!;
+    private const string Yaml = """
+        providers:
+          s: { kind: openai-compatible, base_url: "{{FAKE0}}", api_key: "${UP_KEY}" }
+          f: { kind: openai-compatible, base_url: "{{FAKE1}}", api_key: "${UP_KEY}" }
+        deployments:
+          slow-d: { provider: s, model: slow-model }
+          fast-d: { provider: f, model: fast-model }
+        models:
+          hedged:
+            deployments:
+              - { deployment: slow-d, priority: 0 }
+              - { deployment: fast-d, priority: 1 }
+            hedge: { delay: 100ms, max_share: 100% }
+          patient:
+            deployments:
+              - { deployment: slow-d, priority: 0 }
+              - { deployment: fast-d, priority: 1 }
+            hedge: { delay: 60s }
+        """;
+
+    private GatewayHarness h = null!;
     private HttpClient http = null!;
+
+    private FakeOpenAIUpstream Slow => h.Fakes[0];
+
+    private FakeOpenAIUpstream Fast => h.Fakes[1];
 
     public async Task InitializeAsync()
     {
-        slow = await FakeOpenAIUpstream.StartAsync();
-        fast = await FakeOpenAIUpstream.StartAsync();
-        var yaml = $$"""
-            providers:
-              s: { kind: openai-compatible, base_url: "{{slow.BaseUrl}}", api_key: "${K}" }
-              f: { kind: openai-compatible, base_url: "{{fast.BaseUrl}}", api_key: "${K}" }
-            deployments:
-              slow-d: { provider: s, model: slow-model }
-              fast-d: { provider: f, model: fast-model }
-            models:
-              hedged:
-                deployments:
-                  - { deployment: slow-d, priority: 0 }
-                  - { deployment: fast-d, priority: 1 }
-                hedge: { delay: 100ms, max_share: 100% }
-              patient:
-                deployments:
-                  - { deployment: slow-d, priority: 0 }
-                  - { deployment: fast-d, priority: 1 }
-                hedge: { delay: 60s }
-            """;
-        gateway = await GatewayApp.StartAsync(new GatewayStartOptions
-        {
-            ConfigYaml = yaml,
-            Urls = "http://127.0.0.1:0",
-            DataDirectory = dataDir,
-            Environment = n => n == "K" ? "sk-up" : null,
-            ConsoleLogging = false,
-        });
-        http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        h = await GatewayHarness.StartAsync(Yaml, fakes: 2);
+        http = new HttpClient { BaseAddress = h.Gateway.BaseAddress };
     }
 
     private Task<HttpResponseMessage> Chat(bool stream = false, string model = "hedged") =>
@@ -58,26 +51,26 @@ public sealed class HedgingTests : IAsyncLifetime
     [Fact]
     public async Task SlowPrimary_HedgeWinsAndThePrimaryIsCancelledUpstream()
     {
-        slow.Enqueue(UpstreamBehavior.Delay(TimeSpan.FromSeconds(30)));
+        Slow.Enqueue(UpstreamBehavior.Delay(TimeSpan.FromSeconds(30)));
         using var r = await Chat();
 
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("fast-d", r.Headers.GetValues("x-switchyard-deployment").Single());
         Assert.Equal("true", r.Headers.GetValues("x-switchyard-hedged").Single());
         Assert.Equal("2", r.Headers.GetValues("x-switchyard-attempts").Single());
-        await slow.WaitForAbortAsync(TimeSpan.FromSeconds(10)); // the loser's upstream request was cancelled
+        await Slow.WaitForAbortAsync(TimeSpan.FromSeconds(10)); // the loser's upstream request was cancelled
     }
 
     [Fact]
     public async Task SlowPrimaryStream_HedgeWinsWithItsFirstToken()
     {
-        slow.Enqueue(UpstreamBehavior.Stall(0));
+        Slow.Enqueue(UpstreamBehavior.Stall(0));
         using var r = await Chat(stream: true);
         var body = await r.Content.ReadAsStringAsync();
 
         Assert.Equal("fast-d", r.Headers.GetValues("x-switchyard-deployment").Single());
         Assert.Contains("data: [DONE]", body, StringComparison.Ordinal);
-        await slow.WaitForAbortAsync(TimeSpan.FromSeconds(10));
+        await Slow.WaitForAbortAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -88,33 +81,21 @@ public sealed class HedgingTests : IAsyncLifetime
 
         Assert.Equal("slow-d", r.Headers.GetValues("x-switchyard-deployment").Single()); // "slow" only by name here
         Assert.False(r.Headers.Contains("x-switchyard-hedged"));
-        Assert.Equal(0, fast.RequestCount);
+        Assert.Equal(0, Fast.RequestCount);
     }
 
     [Fact]
     public async Task HedgeFailsWhilePrimaryIsSlow_PrimaryStillWins()
     {
-        slow.Enqueue(UpstreamBehavior.Delay(TimeSpan.FromSeconds(2)));
-        fast.Enqueue(UpstreamBehavior.ServerError());
+        Slow.Enqueue(UpstreamBehavior.Delay(TimeSpan.FromSeconds(2)));
+        Fast.Enqueue(UpstreamBehavior.ServerError());
         using var r = await Chat();
 
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("slow-d", r.Headers.GetValues("x-switchyard-deployment").Single());
-        Assert.Equal(1, fast.RequestCount);
+        Assert.Equal(1, Fast.RequestCount);
 
-        global::Switchyard.Usage.UsageRecord? record = null;
-        var id = r.Headers.GetValues("x-request-id").Single();
-        for (var i = 0; i < 300 && record is null; i++)
-        {
-            await gateway.FlushUsageAsync();
-            record = gateway.Usage.Store.ReadRecent(20).SingleOrDefault(u => u.RequestId == id);
-            if (record is null)
-            {
-                await Task.Delay(10);
-            }
-        }
-
-        Assert.NotNull(record);
+        var record = await h.UsageAsync(r.Headers.GetValues("x-request-id").Single());
         Assert.True(record.Hedged);
         Assert.Equal(2, record.Attempts);
         Assert.Equal("slow-d", record.FinalDeployment);
@@ -123,15 +104,6 @@ public sealed class HedgingTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         http.Dispose();
-        await gateway.DisposeAsync();
-        await slow.DisposeAsync();
-        await fast.DisposeAsync();
-        try
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await h.DisposeAsync();
     }
 }

@@ -10,45 +10,37 @@ namespace Switchyard.Tests.EndToEnd.Routing;
 /// <summary>Routing and fallback policy through the real gateway: circuits, capabilities, client fallbacks, deadlines, explain.</summary>
 public sealed class RoutingEndToEndTests : IAsyncLifetime
 {
-    private readonly string dataDir = Directory.CreateTempSubdirectory("switchyard-routing-").FullName;
-    private FakeOpenAIUpstream primary = null!;
-    private FakeOpenAIUpstream secondary = null!;
-    private GatewayApp gateway = null!;
+    private const string Yaml = """
+        providers:
+          one: { kind: openai-compatible, base_url: "{{FAKE0}}", api_key: "${UP_KEY}" }
+          two: { kind: openai-compatible, base_url: "{{FAKE1}}", api_key: "${UP_KEY}" }
+        deployments:
+          a: { provider: one, model: model-a, context_window: 1000 }
+          b: { provider: two, model: model-b, context_window: 100000, capabilities: { vision: false } }
+          text-only: { provider: two, model: model-t, capabilities: { tools: false } }
+        models:
+          breaker:
+            deployments: [a]
+            fallbacks: [b]
+            retry: { max_retries: 0, base_delay: 1ms, max_delay: 5ms }
+          big:
+            deployments: [a, b]
+          plain: { deployments: [text-only] }
+          alone: { deployments: [a] }
+          other: { deployments: [b] }
+        """;
+
+    private GatewayHarness h = null!;
     private HttpClient http = null!;
+
+    private FakeOpenAIUpstream Primary => h.Fakes[0];
+
+    private FakeOpenAIUpstream Secondary => h.Fakes[1];
 
     public async Task InitializeAsync()
     {
-        primary = await FakeOpenAIUpstream.StartAsync();
-        secondary = await FakeOpenAIUpstream.StartAsync();
-        var yaml = $$"""
-            providers:
-              one: { kind: openai-compatible, base_url: "{{primary.BaseUrl}}", api_key: "${UP_KEY}" }
-              two: { kind: openai-compatible, base_url: "{{secondary.BaseUrl}}", api_key: "${UP_KEY}" }
-            deployments:
-              a: { provider: one, model: model-a, context_window: 1000 }
-              b: { provider: two, model: model-b, context_window: 100000, capabilities: { vision: false } }
-              text-only: { provider: two, model: model-t, capabilities: { tools: false } }
-            models:
-              breaker:
-                deployments: [a]
-                fallbacks: [b]
-                retry: { max_retries: 0, base_delay: 1ms, max_delay: 5ms }
-              big:
-                deployments: [a, b]
-              plain: { deployments: [text-only] }
-              alone: { deployments: [a] }
-              other: { deployments: [b] }
-            """;
-        gateway = await GatewayApp.StartAsync(new GatewayStartOptions
-        {
-            ConfigYaml = yaml,
-            Urls = "http://127.0.0.1:0",
-            DataDirectory = dataDir,
-            Environment = n => n == "UP_KEY" ? "sk-up" : null,
-            ConsoleLogging = false,
-            Random = new Random(1),
-        });
-        http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        h = await GatewayHarness.StartAsync(Yaml, fakes: 2);
+        http = new HttpClient { BaseAddress = h.Gateway.BaseAddress };
     }
 
     private Task<HttpResponseMessage> Chat(string json, params (string Name, string Value)[] headers)
@@ -68,7 +60,7 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Chat_RepeatedUpstreamFailures_OpenTheCircuitAndLaterRequestsSkipIt()
     {
-        primary.SetDefault(UpstreamBehavior.ServerError());
+        Primary.SetDefault(UpstreamBehavior.ServerError());
         for (var i = 0; i < 10; i++)
         {
             using var r = await Chat(Body("breaker"));
@@ -76,7 +68,7 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
             Assert.Equal("b", r.Headers.GetValues("x-switchyard-deployment").Single());
         }
 
-        var before = primary.RequestCount;
+        var before = Primary.RequestCount;
         Assert.Equal(10, before);
         using (var r = await Chat(Body("breaker")))
         {
@@ -84,7 +76,7 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
             Assert.Equal("1", r.Headers.GetValues("x-switchyard-attempts").Single()); // a was not even tried
         }
 
-        Assert.Equal(before, primary.RequestCount);
+        Assert.Equal(before, Primary.RequestCount);
 
         using var explain = await http.PostAsync("/v1/route/explain", new StringContent(Body("breaker"), Encoding.UTF8, "application/json"));
         using var doc = JsonDocument.Parse(await explain.Content.ReadAsStringAsync());
@@ -106,7 +98,7 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
         using var r = await Chat($$"""{"model":"big","messages":[{"role":"user","content":"{{longText}}"}]}""");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("b", r.Headers.GetValues("x-switchyard-deployment").Single());
-        Assert.Equal(0, primary.RequestCount);
+        Assert.Equal(0, Primary.RequestCount);
     }
 
     [Fact]
@@ -117,7 +109,7 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
         Assert.Equal("context_length_exceeded", doc.RootElement.GetProperty("error").GetProperty("code").GetString());
-        Assert.Equal(0, primary.RequestCount);
+        Assert.Equal(0, Primary.RequestCount);
     }
 
     [Fact]
@@ -127,13 +119,13 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         var text = await r.Content.ReadAsStringAsync();
         Assert.Contains("no capability: tools", text, StringComparison.Ordinal);
-        Assert.Equal(0, secondary.RequestCount);
+        Assert.Equal(0, Secondary.RequestCount);
     }
 
     [Fact]
     public async Task Chat_ClientFallbackList_IsWalkedAfterTheAlias()
     {
-        primary.Enqueue(UpstreamBehavior.ServerError(), UpstreamBehavior.ServerError());
+        Primary.Enqueue(UpstreamBehavior.ServerError(), UpstreamBehavior.ServerError());
         using var r = await Chat(Body("alone", ""","models":["other"]"""));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("b", r.Headers.GetValues("x-switchyard-deployment").Single());
@@ -143,12 +135,12 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Chat_ClientOptsOutOfFallback_GetsThePrimaryError()
     {
-        primary.Enqueue(UpstreamBehavior.ServerError(), UpstreamBehavior.ServerError());
+        Primary.Enqueue(UpstreamBehavior.ServerError(), UpstreamBehavior.ServerError());
         using var r = await Chat(Body("big"), ("x-switchyard-fallback", "none"));
         // Plan is cut to one deployment; whichever it is, no second deployment is tried.
-        var tried = primary.RequestCount + secondary.RequestCount;
+        var tried = Primary.RequestCount + Secondary.RequestCount;
         Assert.True(r.StatusCode == HttpStatusCode.OK || (int)r.StatusCode >= 500);
-        Assert.Equal(r.Headers.GetValues("x-switchyard-deployment").Single() == "a" ? primary.RequestCount : secondary.RequestCount, tried);
+        Assert.Equal(r.Headers.GetValues("x-switchyard-deployment").Single() == "a" ? Primary.RequestCount : Secondary.RequestCount, tried);
     }
 
     [Fact]
@@ -165,13 +157,13 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
     {
         using var r = await Chat(Body("alone"), ("x-switchyard-timeout", "soon"));
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
-        Assert.Equal(0, primary.RequestCount);
+        Assert.Equal(0, Primary.RequestCount);
     }
 
     [Fact]
     public async Task Chat_ClientDeadlineShorterThanUpstream_Is504()
     {
-        primary.Enqueue(UpstreamBehavior.Delay(TimeSpan.FromSeconds(5)));
+        Primary.Enqueue(UpstreamBehavior.Delay(TimeSpan.FromSeconds(5)));
         using var r = await Chat(Body("alone"), ("x-switchyard-timeout", "200ms"));
         Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
     }
@@ -189,15 +181,6 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         http.Dispose();
-        await gateway.DisposeAsync();
-        await primary.DisposeAsync();
-        await secondary.DisposeAsync();
-        try
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await h.DisposeAsync();
     }
 }

@@ -1,35 +1,29 @@
 using System.Net;
 using System.Text;
 using Switchyard.Auth;
-using Switchyard.Hosting;
 
 namespace Switchyard.Tests.EndToEnd.Routing;
 
 /// <summary>A key with <c>allow_routing_overrides: false</c> cannot steer routing; other keys can.</summary>
 public sealed class RoutingOverridePermissionTests : IAsyncLifetime
 {
-    private readonly string dataDir = Directory.CreateTempSubdirectory("switchyard-perm-").FullName;
-    private GatewayApp gateway = null!;
+    private const string Locked = GatewayHarness.ClientKey;
+
+    private GatewayHarness h = null!;
     private HttpClient http = null!;
 
     public async Task InitializeAsync()
     {
-        gateway = await GatewayApp.StartAsync(new GatewayStartOptions
-        {
-            ConfigYaml = $$"""
-                auth:
-                  keys:
-                    - { id: locked, hash: "{{KeyAuthenticator.FormatHash("sk-locked")}}", allow_routing_overrides: false }
-                    - { id: free, hash: "{{KeyAuthenticator.FormatHash("sk-free")}}" }
-                models:
-                  echo: switchyard-echo
-                """,
-            Urls = "http://127.0.0.1:0",
-            DataDirectory = dataDir,
-            Environment = _ => null,
-            ConsoleLogging = false,
-        });
-        http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        var yaml = """
+            auth:
+              keys:
+                - { id: locked, hash: "{{APP_HASH}}", allow_routing_overrides: false }
+                - { id: free, hash: "FREE_HASH" }
+            models:
+              echo: switchyard-echo
+            """.Replace("FREE_HASH", KeyAuthenticator.FormatHash("sk-free"), StringComparison.Ordinal);
+        h = await GatewayHarness.StartAsync(yaml, fakes: 0);
+        http = new HttpClient { BaseAddress = h.Gateway.BaseAddress };
     }
 
     private async Task<HttpStatusCode> Send(string key, string body, string? header = null)
@@ -51,9 +45,9 @@ public sealed class RoutingOverridePermissionTests : IAsyncLifetime
     [Fact]
     public async Task LockedKey_CannotSendItsOwnFallbacksOrOptOut()
     {
-        Assert.Equal(HttpStatusCode.Forbidden, await Send("sk-locked", WithFallbacks));
-        Assert.Equal(HttpStatusCode.Forbidden, await Send("sk-locked", Plain, "x-switchyard-fallback"));
-        Assert.Equal(HttpStatusCode.OK, await Send("sk-locked", Plain));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(Locked, WithFallbacks));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(Locked, Plain, "x-switchyard-fallback"));
+        Assert.Equal(HttpStatusCode.OK, await Send(Locked, Plain));
     }
 
     [Fact]
@@ -66,13 +60,6 @@ public sealed class RoutingOverridePermissionTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         http.Dispose();
-        await gateway.DisposeAsync();
-        try
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await h.DisposeAsync();
     }
 }

@@ -29,48 +29,36 @@ public sealed class SeedPolicyTemplateTests : IAsyncLifetime
               record_primary_and_final_model: true
         """;
 
-    private readonly string dataDir = Directory.CreateTempSubdirectory("switchyard-seed-").FullName;
-    private readonly FakeOpenAIUpstream[] fakes = new FakeOpenAIUpstream[3];
-    private GatewayApp gateway = null!;
+    private const string Deployments = """
+        providers:
+          p0: { kind: openai-compatible, base_url: "{{FAKE0}}", api_key: "${UP_KEY}" }
+          p1: { kind: openai-compatible, base_url: "{{FAKE1}}", api_key: "${UP_KEY}" }
+          p2: { kind: openai-compatible, base_url: "{{FAKE2}}", api_key: "${UP_KEY}" }
+        deployments:
+          cheap-a: { provider: p0, model: small-a, price_tier: economy, price: { input: 0.15, output: 0.6 } }
+          premium-x: { provider: p1, model: large-x, price_tier: premium, price: { input: 2.5, output: 10 } }
+          cheap-b: { provider: p2, model: small-b, price_tier: economy, price: { input: 0.2, output: 0.8 } }
+        models:
+          low_cost_chat:
+            deployments:
+              - { deployment: cheap-a, priority: 0 }
+              - { deployment: premium-x, priority: 1 }
+              - { deployment: cheap-b, priority: 2 }
+            retry: { base_delay: 1ms, max_delay: 5ms }
+
+        """;
+
+    private GatewayHarness h = null!;
     private HttpClient http = null!;
 
-    private FakeOpenAIUpstream CheapA => fakes[0];
-    private FakeOpenAIUpstream Premium => fakes[1];
-    private FakeOpenAIUpstream CheapB => fakes[2];
+    private FakeOpenAIUpstream CheapA => h.Fakes[0];
+    private FakeOpenAIUpstream Premium => h.Fakes[1];
+    private FakeOpenAIUpstream CheapB => h.Fakes[2];
 
     public async Task InitializeAsync()
     {
-        for (var i = 0; i < fakes.Length; i++)
-        {
-            fakes[i] = await FakeOpenAIUpstream.StartAsync();
-        }
-
-        var yaml = $$"""
-            providers:
-              p0: { kind: openai-compatible, base_url: "{{fakes[0].BaseUrl}}", api_key: "${K}" }
-              p1: { kind: openai-compatible, base_url: "{{fakes[1].BaseUrl}}", api_key: "${K}" }
-              p2: { kind: openai-compatible, base_url: "{{fakes[2].BaseUrl}}", api_key: "${K}" }
-            deployments:
-              cheap-a: { provider: p0, model: small-a, price_tier: economy, price: { input: 0.15, output: 0.6 } }
-              premium-x: { provider: p1, model: large-x, price_tier: premium, price: { input: 2.5, output: 10 } }
-              cheap-b: { provider: p2, model: small-b, price_tier: economy, price: { input: 0.2, output: 0.8 } }
-            models:
-              low_cost_chat:
-                deployments:
-                  - { deployment: cheap-a, priority: 0 }
-                  - { deployment: premium-x, priority: 1 }
-                  - { deployment: cheap-b, priority: 2 }
-                retry: { base_delay: 1ms, max_delay: 5ms }
-            """ + "\n" + Template;
-        gateway = await GatewayApp.StartAsync(new GatewayStartOptions
-        {
-            ConfigYaml = yaml,
-            Urls = "http://127.0.0.1:0",
-            DataDirectory = dataDir,
-            Environment = n => n == "K" ? "sk-up" : null,
-            ConsoleLogging = false,
-        });
-        http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        h = await GatewayHarness.StartAsync(Deployments + Template, fakes: 3);
+        http = new HttpClient { BaseAddress = h.Gateway.BaseAddress };
     }
 
     private Task<HttpResponseMessage> SupportDraft()
@@ -86,7 +74,7 @@ public sealed class SeedPolicyTemplateTests : IAsyncLifetime
     [Fact]
     public void Template_LoadsWithTheActionsAsWritten()
     {
-        var rule = gateway.Router.Current.Config.Routes.Single();
+        var rule = h.Gateway.Router.Current.Config.Routes.Single();
         Assert.Equal("support_draft", rule.Name);
         Assert.Equal("low_cost_chat", rule.PrimaryModel);
         Assert.Equal("customer_api_key", rule.BillingOwner);
@@ -110,20 +98,7 @@ public sealed class SeedPolicyTemplateTests : IAsyncLifetime
         Assert.Equal("rate_limited", r.Headers.GetValues("x-switchyard-fallback-reason").Single());
         Assert.Equal(0, Premium.RequestCount);
 
-        // The record is queued after the response is sent: poll (bounded) until the writer has it.
-        var id = r.Headers.GetValues("x-request-id").Single();
-        global::Switchyard.Usage.UsageRecord? record = null;
-        for (var i = 0; i < 200 && record is null; i++)
-        {
-            await gateway.FlushUsageAsync();
-            record = gateway.Usage.Store.ReadRecent(10).SingleOrDefault(u => u.RequestId == id);
-            if (record is null)
-            {
-                await Task.Delay(10);
-            }
-        }
-
-        Assert.NotNull(record);
+        var record = await h.UsageAsync(r.Headers.GetValues("x-request-id").Single());
         Assert.Equal("support_draft", record.Route);
         Assert.Equal("cheap-a", record.IntendedDeployment);
         Assert.Equal("cheap-b", record.FinalDeployment);
@@ -193,18 +168,6 @@ public sealed class SeedPolicyTemplateTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         http.Dispose();
-        await gateway.DisposeAsync();
-        foreach (var f in fakes)
-        {
-            await f.DisposeAsync();
-        }
-
-        try
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await h.DisposeAsync();
     }
 }

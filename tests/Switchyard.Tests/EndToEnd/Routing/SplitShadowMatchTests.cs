@@ -8,54 +8,43 @@ namespace Switchyard.Tests.EndToEnd.Routing;
 /// <summary>Conditional routes by request facts, sticky traffic splits and shadow traffic, through the real gateway.</summary>
 public sealed class SplitShadowMatchTests : IAsyncLifetime
 {
-    private readonly string dataDir = Directory.CreateTempSubdirectory("switchyard-split-").FullName;
-    private FakeOpenAIUpstream stable = null!;
-    private FakeOpenAIUpstream canary = null!;
-    private GatewayApp gateway = null!;
+    private const string Yaml = """
+        providers:
+          s: { kind: openai-compatible, base_url: "{{FAKE0}}", api_key: "${UP_KEY}" }
+          c: { kind: openai-compatible, base_url: "{{FAKE1}}", api_key: "${UP_KEY}" }
+        deployments:
+          stable-d: { provider: s, model: stable-model }
+          canary-d: { provider: c, model: canary-model }
+        models:
+          chat-stable: stable-d
+          chat-canary: canary-d
+        routes:
+          tools_to_canary:
+            match: { has_tools: true, model: chat }
+            primary_model: chat-canary
+          by_metadata:
+            match: { metadata: { feature: support } }
+            primary_model: chat-stable
+            shadow: { model: chat-canary, percent: 100 }
+          canary_release:
+            match: { model: chat }
+            split:
+              - { model: chat-stable, percent: 70 }
+              - { model: chat-canary, percent: 30 }
+            sticky: key
+        """;
+
+    private GatewayHarness h = null!;
     private HttpClient http = null!;
+
+    private FakeOpenAIUpstream Canary => h.Fakes[1];
 
     public async Task InitializeAsync()
     {
-        stable = await FakeOpenAIUpstream.StartAsync();
-        canary = await FakeOpenAIUpstream.StartAsync();
-        var keys = string.Join("\n", Enumerable.Range(0, 40).Select(i => $"    - {{ id: k{i}, hash: \"{Switchyard.Auth.KeyAuthenticator.FormatHash("sk-" + i)}\" }}"));
-        var yaml = $$"""
-            auth:
-              keys:
-            {{keys}}
-            providers:
-              s: { kind: openai-compatible, base_url: "{{stable.BaseUrl}}", api_key: "${K}" }
-              c: { kind: openai-compatible, base_url: "{{canary.BaseUrl}}", api_key: "${K}" }
-            deployments:
-              stable-d: { provider: s, model: stable-model }
-              canary-d: { provider: c, model: canary-model }
-            models:
-              chat-stable: stable-d
-              chat-canary: canary-d
-            routes:
-              tools_to_canary:
-                match: { has_tools: true, model: chat }
-                primary_model: chat-canary
-              by_metadata:
-                match: { metadata: { feature: support } }
-                primary_model: chat-stable
-                shadow: { model: chat-canary, percent: 100 }
-              canary_release:
-                match: { model: chat }
-                split:
-                  - { model: chat-stable, percent: 70 }
-                  - { model: chat-canary, percent: 30 }
-                sticky: key
-            """.Replace("\n    - {", "\n    - {", StringComparison.Ordinal);
-        gateway = await GatewayApp.StartAsync(new GatewayStartOptions
-        {
-            ConfigYaml = yaml,
-            Urls = "http://127.0.0.1:0",
-            DataDirectory = dataDir,
-            Environment = n => n == "K" ? "sk-up" : null,
-            ConsoleLogging = false,
-        });
-        http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        // 40 client keys "sk-0".."sk-39", so the split's stickiness can be seen per key.
+        var keys = string.Concat(Enumerable.Range(0, 40).Select(i => $"    - {{ id: k{i}, hash: \"{Switchyard.Auth.KeyAuthenticator.FormatHash("sk-" + i)}\" }}\n"));
+        h = await GatewayHarness.StartAsync("auth:\n  keys:\n" + keys + Yaml, fakes: 2);
+        http = new HttpClient { BaseAddress = h.Gateway.BaseAddress };
     }
 
     private async Task<string> Served(string key, string body)
@@ -102,22 +91,11 @@ public sealed class SplitShadowMatchTests : IAsyncLifetime
     {
         var served = await Served("sk-2", """{"model":"anything","metadata":{"feature":"support"},"messages":[{"role":"user","content":"shadow me"}]}""");
         Assert.Equal("stable-d", served);
-        await canary.WaitForRequestsAsync(1, TimeSpan.FromSeconds(10));
-        Assert.Equal("canary-model", canary.Requests.Last().Model);
+        await Canary.WaitForRequestsAsync(1, TimeSpan.FromSeconds(10));
+        Assert.Equal("canary-model", Canary.Requests.Last().Model);
 
         // Recorded separately, as route "by_metadata/shadow".
-        global::Switchyard.Usage.UsageRecord? shadow = null;
-        for (var i = 0; i < 300 && shadow is null; i++)
-        {
-            await gateway.FlushUsageAsync();
-            shadow = gateway.Usage.Store.ReadRecent(50).FirstOrDefault(u => u.Route == "by_metadata/shadow");
-            if (shadow is null)
-            {
-                await Task.Delay(10);
-            }
-        }
-
-        Assert.NotNull(shadow);
+        var shadow = await h.UsageWhereAsync(u => u.Route == "by_metadata/shadow", "the shadow copy");
         Assert.Equal("canary-d", shadow.FinalDeployment);
         Assert.Equal(200, shadow.Status);
     }
@@ -125,15 +103,6 @@ public sealed class SplitShadowMatchTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         http.Dispose();
-        await gateway.DisposeAsync();
-        await stable.DisposeAsync();
-        await canary.DisposeAsync();
-        try
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await h.DisposeAsync();
     }
 }
