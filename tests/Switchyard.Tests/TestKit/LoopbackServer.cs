@@ -33,4 +33,19 @@ public static class LoopbackServer
         await app.StartAsync();
         return app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/');
     }
+
+    /// <summary>Stops the host within 5 s (a stalled handler must not hang a test run) and releases it.</summary>
+    public static async Task StopAsync(WebApplication app)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await app.StopAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await app.DisposeAsync();
+    }
 }

@@ -78,16 +78,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await _app.StopAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await _app.DisposeAsync();
+        await LoopbackServer.StopAsync(_app);
     }
 
     private async Task HandleAsync(HttpContext http)

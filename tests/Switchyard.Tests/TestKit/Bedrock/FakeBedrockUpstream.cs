@@ -77,17 +77,7 @@ public sealed class FakeBedrockUpstream : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await app.StopAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // A connection that would not close in time is not worth failing a test over.
-        }
-
-        await app.DisposeAsync();
+        await LoopbackServer.StopAsync(app);
     }
 
     private async Task HandleAsync(HttpContext http)

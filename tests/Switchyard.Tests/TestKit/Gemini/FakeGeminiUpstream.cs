@@ -103,16 +103,7 @@ public sealed class FakeGeminiUpstream : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await app.StopAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await app.DisposeAsync();
+        await LoopbackServer.StopAsync(app);
     }
 
     private async Task HandleAsync(HttpContext http)

@@ -140,16 +140,7 @@ public sealed class FakeGoogleTokenEndpoint : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Hold?.TrySetResult();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await app.StopAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await app.DisposeAsync();
+        await LoopbackServer.StopAsync(app);
     }
 
     private async Task HandleAsync(HttpContext http)

@@ -115,16 +115,7 @@ public sealed partial class FakeVertexUpstream : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await app.StopAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await app.DisposeAsync();
+        await LoopbackServer.StopAsync(app);
     }
 
     [GeneratedRegex("^/v1/projects/([^/]+)/locations/([^/]+)/publishers/([^/]+)/models/([^/:]+):([A-Za-z]+)$")]
