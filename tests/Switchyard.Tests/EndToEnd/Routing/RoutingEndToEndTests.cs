@@ -135,12 +135,32 @@ public sealed class RoutingEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Chat_ClientOptsOutOfFallback_GetsThePrimaryError()
     {
-        Primary.Enqueue(UpstreamBehavior.ServerError(), UpstreamBehavior.ServerError());
+        // Both deployments fail, so whichever the weighted choice makes intended fails; without the opt-out the
+        // request would go on to the other one. Default policy: one retry on the same deployment.
+        foreach (var fake in new[] { Primary, Secondary })
+        {
+            fake.SetDefault(UpstreamBehavior.ServerError());
+        }
+
         using var r = await Chat(Body("big"), ("x-switchyard-fallback", "none"));
-        // Plan is cut to one deployment; whichever it is, no second deployment is tried.
-        var tried = Primary.RequestCount + Secondary.RequestCount;
-        Assert.True(r.StatusCode == HttpStatusCode.OK || (int)r.StatusCode >= 500);
-        Assert.Equal(r.Headers.GetValues("x-switchyard-deployment").Single() == "a" ? Primary.RequestCount : Secondary.RequestCount, tried);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+        Assert.Equal("2", r.Headers.GetValues("x-switchyard-attempts").Single());
+        Assert.True(Primary.RequestCount == 0 || Secondary.RequestCount == 0, "only the intended deployment may be tried");
+        Assert.Equal(2, Primary.RequestCount + Secondary.RequestCount);
+    }
+
+    [Fact]
+    public async Task Chat_WithoutOptOut_FallsBackToTheOtherDeployment()
+    {
+        foreach (var fake in new[] { Primary, Secondary })
+        {
+            fake.SetDefault(UpstreamBehavior.ServerError());
+        }
+
+        using var r = await Chat(Body("big"));
+
+        Assert.True(Primary.RequestCount > 0 && Secondary.RequestCount > 0, "both deployments are tried");
     }
 
     [Fact]
