@@ -23,7 +23,7 @@ public class HotPathBenchmarks
     private byte[] streamBody = [];
     private byte[] sse = [];
     private byte[] encodedModel = [];
-    private KeyAuthenticator authenticator = null!;
+    private KeyStore keys = null!;
     private HeaderDictionary headers = null!;
     private ArrayBufferWriter<byte> sink = null!;
     private readonly OpenAIPassthrough passthrough = new();
@@ -51,7 +51,7 @@ public class HotPathBenchmarks
         sse = Encoding.UTF8.GetBytes(sb.ToString());
         var hash = new byte[32];
         KeyAuthenticator.HashKey("sk-bench", hash);
-        authenticator = new KeyAuthenticator(new AuthSettings("X", null, [new ClientKey("bench", hash)]));
+        keys = new KeyStore(new AuthSettings("X", null, [new ClientKey("bench", hash)]));
         headers = new HeaderDictionary { ["Authorization"] = "Bearer sk-bench" };
         sink = new ArrayBufferWriter<byte>(8192);
     }
@@ -59,14 +59,14 @@ public class HotPathBenchmarks
     [Benchmark(Description = "parse chat body (290 B)")]
     public int Parse()
     {
-        OpenAIRequestParser.Parse(chatBody, OpenAIOperation.ChatCompletions, out var r);
+        OpenAIRequestParser.Parse(chatBody, Operation.ChatCompletions, out var r);
         return r.ModelLength;
     }
 
     [Benchmark(Description = "parse + rewrite model")]
     public int ParseAndRewrite()
     {
-        OpenAIRequestParser.Parse(chatBody, OpenAIOperation.ChatCompletions, out var r);
+        OpenAIRequestParser.Parse(chatBody, Operation.ChatCompletions, out var r);
         var buffer = OpenAIBodyRewriter.Rewrite(chatBody, r, encodedModel, out var length);
         ArrayPool<byte>.Shared.Return(buffer);
         return length;
@@ -75,14 +75,14 @@ public class HotPathBenchmarks
     [Benchmark(Description = "parse + rewrite stream (inject include_usage)")]
     public int ParseAndRewriteStream()
     {
-        OpenAIRequestParser.Parse(streamBody, OpenAIOperation.ChatCompletions, out var r);
+        OpenAIRequestParser.Parse(streamBody, Operation.ChatCompletions, out var r);
         var buffer = OpenAIBodyRewriter.Rewrite(streamBody, r, encodedModel, out var length);
         ArrayPool<byte>.Shared.Return(buffer);
         return length;
     }
 
     [Benchmark(Description = "authenticate bearer key (SHA-256 + lookup)")]
-    public AuthOutcome Authenticate() => authenticator.Authenticate(headers, out _);
+    public AuthOutcome Authenticate() => KeyAuthenticator.Authenticate(keys, headers, out _);
 
     [Benchmark(Description = "relay 17 SSE events, meter usage, drop usage chunk")]
     public long RelayStream()

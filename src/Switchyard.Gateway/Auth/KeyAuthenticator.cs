@@ -1,10 +1,7 @@
-using System.Buffers.Binary;
-using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
-using Switchyard.Configuration;
 
 namespace Switchyard.Auth;
 
@@ -22,73 +19,47 @@ public enum AuthOutcome
 }
 
 /// <summary>
-/// Checks the caller's key against SHA-256 hashes built at config load. The presented key is hashed and
-/// looked up by the hash's first 8 bytes; the full 32 bytes are then compared in constant time
-/// (<see cref="CryptographicOperations.FixedTimeEquals"/>), so timing reveals nothing about stored keys.
-/// Keys in clear never exist in memory beyond the request's own header.
+/// Finds the key a request presents and asks the <see cref="IKeyStore"/> whose it is. The presented key is
+/// hashed on the stack; keys in clear never exist in memory beyond the request's own header.
 /// </summary>
-public sealed class KeyAuthenticator
+public static class KeyAuthenticator
 {
-    /// <summary>Key id recorded when auth is open (no keys configured).</summary>
-    public const string AnonymousId = "anonymous";
-
-    /// <summary>Key id of the master key.</summary>
-    public const string MasterId = "master";
-
-    private readonly FrozenDictionary<ulong, ClientKey[]> byPrefix;
-    private readonly FrozenSet<string> noOverrides;
-    private readonly bool open;
-
-    /// <summary>Indexes the keys of <paramref name="auth"/>.</summary>
-    public KeyAuthenticator(AuthSettings auth)
+    /// <summary>
+    /// Authenticates a request: <c>Authorization: Bearer</c> (OpenAI SDKs), <c>x-api-key</c> (Anthropic SDKs),
+    /// <c>x-goog-api-key</c> (Google SDKs) and, when <paramref name="allowQueryKey"/>, <c>?key=</c>.
+    /// </summary>
+    public static AuthOutcome Authenticate(IKeyStore keys, HttpRequest request, bool allowQueryKey, out Caller? caller)
     {
-        open = auth.IsOpen;
-        var all = new List<ClientKey>(auth.Keys);
-        if (auth.MasterKeyHash is { } master)
+        if (keys.IsOpen)
         {
-            all.Add(new ClientKey(MasterId, master));
-        }
-
-        noOverrides = auth.Keys.Where(k => !k.AllowRoutingOverrides).Select(k => k.Id).ToFrozenSet(StringComparer.Ordinal);
-        byPrefix = all
-            .GroupBy(k => BinaryPrimitives.ReadUInt64LittleEndian(k.Hash))
-            .ToFrozenDictionary(g => g.Key, g => g.ToArray());
-    }
-
-    /// <summary>Authenticates a request: <c>Authorization: Bearer</c> (OpenAI SDKs), <c>x-api-key</c> (Anthropic SDKs),
-    /// <c>x-goog-api-key</c> or <c>?key=</c> (Google SDKs).</summary>
-    public AuthOutcome Authenticate(HttpRequest request, out string keyId)
-    {
-        if (open)
-        {
-            keyId = AnonymousId;
+            caller = Caller.Anonymous;
             return AuthOutcome.Accepted;
         }
 
         var presented = ExtractKey(request.Headers);
-        if (presented.IsEmpty && request.Query.TryGetValue("key", out var queryKey) && queryKey.Count == 1)
+        if (presented.IsEmpty && allowQueryKey && request.Query.TryGetValue("key", out var queryKey) && queryKey.Count == 1)
         {
             presented = queryKey[0].AsSpan().Trim();
         }
 
-        return Check(presented, out keyId);
+        return Check(keys, presented, out caller);
     }
 
     /// <summary>Authenticates from headers only.</summary>
-    public AuthOutcome Authenticate(IHeaderDictionary headers, out string keyId)
+    public static AuthOutcome Authenticate(IKeyStore keys, IHeaderDictionary headers, out Caller? caller)
     {
-        if (open)
+        if (keys.IsOpen)
         {
-            keyId = AnonymousId;
+            caller = Caller.Anonymous;
             return AuthOutcome.Accepted;
         }
 
-        return Check(ExtractKey(headers), out keyId);
+        return Check(keys, ExtractKey(headers), out caller);
     }
 
-    private AuthOutcome Check(ReadOnlySpan<char> presented, out string keyId)
+    private static AuthOutcome Check(IKeyStore keys, ReadOnlySpan<char> presented, out Caller? caller)
     {
-        keyId = "";
+        caller = null;
         if (presented.IsEmpty)
         {
             return AuthOutcome.Missing;
@@ -96,23 +67,9 @@ public sealed class KeyAuthenticator
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         HashKey(presented, hash);
-        if (byPrefix.TryGetValue(BinaryPrimitives.ReadUInt64LittleEndian(hash), out var candidates))
-        {
-            foreach (var candidate in candidates)
-            {
-                if (CryptographicOperations.FixedTimeEquals(candidate.Hash, hash))
-                {
-                    keyId = candidate.Id;
-                    return AuthOutcome.Accepted;
-                }
-            }
-        }
-
-        return AuthOutcome.Invalid;
+        caller = keys.Find(hash);
+        return caller is null ? AuthOutcome.Invalid : AuthOutcome.Accepted;
     }
-
-    /// <summary>Whether the key <paramref name="keyId"/> may override routing (client fallback lists, opting out, naming a route).</summary>
-    public bool AllowsRoutingOverrides(string? keyId) => keyId is null || !noOverrides.Contains(keyId);
 
     /// <summary>SHA-256 of the UTF-8 key: the only form in which keys are stored.</summary>
     public static void HashKey(ReadOnlySpan<char> key, Span<byte> destination)

@@ -13,7 +13,7 @@ internal static class AuthBinder
     private static readonly FrozenSet<string> ReservedIds = FrozenSet.Create(StringComparer.Ordinal, "master", "anonymous");
 
     private static readonly FrozenSet<string> AuthKeys = FrozenSet.Create(StringComparer.Ordinal, "master_key_env", "keys");
-    private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env", "allow_routing_overrides");
+    private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env", "allow_routing_overrides", "role");
 
     public static AuthSettings Bind(BindContext ctx, YamlNode? node, string path)
     {
@@ -93,9 +93,24 @@ internal static class AuthBinder
                 ctx.Error(map.PathOf("allow_routing_overrides"), "must be true or false");
             }
 
-            keys.Add(new ClientKey(id, hash) { AllowRoutingOverrides = overrides != "false" });
+            var role = ctx.String(map["role"], map.PathOf("role"))?.Trim() switch
+            {
+                null or "client" => KeyRole.Client,
+                "operator" => KeyRole.Operator,
+                "admin" => KeyRole.Admin,
+                var other => Invalid(ctx, map.PathOf("role"), other),
+            };
+            keys.Add(new ClientKey(id, hash) { AllowRoutingOverrides = overrides != "false", Role = role });
         }
     }
+
+    private static KeyRole Invalid(BindContext ctx, string path, string value)
+    {
+        ctx.Error(path, $"unknown role '{value}'{Suggestions.Hint(value, Roles)}; valid roles: {string.Join(", ", Roles)}");
+        return KeyRole.Client;
+    }
+
+    private static readonly string[] Roles = ["client", "operator", "admin"];
 
     private static byte[]? KeyHash(BindContext ctx, MapView map)
     {

@@ -108,9 +108,9 @@ internal static class DeploymentBinder
     }
 
     /// <summary><c>capabilities: { tools, vision, json_schema, thinking }</c> (booleans), <c>context_window</c>, <c>max_output_tokens</c>.</summary>
-    private static Canonical.ModelCapabilities Capabilities(BindContext ctx, MapView map)
+    private static ModelCapabilities Capabilities(BindContext ctx, MapView map)
     {
-        var caps = Canonical.ModelCapabilities.Default;
+        var caps = ModelCapabilities.Default;
         var path = map.PathOf("capabilities");
         foreach (var (key, node) in ctx.Entries(map["capabilities"], path) ?? [])
         {

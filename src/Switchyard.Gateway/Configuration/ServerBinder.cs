@@ -38,9 +38,9 @@ internal static class ServerBinder
         };
     }
 
-    private static Routing.Health.CircuitBreakerSettings Breaker(BindContext ctx, MapView server)
+    private static CircuitBreakerSettings Breaker(BindContext ctx, MapView server)
     {
-        var d = Routing.Health.CircuitBreakerSettings.Default;
+        var d = CircuitBreakerSettings.Default;
         if (ctx.Map(server["circuit_breaker"], server.PathOf("circuit_breaker"), BreakerKeys) is not { } map)
         {
             return d;
@@ -60,7 +60,7 @@ internal static class ServerBinder
             }
         }
 
-        return new Routing.Health.CircuitBreakerSettings(
+        return new CircuitBreakerSettings(
             ratio,
             map.Has("min_requests") ? ctx.Int(map["min_requests"], map.PathOf("min_requests"), min: 1) ?? d.MinRequests : d.MinRequests,
             ctx.Duration(map["window"], map.PathOf("window")) ?? d.Window,

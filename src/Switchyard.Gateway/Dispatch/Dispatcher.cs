@@ -6,7 +6,7 @@ using Switchyard.Ingress;
 using Switchyard.Pipeline;
 using Switchyard.Providers;
 using Switchyard.Routing;
-using Switchyard.Routing.Health;
+using Switchyard.Health;
 
 namespace Switchyard.Dispatch;
 
@@ -19,7 +19,7 @@ namespace Switchyard.Dispatch;
 /// </summary>
 public sealed partial class Dispatcher(
     ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, EmbeddingsAttempts embeddings, HealthRegistry health,
-    Drill.FaultInjector faults, TimeProvider time, Random random, ILogger<Dispatcher> logger)
+    FaultInjector faults, TimeProvider time, Random random, ILogger<Dispatcher> logger)
 {
     /// <summary>Dispatches <paramref name="ctx"/> and writes the client's response.</summary>
     public async Task RunAsync(GatewayContext ctx)
@@ -279,7 +279,7 @@ public sealed partial class Dispatcher(
     private Task<bool> PrepareAsync(GatewayContext ctx, DeploymentTarget deployment)
     {
         var adapter = providers.Adapter(deployment.Config.Provider.Kind);
-        return PassthroughFor(ctx, adapter) is null && adapter is not null && ctx.Operation != OpenAIOperation.Embeddings
+        return PassthroughFor(ctx, adapter) is null && adapter is not null && ctx.Operation != Operation.Embeddings
             ? EnsureCanonicalAsync(ctx)
             : Task.FromResult(true);
     }
@@ -299,7 +299,7 @@ public sealed partial class Dispatcher(
                 $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call"));
         }
 
-        if (ctx.Operation == OpenAIOperation.Embeddings)
+        if (ctx.Operation == Operation.Embeddings)
         {
             return providers.Embeddings(deployment.Config.Provider.Kind) is { } native
                 ? embeddings.RunAsync(ctx, native, adapter, deployment, remaining, abort)

@@ -7,11 +7,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchyard.Configuration;
 using Switchyard.Dispatch;
-using Switchyard.Ingress;
+using Switchyard.Auth;
+using Switchyard.Endpoints;
+using Switchyard.Providers.Anthropic;
 using Switchyard.Pipeline;
 using Switchyard.Providers;
 using Switchyard.Routing;
-using Switchyard.Routing.Health;
+using Switchyard.Health;
 using Switchyard.Upstream;
 using Switchyard.Usage;
 
@@ -103,21 +105,29 @@ public sealed partial class GatewayApp : IAsyncDisposable
         healthRegistry.Configure(config.Server.CircuitBreaker);
         services.AddSingleton(healthRegistry);
         services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>()));
-        services.AddSingleton<UpstreamHttp>();
+        services.AddSingleton(new UpstreamHttp(new Dictionary<ProviderKind, HttpMessageHandler>
+        {
+            [ProviderKind.Echo] = new Providers.Echo.EchoHandler(options.TimeProvider), // answers in-process, never on the network
+        }));
         services.AddSingleton(ProviderRegistry.CreateDefault(options.TimeProvider, options.Environment));
         services.AddSingleton<PassthroughAttempts>();
         services.AddSingleton<TranslatedAttempts>();
         services.AddSingleton<EmbeddingsAttempts>();
-        services.AddSingleton(new Drill.FaultInjector(options.TimeProvider));
+        services.AddSingleton(new FaultInjector(options.TimeProvider));
+        var keyStore = new KeyStore(config.Auth);
+        services.AddSingleton<IKeyStore>(keyStore);
+        services.AddSingleton(new Authorizer(keyStore));
+        services.AddSingleton<AnthropicCountTokens>();
         services.AddSingleton(sp => new Dispatcher(
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
-            sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<Drill.FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
+            sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
         services.AddSingleton<IUsageStore>(_ => new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db")));
         services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
         services.AddSingleton(sp => new UsageWriter(
             sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<UsageSpool>(), sp.GetRequiredService<ILogger<UsageWriter>>()));
-        services.AddSingleton(sp => new GatewayPipeline(sp.GetRequiredService<RouterState>(), sp.GetRequiredService<Planner>(),
-            sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<UsageWriter>(), options.TimeProvider, options.Random));
+        services.AddSingleton(options.Random);
+        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider));
+        services.AddSingleton(sp => new GatewayPipeline(sp));
 
         var app = builder.Build();
         app.Use((http, next) =>
@@ -136,6 +146,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
             watcher = new ConfigWatcher(path, options.Environment, next =>
             {
                 router.Swap(RouteTable.Build(next, keyPools));
+                keyStore.Replace(next.Auth);
                 healthRegistry.Configure(next.Server.CircuitBreaker);
                 LogReloaded(logger, next.Source, next.Models.Count);
             }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider);

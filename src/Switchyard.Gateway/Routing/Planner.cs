@@ -1,27 +1,8 @@
 using Switchyard.Configuration;
 using Switchyard.Ingress;
-using Switchyard.Routing.Health;
+using Switchyard.Health;
 
 namespace Switchyard.Routing;
-
-/// <summary>Why a deployment is in a plan.</summary>
-public enum PlanReason
-{
-    /// <summary>Chosen by the routing strategy among the alias's deployments: the intended one.</summary>
-    Primary,
-
-    /// <summary>Another deployment of the same alias, tried when the primary fails.</summary>
-    AliasAlternate,
-
-    /// <summary>An entry of the alias's fallback chain.</summary>
-    Fallback,
-}
-
-/// <summary>One step of a plan.</summary>
-public readonly record struct PlanStep(DeploymentTarget Deployment, PlanReason Reason);
-
-/// <summary>A deployment left out of a plan, and why (for <c>/v1/route/explain</c>).</summary>
-public sealed record Exclusion(string Deployment, string Reason);
 
 /// <summary>
 /// Routing (the normal path) then fallback (the exception path), turned into one ordered list: the
@@ -33,10 +14,14 @@ public sealed record Exclusion(string Deployment, string Reason);
 public sealed class Planner(Random random, HealthRegistry health)
 {
     /// <summary>Builds the plan for <paramref name="route"/>; <paramref name="excluded"/>, when given, collects what was left out.</summary>
-    public PlanStep[] Plan(AliasRoute route, List<Exclusion>? excluded = null) => Plan(route, default, excluded);
+    public PlanStep[] Plan(AliasRoute route, List<Exclusion>? excluded = null, bool peek = false) => Plan(route, default, excluded, peek);
 
-    /// <summary>Builds the plan for a request with <paramref name="needs"/>: deployments that cannot serve it are left out.</summary>
-    public PlanStep[] Plan(AliasRoute route, in RequestNeeds needs, List<Exclusion>? excluded = null)
+    /// <summary>
+    /// Builds the plan for a request with <paramref name="needs"/>: deployments that cannot serve it are left out.
+    /// With <paramref name="peek"/> (a dry run) the plan is the one the next request would get, and no routing
+    /// state moves (a round-robin turn is not taken).
+    /// </summary>
+    public PlanStep[] Plan(AliasRoute route, in RequestNeeds needs, List<Exclusion>? excluded = null, bool peek = false)
     {
         // The common case, one available deployment and no fallbacks, allocates just the one-element array.
         if (route.Deployments.Length == 1 && route.Fallbacks.Length == 0 && excluded is null
@@ -47,7 +32,7 @@ public sealed class Planner(Random random, HealthRegistry health)
         }
 
         var steps = new List<PlanStep>(route.Deployments.Length + route.Fallbacks.Length + 2);
-        AddAlias(steps, route, needs, PlanReason.Primary, PlanReason.AliasAlternate, excluded);
+        AddAlias(steps, route, needs, PlanReason.Primary, PlanReason.AliasAlternate, excluded, peek);
         foreach (var fallback in route.Fallbacks)
         {
             if (fallback.Deployment is { } d)
@@ -59,7 +44,7 @@ public sealed class Planner(Random random, HealthRegistry health)
             }
             else
             {
-                AddAlias(steps, fallback.Alias!, needs, steps.Count == 0 ? PlanReason.Primary : PlanReason.Fallback, PlanReason.Fallback, excluded);
+                AddAlias(steps, fallback.Alias!, needs, steps.Count == 0 ? PlanReason.Primary : PlanReason.Fallback, PlanReason.Fallback, excluded, peek);
             }
         }
 
@@ -123,7 +108,7 @@ public sealed class Planner(Random random, HealthRegistry health)
         return false;
     }
 
-    private void AddAlias(List<PlanStep> steps, AliasRoute route, in RequestNeeds needs, PlanReason first, PlanReason rest, List<Exclusion>? excluded)
+    private void AddAlias(List<PlanStep> steps, AliasRoute route, in RequestNeeds needs, PlanReason first, PlanReason rest, List<Exclusion>? excluded, bool peek)
     {
         var count = route.Deployments.Length;
         var candidates = new List<int>(count);
@@ -140,7 +125,7 @@ public sealed class Planner(Random random, HealthRegistry health)
         foreach (var tier in tiers)
         {
             var members = route.Tiered ? candidates.Where(i => route.Priorities[i] == tier).ToList() : candidates;
-            foreach (var i in Order(route, members))
+            foreach (var i in Order(route, members, peek))
             {
                 AddOnce(steps, route.Deployments[i], steps.Count == 0 ? first : rest);
             }
@@ -148,14 +133,14 @@ public sealed class Planner(Random random, HealthRegistry health)
     }
 
     /// <summary>The alias's strategy applied to <paramref name="members"/> (indices into its deployments).</summary>
-    private List<int> Order(AliasRoute route, List<int> members)
+    private List<int> Order(AliasRoute route, List<int> members, bool peek)
     {
         var weighted = WeightedOrder(route, members);
         switch (route.Alias.Strategy)
         {
             case RoutingStrategy.RoundRobin when members.Count > 1:
             {
-                var start = route.NextRoundRobin();
+                var start = peek ? route.PeekRoundRobin() : route.NextRoundRobin();
                 var ordered = members.OrderBy(i => (i - start + route.Deployments.Length) % route.Deployments.Length).ToList();
                 return ordered;
             }

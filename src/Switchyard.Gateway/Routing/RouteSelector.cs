@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Switchyard.Configuration;
-using Switchyard.Ingress;
 
 namespace Switchyard.Routing;
 
@@ -10,9 +8,6 @@ namespace Switchyard.Routing;
 /// </summary>
 public static class RouteSelector
 {
-    /// <summary>The header naming a route explicitly.</summary>
-    public const string Header = "x-switchyard-route";
-
     /// <summary>The route, or null when none applies; <paramref name="unknown"/> is set when the header names no route.</summary>
     public static RouteRule? Select(IReadOnlyList<RouteRule> routes, HttpRequest request, in RequestHead head, string? keyId, out string? unknown)
     {
@@ -22,7 +17,7 @@ public static class RouteSelector
             return null;
         }
 
-        if (request.Headers[Header] is { Count: 1 } named && named[0] is { Length: > 0 } name)
+        if (request.Headers[GatewayHeaders.Route] is { Count: 1 } named && named[0] is { Length: > 0 } name)
         {
             foreach (var r in routes)
             {

@@ -1,13 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using Switchyard.Configuration;
-using Switchyard.Providers.Echo;
 
 namespace Switchyard.Upstream;
 
 /// <summary>
 /// The outbound HTTP stack: one pooled <see cref="SocketsHttpHandler"/> shared by every network provider
-/// (connections are pooled per host, and survive config reloads), plus the in-process echo handler.
+/// (connections are pooled per host, and survive config reloads), plus in-process handlers for provider kinds
+/// that never touch the network (the built-in echo model).
 /// </summary>
 public sealed class UpstreamHttp : IDisposable
 {
@@ -15,10 +14,10 @@ public sealed class UpstreamHttp : IDisposable
     public static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutKey = new("switchyard.connect-timeout");
 
     private readonly HttpMessageInvoker network;
-    private readonly HttpMessageInvoker echo;
+    private readonly Dictionary<ProviderKind, HttpMessageInvoker> inProcess;
 
-    /// <summary>Creates the handlers.</summary>
-    public UpstreamHttp(TimeProvider time)
+    /// <summary>Creates the handlers; <paramref name="inProcess"/> answers its provider kinds without a socket.</summary>
+    public UpstreamHttp(IReadOnlyDictionary<ProviderKind, HttpMessageHandler>? inProcess = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -35,12 +34,13 @@ public sealed class UpstreamHttp : IDisposable
             ConnectCallback = ConnectAsync,
         };
         network = new HttpMessageInvoker(handler, disposeHandler: true);
-        echo = new HttpMessageInvoker(new EchoHandler(time), disposeHandler: true);
+        this.inProcess = (inProcess ?? new Dictionary<ProviderKind, HttpMessageHandler>())
+            .ToDictionary(p => p.Key, p => new HttpMessageInvoker(p.Value, disposeHandler: true));
     }
 
     /// <summary>The invoker that reaches <paramref name="provider"/>.</summary>
     public HttpMessageInvoker For(ProviderConfig provider) =>
-        provider.Kind == ProviderKind.Echo ? echo : network;
+        inProcess.Count > 0 && inProcess.TryGetValue(provider.Kind, out var local) ? local : network;
 
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
@@ -72,6 +72,9 @@ public sealed class UpstreamHttp : IDisposable
     public void Dispose()
     {
         network.Dispose();
-        echo.Dispose();
+        foreach (var invoker in inProcess.Values)
+        {
+            invoker.Dispose();
+        }
     }
 }

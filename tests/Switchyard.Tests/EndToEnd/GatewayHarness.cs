@@ -16,13 +16,16 @@ namespace Switchyard.Tests.EndToEnd;
 /// <summary>
 /// One real gateway (Kestrel on 127.0.0.1:0, SQLite in a temp directory) in front of in-process fake OpenAI
 /// upstreams. The YAML is a template: <c>{{FAKE0}}</c>, <c>{{FAKE1}}</c>... become the fakes' base URLs,
-/// <c>{{CLOSED}}</c> a base URL on a port nothing listens on, <c>{{APP_HASH}}</c> the hash of <see cref="ClientKey"/>.
+/// <c>{{CLOSED}}</c> a base URL on a port nothing listens on, <c>{{APP_HASH}}</c> the hash of <see cref="ClientKey"/>, <c>{{OPS_HASH}}</c> that of <see cref="OperatorKey"/>.
 /// The environment the gateway sees holds only <c>UP_KEY</c> (= <see cref="ProviderKey"/>) plus what a test adds.
 /// </summary>
 internal sealed class GatewayHarness : IAsyncDisposable
 {
     /// <summary>The client key configured as id <c>app</c> in <see cref="DefaultYaml"/>.</summary>
     public const string ClientKey = "sk-app-e2e-7f3c9e1d5b2a";
+
+    /// <summary>A key with the operator role (deployments, explain, drills), id <c>ops</c>; <c>{{OPS_HASH}}</c> is its hash.</summary>
+    public const string OperatorKey = "sk-ops-e2e-91b0c4d2e6f8";
 
     /// <summary>The provider key every fake provider is configured with (through <c>${UP_KEY}</c>).</summary>
     public const string ProviderKey = "sk-upstream-provider-4d1e8a";
@@ -35,6 +38,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
         auth:
           keys:
             - { id: app, hash: {{APP_HASH}} }
+            - { id: ops, hash: {{OPS_HASH}}, role: operator }
         providers:
           up-a:
             kind: openai-compatible
@@ -187,6 +191,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
     {
         var text = yaml
             .Replace("{{APP_HASH}}", KeyAuthenticator.FormatHash(ClientKey), StringComparison.Ordinal)
+            .Replace("{{OPS_HASH}}", KeyAuthenticator.FormatHash(OperatorKey), StringComparison.Ordinal)
             .Replace("{{CLOSED}}", _closedBaseUrl, StringComparison.Ordinal);
         for (var i = 0; i < Fakes.Count; i++)
         {

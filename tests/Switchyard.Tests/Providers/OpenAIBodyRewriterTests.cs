@@ -11,7 +11,7 @@ public class OpenAIBodyRewriterTests
     private static string Rewrite(string json, string model)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
-        Assert.Null(OpenAIRequestParser.Parse(bytes, OpenAIOperation.ChatCompletions, out var request));
+        Assert.Null(OpenAIRequestParser.Parse(bytes, Operation.ChatCompletions, out var request));
         var encoded = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(model, Switchyard.Tests.TestJson.Default.String));
         var buffer = OpenAIBodyRewriter.Rewrite(bytes, request, encoded, out var length);
         try

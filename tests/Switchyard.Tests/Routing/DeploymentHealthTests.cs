@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Switchyard.Dispatch;
-using Switchyard.Routing.Health;
+using Switchyard.Health;
 
 namespace Switchyard.Tests.Routing;
 
@@ -155,7 +155,7 @@ public class DeploymentHealthTests
     public void Headroom_FallsWithRequestsAndTokensAndResetsEachMinute()
     {
         var (h, time) = Create();
-        var limits = new Switchyard.Configuration.DeploymentLimits(Rpm: 4, Tpm: 1000);
+        var limits = new DeploymentLimits(Rpm: 4, Tpm: 1000);
         Assert.Equal(1, h.Headroom(limits));
         Run(h, FailureKind.None);
         h.RecordTokens(100);

@@ -1,7 +1,7 @@
 using Switchyard.Configuration;
 using Switchyard.Dispatch;
 using Switchyard.Routing;
-using Switchyard.Routing.Health;
+using Switchyard.Health;
 
 namespace Switchyard.Tests.Routing;
 
@@ -21,7 +21,7 @@ public class PlannerStrategyTests
             """ + models + "\n";
         var result = ConfigLoader.LoadYaml(yaml, "test", n => n == "K" ? "k" : null);
         Assert.Empty(result.Errors);
-        return RouteTable.Build(result.Config!, new Switchyard.Upstream.KeyPoolRegistry(TimeProvider.System));
+        return RouteTable.Build(result.Config!, new KeyPoolRegistry(TimeProvider.System));
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public class PlannerStrategyTests
               m: { deployments: [pricey, unknown, cheap], routing: lowest_cost }
             """;
         var config = ConfigLoader.LoadYaml(yaml, "t", n => n == "K" ? "k" : null).Config!;
-        var route = RouteTable.Build(config, new Switchyard.Upstream.KeyPoolRegistry(TimeProvider.System)).Aliases["m"];
+        var route = RouteTable.Build(config, new KeyPoolRegistry(TimeProvider.System)).Aliases["m"];
         var planner = new Planner(new Random(9), new HealthRegistry(TimeProvider.System));
         for (var i = 0; i < 10; i++)
         {
@@ -136,7 +136,7 @@ public class PlannerStrategyTests
               m: { deployments: [a, b], routing: usage_headroom }
             """;
         var config = ConfigLoader.LoadYaml(yaml, "t", n => n == "K" ? "k" : null).Config!;
-        var route = RouteTable.Build(config, new Switchyard.Upstream.KeyPoolRegistry(TimeProvider.System)).Aliases["m"];
+        var route = RouteTable.Build(config, new KeyPoolRegistry(TimeProvider.System)).Aliases["m"];
         var health = new HealthRegistry(TimeProvider.System);
         var planner = new Planner(new Random(9), health);
         Assert.True(health.For("a").TryAcquire()); // a: 1 of 2 used (50% left); b: 100% left

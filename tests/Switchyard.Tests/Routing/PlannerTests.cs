@@ -1,6 +1,6 @@
 using Switchyard.Configuration;
 using Switchyard.Routing;
-using Switchyard.Routing.Health;
+using Switchyard.Health;
 
 namespace Switchyard.Tests.Routing;
 
@@ -35,7 +35,7 @@ public class PlannerTests
     {
         var result = ConfigLoader.LoadYaml(Yaml, "test", name => name == "TEST_KEY" ? "k" : null);
         Assert.Empty(result.Errors);
-        return RouteTable.Build(result.Config!, new Switchyard.Upstream.KeyPoolRegistry(TimeProvider.System));
+        return RouteTable.Build(result.Config!, new KeyPoolRegistry(TimeProvider.System));
     }
 
     [Fact]

@@ -390,7 +390,7 @@ public sealed class KeyPoolTests
         for (var i = 0; i < 2; i++)
         {
             using var message = new HttpRequestMessage(HttpMethod.Post, (Uri?)null);
-            adapterOpenAi.PreparePassthrough(message, target, Switchyard.Ingress.OpenAIOperation.ChatCompletions, stream: false);
+            adapterOpenAi.PreparePassthrough(message, target, Operation.ChatCompletions, stream: false);
             tokens.Add(message.Headers.Authorization?.Parameter);
         }
 

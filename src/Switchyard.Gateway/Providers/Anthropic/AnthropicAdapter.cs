@@ -36,7 +36,7 @@ public sealed class AnthropicAdapter : IProviderAdapter
     public static Uri CountTokensUri(DeploymentTarget deployment) => new(MessagesUri(deployment) + "/count_tokens");
 
     /// <inheritdoc />
-    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Ingress.OpenAIOperation operation, bool stream)
+    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Operation operation, bool stream)
     {
         message.RequestUri = MessagesUri(deployment);
         ApplyProviderHeaders(message, deployment);

@@ -3,11 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Switchyard.Auth;
 using Switchyard.Canonical;
-using Switchyard.Configuration;
-using Switchyard.Ingress;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Providers.Anthropic;
@@ -19,7 +15,7 @@ namespace Switchyard.Providers.Anthropic;
 /// request's text (system, messages, tool calls and results, tool definitions) — marked with
 /// <c>x-switchyard-estimate: true</c>. Not metered: counting generates nothing.
 /// </summary>
-public sealed class AnthropicCountTokens(RouterState router, UpstreamHttp upstream)
+public sealed class AnthropicCountTokens(UpstreamHttp upstream)
 {
     /// <summary>Response header marking an estimated count.</summary>
     public const string EstimateHeader = "x-switchyard-estimate";
@@ -28,58 +24,27 @@ public sealed class AnthropicCountTokens(RouterState router, UpstreamHttp upstre
     private static readonly AnthropicMessagesFormat Format = new();
     private static readonly AnthropicPassthrough Passthrough = new();
 
-    /// <summary>Handles one request.</summary>
-    public async Task HandleAsync(HttpContext http)
+    /// <summary>
+    /// Counts for <paramref name="deployment"/>: forwarded when it speaks Anthropic (its own tokenizer), else an
+    /// estimate from <paramref name="body"/>. The caller has authenticated, read and parsed the request.
+    /// </summary>
+    public async Task CountAsync(HttpContext http, RequestBody body, RequestHead head, DeploymentTarget deployment)
     {
-        var table = router.Current;
-        var outcome = table.Authenticator.Authenticate(http.Request, out _);
-        if (outcome != AuthOutcome.Accepted)
+        if (deployment.Config.Provider.Kind == ProviderKind.Anthropic)
         {
-            await ErrorAsync(http, new ClientError(401, ErrorCategory.Authentication, outcome == AuthOutcome.Missing
-                ? "You didn't provide an API key. Send it as 'x-api-key' (or 'Authorization: Bearer <key>')."
-                : "Incorrect API key provided.")).ConfigureAwait(false);
+            await ForwardAsync(http, body, head, deployment).ConfigureAwait(false);
             return;
         }
 
-        var limit = table.Config.Server.MaxRequestBodyBytes;
-        var (body, tooLarge) = await RequestBody.ReadAsync(http.Request, limit, http.RequestAborted).ConfigureAwait(false);
-        using (body)
+        if (Format.Parse(body.Span, http, out var request) is { } untranslatable)
         {
-            if (tooLarge)
-            {
-                await ErrorAsync(http, new ClientError(413, ErrorCategory.RequestTooLarge, $"The request body exceeds the gateway's limit of {limit} bytes.")).ConfigureAwait(false);
-                return;
-            }
-
-            if (AnthropicRequestParser.Parse(body!.Span, requireMaxTokens: false, out var head) is { } invalid)
-            {
-                await ErrorAsync(http, invalid).ConfigureAwait(false);
-                return;
-            }
-
-            if (!table.Aliases.TryGetValue(head.Model, out var route))
-            {
-                await ErrorAsync(http, new ClientError(404, ErrorCategory.NotFound, $"model: The model '{head.Model}' does not exist on this gateway.")).ConfigureAwait(false);
-                return;
-            }
-
-            var deployment = route.Deployments[0];
-            if (deployment.Config.Provider.Kind == ProviderKind.Anthropic)
-            {
-                await ForwardAsync(http, body, head, deployment).ConfigureAwait(false);
-                return;
-            }
-
-            if (Format.Parse(body.Span, http, out var request) is { } untranslatable)
-            {
-                await ErrorAsync(http, untranslatable).ConfigureAwait(false);
-                return;
-            }
-
-            http.Response.Headers[EstimateHeader] = "true";
-            var json = Encoding.UTF8.GetBytes($"{{\"input_tokens\":{Estimate(request).ToString(CultureInfo.InvariantCulture)}}}");
-            await WriteAsync(http, 200, "application/json", json, json.Length).ConfigureAwait(false);
+            await ErrorAsync(http, untranslatable).ConfigureAwait(false);
+            return;
         }
+
+        http.Response.Headers[EstimateHeader] = "true";
+        var json = Encoding.UTF8.GetBytes($"{{\"input_tokens\":{Estimate(request).ToString(CultureInfo.InvariantCulture)}}}");
+        await WriteAsync(http, 200, "application/json", json, json.Length).ConfigureAwait(false);
     }
 
     /// <summary>ceil(characters / 4) over the text a model would read.</summary>
@@ -163,7 +128,8 @@ public sealed class AnthropicCountTokens(RouterState router, UpstreamHttp upstre
         }
     }
 
-    private static Task ErrorAsync(HttpContext http, in ClientError error)
+    /// <summary>Writes <paramref name="error"/> in Anthropic's shape.</summary>
+    public static Task ErrorAsync(HttpContext http, in ClientError error)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         Format.WriteError(error, buffer);

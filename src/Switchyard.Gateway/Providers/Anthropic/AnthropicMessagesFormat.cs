@@ -19,7 +19,7 @@ public sealed class AnthropicMessagesFormat : IInboundFormat
     public string? PassthroughProtocol => AnthropicAdapter.ProtocolName;
 
     /// <inheritdoc />
-    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Ingress.OpenAIOperation operation, out Ingress.RequestHead head) =>
+    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Operation operation, out RequestHead head) =>
         AnthropicRequestParser.Parse(body, requireMaxTokens: true, out head);
 
     /// <inheritdoc />

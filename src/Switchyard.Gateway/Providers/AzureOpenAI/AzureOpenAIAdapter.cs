@@ -38,10 +38,10 @@ public sealed class AzureOpenAIAdapter : IProviderAdapter
     public string Protocol => OpenAIChatAdapter.ProtocolName;
 
     /// <inheritdoc />
-    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, OpenAIOperation operation, bool stream)
+    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Operation operation, bool stream)
     {
         var target = uris.GetValue(deployment, Resolve);
-        message.RequestUri = operation == OpenAIOperation.Embeddings ? target.Embeddings : target.ChatCompletions;
+        message.RequestUri = operation == Operation.Embeddings ? target.Embeddings : target.ChatCompletions;
         Authenticate(message, deployment);
     }
 

@@ -46,7 +46,7 @@ public sealed class BedrockAdapter : IProviderAdapter
     public string Protocol => ProtocolName;
 
     /// <inheritdoc />
-    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Ingress.OpenAIOperation operation, bool stream) =>
+    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Operation operation, bool stream) =>
         throw new NotSupportedException("No client format speaks Bedrock Converse; Bedrock deployments are always reached through translation.");
 
     /// <inheritdoc />

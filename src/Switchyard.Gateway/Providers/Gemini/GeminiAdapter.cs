@@ -24,7 +24,7 @@ public sealed class GeminiAdapter : IProviderAdapter
     public string Protocol => ProtocolName;
 
     /// <inheritdoc />
-    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Ingress.OpenAIOperation operation, bool stream) =>
+    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Operation operation, bool stream) =>
         throw new NotSupportedException("Gemini has no passthrough path: requests to it are always translated.");
 
     /// <inheritdoc />

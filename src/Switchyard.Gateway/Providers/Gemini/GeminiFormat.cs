@@ -26,7 +26,7 @@ public sealed class GeminiFormat : IInboundFormat
     public string? PassthroughProtocol => null;
 
     /// <inheritdoc />
-    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, OpenAIOperation operation, out RequestHead head)
+    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Operation operation, out RequestHead head)
     {
         head = default;
         head.StreamOptionsStart = -1;

@@ -21,9 +21,9 @@ public sealed class OpenAIChatAdapter : IProviderAdapter
     public string Protocol => ProtocolName;
 
     /// <inheritdoc />
-    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Ingress.OpenAIOperation operation, bool stream)
+    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Operation operation, bool stream)
     {
-        message.RequestUri = operation == Ingress.OpenAIOperation.Embeddings ? deployment.EmbeddingsUri : deployment.ChatCompletionsUri;
+        message.RequestUri = operation == Operation.Embeddings ? deployment.EmbeddingsUri : deployment.ChatCompletionsUri;
         message.Headers.Authorization = deployment.LeaseBearer(message);
         foreach (var (name, value) in deployment.Config.Provider.Headers)
         {

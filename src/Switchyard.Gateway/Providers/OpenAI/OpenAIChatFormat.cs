@@ -14,6 +14,9 @@ public sealed class OpenAIChatFormat : IInboundFormat
 {
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The format is stateless: one instance serves every request (and every OpenAI-shaped error).</summary>
+    public static OpenAIChatFormat Instance { get; } = new();
+
     /// <inheritdoc />
     public string Name => "openai.chat";
 
@@ -21,8 +24,8 @@ public sealed class OpenAIChatFormat : IInboundFormat
     public string? PassthroughProtocol => OpenAIChatAdapter.ProtocolName;
 
     /// <inheritdoc />
-    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Ingress.OpenAIOperation operation, out Ingress.RequestHead head) =>
-        Ingress.OpenAIRequestParser.Parse(body, operation, out head) is { } e
+    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Operation operation, out RequestHead head) =>
+        OpenAIRequestParser.Parse(body, operation, out head) is { } e
             ? new ClientError(400, ErrorCategory.InvalidRequest, e.Message, e.Param, e.Code)
             : null;
 
@@ -54,7 +57,7 @@ public sealed class OpenAIChatFormat : IInboundFormat
 
     /// <inheritdoc />
     public void WriteError(in ClientError error, IBufferWriter<byte> output) =>
-        Ingress.OpenAIErrors.Write(output, error.Message, TypeOf(error.Category), error.Param, error.Code);
+        OpenAIErrors.Write(output, error.Message, TypeOf(error.Category), error.Param, error.Code);
 
     /// <summary>OpenAI's <c>error.type</c> for a category.</summary>
     public static string TypeOf(ErrorCategory category) => category switch

@@ -215,7 +215,7 @@ public sealed class OpenAIChunkEncoder(string model, long created, bool includeU
     public void Fail(in ClientError error, IBufferWriter<byte> output)
     {
         output.Write("data: "u8);
-        Ingress.OpenAIErrors.Write(output, error.Message, "server_error", error.Param, error.Code);
+        OpenAIErrors.Write(output, error.Message, "server_error", error.Param, error.Code);
         output.Write("\n\n"u8);
     }
 

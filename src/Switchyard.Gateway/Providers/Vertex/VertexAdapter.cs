@@ -69,7 +69,7 @@ public sealed class VertexAdapter : IProviderAdapter, IDisposable
     public string Protocol => ProtocolName;
 
     /// <inheritdoc />
-    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Ingress.OpenAIOperation operation, bool stream) =>
+    public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Operation operation, bool stream) =>
         throw new NotSupportedException("Vertex AI has no passthrough path: its Claude body differs from Anthropic's (no model, anthropic_version), so requests are translated.");
 
     /// <inheritdoc />

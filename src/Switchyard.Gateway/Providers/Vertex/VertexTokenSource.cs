@@ -17,7 +17,7 @@ namespace Switchyard.Providers.Vertex;
 /// provider nobody calls mints at most once more after its last request.</item>
 /// <item>A failed mint is remembered (<see cref="LastFailure"/>, safe to show) and retried no sooner than an
 /// exponential backoff (5 s doubling to 5 min), so a broken key does not hammer the token endpoint; requests meanwhile
-/// get no token at once and fail as <see cref="Dispatch.FailureKind.Auth"/>.</item>
+/// get no token at once and fail as <see cref="FailureKind.Auth"/>.</item>
 /// </list>
 /// Thread-safe. Never logs; the token appears only in the header it returns.
 /// </summary>

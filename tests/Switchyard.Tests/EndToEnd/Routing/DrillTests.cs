@@ -11,7 +11,7 @@ public sealed class DrillTests : IAsyncLifetime
 {
     private const string Yaml = """
         auth:
-          keys: [{ id: app, hash: "{{APP_HASH}}" }]
+          keys: [{ id: app, hash: "{{APP_HASH}}" }, { id: ops, hash: "{{OPS_HASH}}", role: operator }]
         providers:
           p: { kind: openai-compatible, base_url: "{{FAKE0}}", api_key: "${UP_KEY}" }
         deployments:
@@ -89,10 +89,12 @@ public sealed class DrillTests : IAsyncLifetime
     [Theory]
     [InlineData(App, HttpStatusCode.Forbidden)]
     [InlineData("sk-wrong", HttpStatusCode.Unauthorized)]
-    public async Task Drill_NeedsTheMasterKey(string key, HttpStatusCode status)
+    [InlineData(GatewayHarness.OperatorKey, HttpStatusCode.OK)]
+    public async Task Drill_NeedsTheOperatorRole(string key, HttpStatusCode status)
     {
         using var r = await Send(HttpMethod.Post, "/v1/drill", key, """{"faults":{"primary":"timeout"}}""");
         Assert.Equal(status, r.StatusCode);
+        using var stop = await Send(HttpMethod.Delete, "/v1/drill", "sk-master"); // leave no fault for the other tests
     }
 
     [Fact]

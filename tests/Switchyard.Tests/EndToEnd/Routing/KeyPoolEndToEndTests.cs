@@ -224,7 +224,7 @@ public sealed class KeyPoolEndToEndTests
         Assert.Equal(1, (int)data.Single(d => (string)d!["deployment"]! == "dep-b")!["keys"]!["count"]!);
 
         // Explain shows the same pool for each step of the plan.
-        using var explain = await h.Http.SendAsync(h.Post("/v1/route/explain", Wire.ChatJson("pooled")));
+        using var explain = await h.Http.SendAsync(h.Post("/v1/route/explain", Wire.ChatJson("pooled"), GatewayHarness.OperatorKey));
         var plan = JsonNode.Parse(await explain.Content.ReadAsStringAsync())!["plan"]!.AsArray();
         Assert.Equal(2, (int)plan[0]!["keys"]!["count"]!);
     }
@@ -237,6 +237,7 @@ public sealed class KeyPoolEndToEndTests
             auth:
               keys:
                 - { id: app, hash: {{KeyAuthenticator.FormatHash(GatewayHarness.ClientKey)}} }
+                - { id: ops, hash: {{KeyAuthenticator.FormatHash(GatewayHarness.OperatorKey)}}, role: operator }
             providers:
               anth:
                 kind: anthropic
@@ -265,7 +266,7 @@ public sealed class KeyPoolEndToEndTests
     private static HttpRequestMessage Get(GatewayHarness h, string path)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, h.Url(path));
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayHarness.ClientKey);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayHarness.OperatorKey);
         return request;
     }
 

@@ -39,7 +39,7 @@ public sealed class AnthropicPassthroughTests
     public void PreparePassthrough_SetsUrlKeyVersionAndProviderHeaders()
     {
         using var message = new HttpRequestMessage();
-        new AnthropicAdapter().PreparePassthrough(message, Deployment(), Switchyard.Ingress.OpenAIOperation.ChatCompletions, stream: false);
+        new AnthropicAdapter().PreparePassthrough(message, Deployment(), Operation.ChatCompletions, stream: false);
 
         Assert.Equal("https://api.anthropic.com/v1/messages", message.RequestUri!.AbsoluteUri);
         Assert.Equal("sk-ant", message.Headers.GetValues("x-api-key").Single());
@@ -56,7 +56,7 @@ public sealed class AnthropicPassthroughTests
     {
         using var message = new HttpRequestMessage();
         new AnthropicAdapter().PreparePassthrough(message,
-            Deployment(pinned is null ? null : new Dictionary<string, string> { ["anthropic_version"] = pinned }), Switchyard.Ingress.OpenAIOperation.ChatCompletions, false);
+            Deployment(pinned is null ? null : new Dictionary<string, string> { ["anthropic_version"] = pinned }), Operation.ChatCompletions, false);
         var headers = new HeaderDictionary();
         if (client is not null)
         {
@@ -72,7 +72,7 @@ public sealed class AnthropicPassthroughTests
     public void ApplyClientHeaders_MergesBetas()
     {
         using var message = new HttpRequestMessage();
-        new AnthropicAdapter().PreparePassthrough(message, Deployment(new() { ["anthropic_beta"] = "a,b" }), Switchyard.Ingress.OpenAIOperation.ChatCompletions, false);
+        new AnthropicAdapter().PreparePassthrough(message, Deployment(new() { ["anthropic_beta"] = "a,b" }), Operation.ChatCompletions, false);
 
         Passthrough.ApplyClientHeaders(message, new HeaderDictionary { ["anthropic-beta"] = "b, c" });
 

@@ -14,15 +14,15 @@ public sealed class AzureOpenAIAdapterTests
     private readonly AzureOpenAIAdapter adapter = new();
 
     [Theory]
-    [InlineData("https://contoso.openai.azure.com", null, null, OpenAIOperation.ChatCompletions,
+    [InlineData("https://contoso.openai.azure.com", null, null, Operation.ChatCompletions,
         "https://contoso.openai.azure.com/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21")]
-    [InlineData("https://contoso.openai.azure.com/openai/", "2025-04-01-preview", null, OpenAIOperation.Embeddings,
+    [InlineData("https://contoso.openai.azure.com/openai/", "2025-04-01-preview", null, Operation.Embeddings,
         "https://contoso.openai.azure.com/openai/deployments/gpt-4o-prod/embeddings?api-version=2025-04-01-preview")]
-    [InlineData("https://contoso.openai.azure.com", null, "v1", OpenAIOperation.ChatCompletions,
+    [InlineData("https://contoso.openai.azure.com", null, "v1", Operation.ChatCompletions,
         "https://contoso.openai.azure.com/openai/v1/chat/completions")]
-    [InlineData("https://contoso.openai.azure.com/openai/v1", "preview", "v1", OpenAIOperation.Embeddings,
+    [InlineData("https://contoso.openai.azure.com/openai/v1", "preview", "v1", Operation.Embeddings,
         "https://contoso.openai.azure.com/openai/v1/embeddings?api-version=preview")]
-    public void PreparePassthrough_PointsAtTheAzureUrl(string baseUrl, string? apiVersion, string? style, OpenAIOperation operation, string expected)
+    public void PreparePassthrough_PointsAtTheAzureUrl(string baseUrl, string? apiVersion, string? style, Operation operation, string expected)
     {
         var settings = new Dictionary<string, string>();
         if (apiVersion is not null)
@@ -45,7 +45,7 @@ public sealed class AzureOpenAIAdapterTests
     public void Authentication_IsTheApiKeyHeader_NeverABearerToken()
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, (Uri?)null);
-        adapter.PreparePassthrough(message, Deployment(headers: [new("x-ms-client-request-id", "abc")]), OpenAIOperation.ChatCompletions, true);
+        adapter.PreparePassthrough(message, Deployment(headers: [new("x-ms-client-request-id", "abc")]), Operation.ChatCompletions, true);
 
         Assert.Equal("azure-key", message.Headers.GetValues("api-key").Single());
         Assert.Null(message.Headers.Authorization);

@@ -90,7 +90,7 @@ public sealed class BedrockAdapterTests
     public void Passthrough_IsNotSupported()
     {
         using var message = new HttpRequestMessage();
-        Assert.Throws<NotSupportedException>(() => Adapter().PreparePassthrough(message, Deployment(), Switchyard.Ingress.OpenAIOperation.ChatCompletions, false));
+        Assert.Throws<NotSupportedException>(() => Adapter().PreparePassthrough(message, Deployment(), Operation.ChatCompletions, false));
         Assert.Equal("bedrock-converse", Adapter().Protocol);
     }
 

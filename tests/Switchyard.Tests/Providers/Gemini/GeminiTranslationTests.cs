@@ -14,7 +14,7 @@ namespace Switchyard.Tests.Providers.Gemini;
 /// <summary>Focused checks of the Gemini translators beyond the golden cases: round trips, refusals, edge inputs.</summary>
 public sealed class GeminiTranslationTests
 {
-    private static readonly Switchyard.Routing.DeploymentTarget Deployment = GoldenHarness.Deployment("google", ProviderKind.Gemini,
+    private static readonly DeploymentTarget Deployment = GoldenHarness.Deployment("google", ProviderKind.Gemini,
         "https://generativelanguage.googleapis.com/v1beta/", "AIza-k", "gemini-2.5-pro");
 
     private static HttpContext Http(string pathAndQuery)
@@ -216,7 +216,7 @@ public sealed class GeminiTranslationTests
     public void ParseHead_TakesModelAndStreamFromTheUrl()
     {
         Assert.Null(new GeminiFormat().ParseHead("""{"contents":[{"parts":[{"text":"x"}]}]}"""u8,
-            Http("/v1beta/models/my-alias:streamGenerateContent?alt=sse"), OpenAIOperation.ChatCompletions, out var head));
+            Http("/v1beta/models/my-alias:streamGenerateContent?alt=sse"), Operation.ChatCompletions, out var head));
         Assert.Equal("my-alias", head.Model);
         Assert.True(head.Stream);
     }

@@ -63,7 +63,7 @@ internal sealed class GoldenHarness(string direction, IInboundFormat client, IPr
     {
         var (body, http) = ClientRequest(name);
         request = new ChatRequest { Model = "" };
-        return client.ParseHead(body, http, OpenAIOperation.ChatCompletions, out _) ?? client.Parse(body, http, out request);
+        return client.ParseHead(body, http, Operation.ChatCompletions, out _) ?? client.Parse(body, http, out request);
     }
 
     /// <summary>The upstream request, or what the client is told when its request is refused.</summary>

@@ -161,7 +161,7 @@ public sealed class ResponsesRequestTests
     }
 
     private static ClientError? Head(string body, out RequestHead head) =>
-        Format.ParseHead(Encoding.UTF8.GetBytes(body), new DefaultHttpContext(), OpenAIOperation.ChatCompletions, out head);
+        Format.ParseHead(Encoding.UTF8.GetBytes(body), new DefaultHttpContext(), Operation.ChatCompletions, out head);
 
     private static ClientError? Parse(string body, out ChatRequest request) =>
         Format.Parse(Encoding.UTF8.GetBytes(body), new DefaultHttpContext(), out request);

@@ -182,18 +182,18 @@ public sealed class VertexAdapterTests
     public void Passthrough_IsNotSupported_AndTheRegistryKnowsTheKind()
     {
         using var message = new HttpRequestMessage();
-        Assert.Throws<NotSupportedException>(() => adapter.PreparePassthrough(message, Deployment(ClaudeModel), Switchyard.Ingress.OpenAIOperation.ChatCompletions, false));
+        Assert.Throws<NotSupportedException>(() => adapter.PreparePassthrough(message, Deployment(ClaudeModel), Operation.ChatCompletions, false));
         Assert.Equal("vertex", adapter.Protocol);
         Assert.IsType<VertexAdapter>(ProviderRegistry.CreateDefault().Adapter(ProviderKind.Vertex));
     }
 
-    private UpstreamFailure Classify(int status, string body, Switchyard.Routing.DeploymentTarget deployment)
+    private UpstreamFailure Classify(int status, string body, DeploymentTarget deployment)
     {
         using var response = new HttpResponseMessage();
         return adapter.ClassifyError(status, System.Text.Encoding.UTF8.GetBytes(body), response.Headers, deployment);
     }
 
-    private static Switchyard.Routing.DeploymentTarget DeploymentTarget(ProviderKind kind, string baseUrl) =>
-        Switchyard.Routing.DeploymentTarget.Create(new DeploymentConfig("g", new ProviderConfig("g", kind, "gemini", new Uri(baseUrl), "k", [], Timeouts.Default),
+    private static DeploymentTarget DeploymentTarget(ProviderKind kind, string baseUrl) =>
+        Core.DeploymentTarget.Create(new DeploymentConfig("g", new ProviderConfig("g", kind, "gemini", new Uri(baseUrl), "k", [], Timeouts.Default),
             GeminiModel, Timeouts.Default));
 }

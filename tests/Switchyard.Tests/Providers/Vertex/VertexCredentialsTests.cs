@@ -117,10 +117,10 @@ public sealed class VertexCredentialsTests : IAsyncLifetime
         Assert.Equal(0, tokens.Requests);
     }
 
-    private Switchyard.Configuration.ProviderConfig JsonProvider(string name = "vertex") =>
+    private ProviderConfig JsonProvider(string name = "vertex") =>
         Provider(Settings(("credentials_env", "VERTEX_SA"), ("token_url", tokens.TokenUrl.ToString())), name: name);
 
-    private string? Bearer(Switchyard.Routing.DeploymentTarget deployment)
+    private string? Bearer(DeploymentTarget deployment)
     {
         using var message = adapter.BuildRequest(Hello(), deployment, false).Message;
         return message.Headers.Authorization?.Parameter;

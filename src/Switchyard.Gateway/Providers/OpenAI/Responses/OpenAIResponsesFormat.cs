@@ -24,7 +24,7 @@ public sealed class OpenAIResponsesFormat : IInboundFormat
     public string? PassthroughProtocol => null;
 
     /// <inheritdoc />
-    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Ingress.OpenAIOperation operation, out Ingress.RequestHead head) =>
+    public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Operation operation, out RequestHead head) =>
         ResponsesHeadParser.Parse(body, out head);
 
     /// <inheritdoc />

@@ -1,0 +1,52 @@
+namespace Switchyard.Core;
+
+/// <summary>
+/// What a key may do, ordered: each role includes the ones below it. Endpoints declare the role they need;
+/// the authorizer compares (see <c>Auth/Authorizer</c>).
+/// </summary>
+public enum KeyRole
+{
+    /// <summary>Model traffic: chat, responses, messages, generateContent, embeddings, the models list.</summary>
+    Client = 0,
+
+    /// <summary>Client, plus what exposes the gateway's inside: deployments and their health, route explain, drills.</summary>
+    Operator = 1,
+
+    /// <summary>Everything, including the administration of keys, teams and budgets.</summary>
+    Admin = 2,
+}
+
+/// <summary>
+/// The authenticated caller of one request: the key's public id (recorded in usage, safe to log), its role and
+/// its routing permission. Never holds the key itself.
+/// </summary>
+/// <param name="KeyId">The key's id (<c>auth.keys[].id</c>, <c>master</c>, or <c>anonymous</c> when auth is open).</param>
+/// <param name="Role">What the key may do.</param>
+/// <param name="AllowRoutingOverrides">Whether it may steer routing itself (<c>models</c>, <c>x-switchyard-fallback</c>, <c>x-switchyard-route</c>).</param>
+public sealed record Caller(string KeyId, KeyRole Role, bool AllowRoutingOverrides = true)
+{
+    /// <summary>Key id recorded when auth is open (no keys configured).</summary>
+    public const string AnonymousId = "anonymous";
+
+    /// <summary>Key id of the master key.</summary>
+    public const string MasterId = "master";
+
+    /// <summary>Every caller when no key exists (loopback only): may do everything.</summary>
+    public static Caller Anonymous { get; } = new(AnonymousId, KeyRole.Admin);
+
+    /// <summary>Whether this caller may use an endpoint that needs <paramref name="needed"/>.</summary>
+    public bool Has(KeyRole needed) => Role >= needed;
+}
+
+/// <summary>
+/// Where keys live. The config file feeds it today (hashes only); the admin API writes to it without a reload.
+/// Lookups are by SHA-256 of the presented key, so no store ever holds a key in clear.
+/// </summary>
+public interface IKeyStore
+{
+    /// <summary>True when no key of any kind exists: every caller is <see cref="Caller.Anonymous"/>.</summary>
+    bool IsOpen { get; }
+
+    /// <summary>The caller whose key hashes to <paramref name="sha256"/>, or null. Compares in constant time.</summary>
+    Caller? Find(ReadOnlySpan<byte> sha256);
+}

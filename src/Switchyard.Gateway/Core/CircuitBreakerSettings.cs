@@ -1,0 +1,16 @@
+namespace Switchyard.Core;
+
+/// <summary>
+/// When a deployment's circuit opens: over the last <see cref="Window"/>, at least <see cref="MinRequests"/>
+/// attempts of which at least <see cref="FailureRatio"/> failed. It stays open for <see cref="BreakFor"/>,
+/// then lets <see cref="HalfOpenTrials"/> live requests through; one success closes it, a failure reopens it.
+/// Only upstream faults count (connection, timeout, 429, 5xx, stream cut), never the client's own errors.
+/// </summary>
+public sealed record CircuitBreakerSettings(double FailureRatio, int MinRequests, TimeSpan Window, TimeSpan BreakFor, int HalfOpenTrials)
+{
+    /// <summary><c>slow_ttft</c>: a success whose time to first token exceeds this counts as a failure (slow-stream detection).</summary>
+    public TimeSpan? SlowTimeToFirstToken { get; init; }
+
+    /// <summary>50% failures over 30 s with at least 10 attempts; open for 30 s; one trial.</summary>
+    public static CircuitBreakerSettings Default { get; } = new(0.5, 10, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), 1);
+}

@@ -1,0 +1,371 @@
+using System.Collections.Frozen;
+
+namespace Switchyard.Core;
+
+/// <summary>
+/// The validated, immutable view of one configuration file (or of the embedded defaults). A new instance
+/// is built on every (re)load and swapped in whole; nothing in it changes after construction.
+/// </summary>
+public sealed record GatewayConfig(
+    ServerSettings Server,
+    AuthSettings Auth,
+    FrozenDictionary<string, ProviderConfig> Providers,
+    FrozenDictionary<string, DeploymentConfig> Deployments,
+    FrozenDictionary<string, ModelAlias> Models)
+{
+    /// <summary>Conditional routes, in evaluation order.</summary>
+    public IReadOnlyList<RouteRule> Routes { get; init; } = [];
+
+    /// <summary>Where the snapshot came from (a file path, or "embedded defaults").</summary>
+    public string Source { get; init; } = "embedded defaults";
+}
+
+/// <summary>Process-level settings (<c>server:</c> in YAML).</summary>
+/// <param name="MaxRequestBodyBytes">Bodies larger than this are refused with 413 before any upstream call.</param>
+/// <param name="DataDirectory">Folder for the SQLite database and the usage spool.</param>
+public sealed record ServerSettings(long MaxRequestBodyBytes, string DataDirectory)
+{
+    public const long DefaultMaxRequestBodyBytes = 8 * 1024 * 1024;
+    public const string DefaultDataDirectory = "data";
+
+    public static ServerSettings Default { get; } = new(DefaultMaxRequestBodyBytes, DefaultDataDirectory);
+
+    /// <summary><c>server.circuit_breaker</c>: when a deployment's circuit opens, for every deployment.</summary>
+    public CircuitBreakerSettings CircuitBreaker { get; init; } = CircuitBreakerSettings.Default;
+}
+
+/// <summary>
+/// Client authentication (<c>auth:</c> in YAML). Keys are only ever held as SHA-256 hashes; the master key
+/// comes from the environment variable named by <see cref="MasterKeyEnv"/> and is hashed at load.
+/// When neither a master key nor client keys exist, the gateway runs open (loopback use on embedded defaults).
+/// </summary>
+public sealed record AuthSettings(string MasterKeyEnv, byte[]? MasterKeyHash, IReadOnlyList<ClientKey> Keys)
+{
+    public const string DefaultMasterKeyEnv = "SWITCHYARD_MASTER_KEY";
+
+    /// <summary>True when no key of any kind is configured: every caller is accepted as "anonymous".</summary>
+    public bool IsOpen => MasterKeyHash is null && Keys.Count == 0;
+}
+
+/// <summary>A client key: its public id (recorded in usage, safe to log) and the SHA-256 of the secret.</summary>
+public sealed record ClientKey(string Id, byte[] Hash)
+{
+    /// <summary>
+    /// <c>allow_routing_overrides</c>: whether this caller may steer routing itself (its own fallback list in
+    /// <c>models</c>, <c>x-switchyard-fallback: none</c>, <c>x-switchyard-route</c>). True unless set to false.
+    /// </summary>
+    public bool AllowRoutingOverrides { get; init; } = true;
+
+    /// <summary><c>role</c>: <c>client</c> (default), <c>operator</c> (also deployments, explain, drills) or <c>admin</c>.</summary>
+    public KeyRole Role { get; init; } = KeyRole.Client;
+}
+
+/// <summary>The wire protocol a provider speaks. Only the OpenAI family and the offline echo model exist so far.</summary>
+public enum ProviderKind
+{
+    /// <summary>OpenAI Chat Completions / Embeddings over HTTP (OpenAI itself and every compatible host).</summary>
+    OpenAICompatible,
+
+    /// <summary>The built-in deterministic offline model; answers in-process, never touches the network.</summary>
+    Echo,
+
+    /// <summary>Anthropic Messages API (<c>/v1/messages</c>).</summary>
+    Anthropic,
+
+    /// <summary>Google Gemini API (AI Studio key; <c>generateContent</c>).</summary>
+    Gemini,
+
+    /// <summary>AWS Bedrock Converse / ConverseStream (SigV4).</summary>
+    Bedrock,
+
+    /// <summary>Azure OpenAI (deployment URLs with <c>api-version</c>, or the v1 path; <c>api-key</c> header).</summary>
+    AzureOpenAI,
+
+    /// <summary>Google Vertex AI: Gemini (<c>generateContent</c>) and Claude (<c>rawPredict</c>), OAuth2 from a service-account key.</summary>
+    Vertex,
+}
+
+/// <summary>An upstream account: where to send, how to authenticate. <see cref="ApiKey"/> and <see cref="ApiKeys"/> are secrets.</summary>
+/// <param name="Name">Config name (<c>providers.NAME</c>).</param>
+/// <param name="Preset">Preset it was built from (<c>openai</c>, <c>groq</c>, ... or <c>openai-compatible</c>).</param>
+/// <param name="BaseUrl">Base URL ending before the operation path, e.g. <c>https://api.openai.com/v1</c>.</param>
+/// <param name="ApiKey">
+/// The first key (kept for code that wants "the" key); resolved from the environment at load; never logged,
+/// never written back. Requests use the whole <see cref="ApiKeys"/> pool.
+/// </param>
+/// <param name="Headers">Extra static headers sent upstream (e.g. OpenRouter's <c>HTTP-Referer</c>).</param>
+public sealed record ProviderConfig(
+    string Name,
+    ProviderKind Kind,
+    string Preset,
+    Uri BaseUrl,
+    string? ApiKey,
+    IReadOnlyList<KeyValuePair<string, string>> Headers,
+    Timeouts Timeouts)
+{
+    /// <summary>Kind-specific settings (<c>providers.NAME.settings</c>), e.g. <c>api_version</c>, <c>region</c>,
+    /// <c>anthropic_version</c>; validated per kind at load. Values may come from <c>${VAR}</c>.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A setting, or <paramref name="fallback"/>.</summary>
+    public string? Setting(string name, string? fallback = null) => Settings.TryGetValue(name, out var v) ? v : fallback;
+
+    /// <summary>
+    /// Every key of the provider (<c>api_keys</c>, or <c>api_key_env</c> as a list), in config order, unset
+    /// variables skipped and duplicates removed; requests rotate over them (<see cref="KeyPool"/>).
+    /// Defaults to <see cref="ApiKey"/> alone (or nothing). Secrets: never logged, never written back.
+    /// </summary>
+    public IReadOnlyList<string> ApiKeys
+    {
+        get => apiKeys ?? (ApiKey is { Length: > 0 } key ? [key] : []);
+        init => apiKeys = value;
+    }
+
+    private readonly IReadOnlyList<string>? apiKeys;
+
+    /// <summary><c>key_cooldown</c>: how long a key that failed is skipped while the pool has others.</summary>
+    public KeyCooldowns KeyCooldowns { get; init; } = KeyCooldowns.Default;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} ({Preset}, {BaseUrl})"; // never print the key
+}
+
+/// <summary>
+/// How long a pooled provider key is put aside after the upstream refused it (<c>providers.NAME.key_cooldown</c>).
+/// </summary>
+/// <param name="RateLimited">After a 429 (or the upstream's <c>Retry-After</c>, when longer). Default 60 s.</param>
+/// <param name="Auth">After a 401/402/403 (key invalid, revoked, out of credit). Default 5 min.</param>
+public sealed record KeyCooldowns(TimeSpan RateLimited, TimeSpan Auth)
+{
+    public static KeyCooldowns Default { get; } = new(TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5));
+}
+
+/// <summary>Per-attempt time limits. Each is separate: a slow connect, a slow first byte, a stalled stream and
+/// an overall cap are different failures with different fixes.</summary>
+/// <param name="Connect">TCP+TLS connect.</param>
+/// <param name="FirstByte">From sending the request to the upstream's response headers and first body bytes.</param>
+/// <param name="Idle">Longest silence between two reads of a streamed body.</param>
+/// <param name="Total">Whole attempt, including the full body.</param>
+public sealed record Timeouts(TimeSpan Connect, TimeSpan FirstByte, TimeSpan Idle, TimeSpan Total)
+{
+    public static Timeouts Default { get; } = new(
+        TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(10));
+}
+
+/// <summary>One concrete way to serve a model: a provider plus the upstream's model name.</summary>
+public sealed record DeploymentConfig(string Name, ProviderConfig Provider, string UpstreamModel, Timeouts Timeouts)
+{
+    /// <summary>What the model can do (<c>capabilities</c>, <c>context_window</c>, <c>max_output_tokens</c>); unknown = capable.</summary>
+    public ModelCapabilities Capabilities { get; init; } = ModelCapabilities.Default;
+
+    /// <summary>Price in USD per million tokens (<c>price: { input, output }</c>), if known.</summary>
+    public Price? Price { get; init; }
+
+    /// <summary>Price tier name (<c>price_tier</c>) for same-tier fallback; null = untiered.</summary>
+    public string? PriceTier { get; init; }
+
+    /// <summary>The deployment's own rate limits (<c>limits: { rpm, tpm }</c>), e.g. the provider account's quota.</summary>
+    public DeploymentLimits? Limits { get; init; }
+}
+
+/// <summary>Requests and tokens per minute a deployment may take; the router stops sending when either is used up.</summary>
+public sealed record DeploymentLimits(int? Rpm, long? Tpm);
+
+/// <summary>USD per million input and output tokens.</summary>
+public sealed record Price(decimal Input, decimal Output)
+{
+    /// <summary>One number to compare deployments by (input + output per million).</summary>
+    public decimal Blended => Input + Output;
+}
+
+/// <summary>
+/// A conditional route (<c>routes.NAME</c>): when its <see cref="Match"/> holds (or the client names it in
+/// <c>x-switchyard-route</c>), the request is served by <see cref="PrimaryModel"/> under the route's own
+/// fallback policy. Routes are evaluated in file order; the first match wins.
+/// </summary>
+public sealed record RouteRule(string Name, RouteMatch? Match, string PrimaryModel, FallbackPolicy? Policy)
+{
+    /// <summary><c>billing.owner</c>: who the usage is attributed to (recorded as data; e.g. customer_api_key).</summary>
+    public string? BillingOwner { get; init; }
+
+    /// <summary><c>split</c>: A/B or canary shares (percent, summing to 100); replaces <see cref="PrimaryModel"/> when set.</summary>
+    public IReadOnlyList<SplitArm> Split { get; init; } = [];
+
+    /// <summary>What keeps a caller on the same split arm: <c>key</c> (default), <c>user</c> (the body's <c>user</c>) or <c>none</c>.</summary>
+    public string Sticky { get; init; } = "key";
+
+    /// <summary><c>shadow</c>: a share of requests also sent to another model, never returned, recorded as route <c>NAME/shadow</c>.</summary>
+    public ShadowTarget? Shadow { get; init; }
+}
+
+/// <summary>One arm of a traffic split.</summary>
+public sealed record SplitArm(string Model, int Percent);
+
+/// <summary>A shadow copy target.</summary>
+public sealed record ShadowTarget(string Model, double Percent);
+
+/// <summary>Request facts a route can match on; every condition given must hold.</summary>
+public sealed record RouteMatch(
+    IReadOnlyList<KeyValuePair<string, string>> Headers,
+    IReadOnlyList<string> KeyIds,
+    IReadOnlyList<KeyValuePair<string, string>> Metadata,
+    IReadOnlyList<string> Models,
+    bool? HasTools,
+    bool? HasImages,
+    int? MinPromptTokens,
+    int? MaxPromptTokens);
+
+/// <summary>A public model name clients send in <c>model</c>: its deployments (the routing choice), its
+/// fallback chain (the exception path) and the policy that walks it.</summary>
+/// <param name="Name">The alias (<c>models.NAME</c>).</param>
+/// <param name="Deployments">Weighted candidates; the router picks the intended one among them.</param>
+/// <param name="Fallbacks">Walked in order after the alias's own deployments fail: other aliases or deployments.</param>
+/// <param name="Policy">Retry caps, backoff and the action per failure trigger.</param>
+public sealed record ModelAlias(
+    string Name,
+    IReadOnlyList<WeightedDeployment> Deployments,
+    IReadOnlyList<FallbackTarget> Fallbacks,
+    FallbackPolicy Policy)
+{
+    /// <summary>
+    /// <c>drop_unsupported_params: true</c>: a request field the chosen deployment cannot express is dropped
+    /// and named in <c>x-switchyard-dropped-params</c> instead of failing the attempt with a 400.
+    /// </summary>
+    public bool DropUnsupportedParams { get; init; }
+
+    /// <summary><c>routing:</c> the strategy that picks the intended deployment.</summary>
+    public RoutingStrategy Strategy { get; init; }
+
+    /// <summary><c>hedge:</c> race a second deployment when the first is slow (null: no hedging).</summary>
+    public HedgePolicy? Hedge { get; init; }
+}
+
+/// <summary>
+/// Hedging: when the intended deployment has not answered within <see cref="Delay"/> (or, with
+/// <see cref="Auto"/>, twice its time-to-first-token estimate), the next deployment of the plan is tried
+/// too; the first to commit wins and the other is cancelled. At most <see cref="MaxShare"/> of a
+/// deployment's recent attempts may be hedged, so a slow provider cannot double the bill.
+/// </summary>
+public sealed record HedgePolicy(TimeSpan Delay, bool Auto, double MaxShare);
+
+/// <summary>A deployment with its routing weight (&gt; 0) and priority tier (lower first; tier 2 only when tier 1 is unavailable).</summary>
+public sealed record WeightedDeployment(DeploymentConfig Deployment, int Weight)
+{
+    /// <summary>Priority tier, 0 by default.</summary>
+    public int Priority { get; init; }
+}
+
+/// <summary>How an alias picks the intended deployment among its healthy ones (within a priority tier).</summary>
+public enum RoutingStrategy
+{
+    /// <summary>Random, proportional to weights.</summary>
+    Weighted,
+
+    /// <summary>Each in turn.</summary>
+    RoundRobin,
+
+    /// <summary>Fewest requests in flight (ties broken by weight).</summary>
+    LeastBusy,
+
+    /// <summary>Lowest latency EWMA, by power-of-two choices (two weighted picks, the faster wins) so a newly fast deployment is not stampeded.</summary>
+    LowestLatency,
+
+    /// <summary>Cheapest first, by the price book (<c>deployments.X.price</c>); deployments without a price go last.</summary>
+    LowestCost,
+
+    /// <summary>Most headroom first: the largest share of the deployment's RPM/TPM limits left in the current minute.</summary>
+    UsageHeadroom,
+}
+
+/// <summary>An entry of a fallback chain: either another alias (routed with its own weights) or one deployment.</summary>
+public sealed record FallbackTarget(string Name, bool IsAlias);
+
+/// <summary>What to do when an attempt fails with a given trigger.</summary>
+public enum FallbackAction
+{
+    /// <summary>Retry the same deployment up to <see cref="FallbackPolicy.MaxRetries"/> times, then move on.</summary>
+    RetryThenSwitch,
+
+    /// <summary>Move straight to the next step of the plan.</summary>
+    Switch,
+
+    /// <summary>Retry the same deployment up to the cap, then give up (no fallback).</summary>
+    Retry,
+
+    /// <summary>Stop at once and return the error to the client (<c>fail</c>, <c>fail_closed</c>).</summary>
+    Fail,
+
+    /// <summary>Move to the next step whose deployment is in the same price tier as the failed one.</summary>
+    SwitchSameTier,
+
+    /// <summary>Retry up to the cap, then switch within the same price tier.</summary>
+    RetryThenSwitchSameTier,
+
+    /// <summary>Move to the next step whose deployment is cheaper than the failed one.</summary>
+    Downgrade,
+
+    /// <summary>Move to the next step whose deployment costs more, within the policy's <see cref="FallbackPolicy.MaxCostMultiplier"/> of the intended one.</summary>
+    Upgrade,
+}
+
+/// <summary>
+/// How an alias walks its plan on failure. Shaped as trigger → action so that later triggers
+/// (budget, context window, content policy) and actions (same price tier, downgrade) slot in as new enum
+/// values and table rows, not as a rewrite.
+/// </summary>
+/// <param name="MaxAttempts">Cap on upstream attempts for one request, retries and fallbacks together.</param>
+/// <param name="MaxRetries">Cap on retries of one deployment before switching.</param>
+/// <param name="BaseDelay">First backoff delay; doubles per retry, with full jitter.</param>
+/// <param name="MaxDelay">Upper bound of a single backoff delay (and of an honoured Retry-After).</param>
+/// <param name="RequestTimeout">Deadline for the whole request, all attempts included.</param>
+/// <param name="Actions">Action per trigger; triggers not listed use <see cref="DefaultActions"/>.</param>
+public sealed record FallbackPolicy(
+    int MaxAttempts,
+    int MaxRetries,
+    TimeSpan BaseDelay,
+    TimeSpan MaxDelay,
+    TimeSpan RequestTimeout,
+    FrozenDictionary<FailureKind, FallbackAction> Actions)
+{
+    /// <summary>Transient faults retry once then switch; client errors are returned as they are.</summary>
+    public static FrozenDictionary<FailureKind, FallbackAction> DefaultActions { get; } =
+        new Dictionary<FailureKind, FallbackAction>
+        {
+            [FailureKind.Connection] = FallbackAction.RetryThenSwitch,
+            [FailureKind.Timeout] = FallbackAction.RetryThenSwitch,
+            [FailureKind.RateLimited] = FallbackAction.RetryThenSwitch,
+            [FailureKind.ServerError] = FallbackAction.RetryThenSwitch,
+            [FailureKind.Transient] = FallbackAction.RetryThenSwitch,
+            [FailureKind.Auth] = FallbackAction.Switch,
+            [FailureKind.StreamCut] = FallbackAction.RetryThenSwitch,
+            [FailureKind.ClientError] = FallbackAction.Fail,
+            // A bigger-context or more capable deployment later in the plan may serve it; nothing to retry.
+            [FailureKind.ContextWindow] = FallbackAction.Switch,
+            [FailureKind.UnsupportedCapability] = FallbackAction.Switch,
+            // Routing around a safety refusal or a spent budget must be an explicit choice.
+            [FailureKind.ContentPolicy] = FallbackAction.Fail,
+            [FailureKind.BudgetExceeded] = FallbackAction.Fail,
+        }.ToFrozenDictionary();
+
+    public static FallbackPolicy Default { get; } = new(
+        MaxAttempts: 4, MaxRetries: 1, BaseDelay: TimeSpan.FromMilliseconds(200), MaxDelay: TimeSpan.FromSeconds(10),
+        RequestTimeout: TimeSpan.FromMinutes(10), Actions: DefaultActions);
+
+    /// <summary>Per-trigger retry caps (<c>retry_once_then_switch</c> → 1), overriding <see cref="MaxRetries"/>.</summary>
+    public FrozenDictionary<FailureKind, int>? RetryCaps { get; init; }
+
+    /// <summary>How much more than the intended deployment an <see cref="FallbackAction.Upgrade"/> may cost (null: upgrades not allowed).</summary>
+    public double? MaxCostMultiplier { get; init; }
+
+    /// <summary>Retry budget per deployment: retries may be at most this share of its attempts in the breaker window (<c>retry.budget</c>).</summary>
+    public double RetryBudget { get; init; } = 0.2;
+
+    /// <summary>The retry cap for <paramref name="kind"/>.</summary>
+    public int RetriesFor(FailureKind kind) => RetryCaps is { } caps && caps.TryGetValue(kind, out var n) ? n : MaxRetries;
+
+    /// <summary>The action for <paramref name="kind"/>; <see cref="FailureKind.ClientError"/> always fails.</summary>
+    public FallbackAction ActionFor(FailureKind kind) =>
+        kind == FailureKind.ClientError ? FallbackAction.Fail
+        : Actions.TryGetValue(kind, out var a) ? a
+        : DefaultActions.GetValueOrDefault(kind, FallbackAction.Fail);
+}

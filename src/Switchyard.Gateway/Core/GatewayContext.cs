@@ -1,0 +1,152 @@
+using Microsoft.AspNetCore.Http;
+using Switchyard.Canonical;
+
+namespace Switchyard.Core;
+
+/// <summary>
+/// Everything known about one request, carried through the stages. Each field names the stage that sets
+/// it; later stages only read what earlier ones wrote. Settle turns it into the <see cref="UsageRecord"/>.
+/// </summary>
+public sealed class GatewayContext(HttpContext http, IInboundFormat format, Operation operation, RouteTable table, string requestId, long startTimestamp, long startedAtMs)
+{
+    /// <summary>Pipeline: the routing snapshot for the whole request, even across a reload.</summary>
+    public RouteTable Table { get; } = table;
+
+    /// <summary>
+    /// Pipeline: a dry run (route explain): every stage decides as for real and writes the same refusals, but
+    /// nothing is spent (no upstream call, no shadow copy, no counter, no usage record).
+    /// </summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Ingress: the client's API dialect (parsing, rendering, error shape).</summary>
+    public IInboundFormat Format { get; } = format;
+
+    /// <summary>Ingress: the ASP.NET Core request.</summary>
+    public HttpContext Http { get; } = http;
+
+    /// <summary>Ingress: which endpoint.</summary>
+    public Operation Operation { get; } = operation;
+
+    /// <summary>Ingress: the id echoed in <c>x-request-id</c>.</summary>
+    public string RequestId { get; } = requestId;
+
+    /// <summary>Ingress: <see cref="TimeProvider.GetTimestamp"/> at arrival.</summary>
+    public long StartTimestamp { get; } = startTimestamp;
+
+    /// <summary>Ingress: wall-clock arrival, Unix ms.</summary>
+    public long StartedAtMs { get; } = startedAtMs;
+
+    /// <summary>Ingress: the client's own deadline for the whole request (<c>x-switchyard-timeout</c>), if any.</summary>
+    public TimeSpan? ClientDeadline { get; set; }
+
+    /// <summary>Auth: who is calling (key id, role, permissions).</summary>
+    public Caller? Caller { get; set; }
+
+    /// <summary>Auth: the caller's key id (recorded in usage).</summary>
+    public string? KeyId => Caller?.KeyId;
+
+    /// <summary>Ingress: the body, pooled.</summary>
+    public RequestBody? Body { get; set; }
+
+    /// <summary>Ingress: routing fields and offsets of the body.</summary>
+    public RequestHead Request;
+
+    /// <summary>Dispatch: the canonical request, parsed once when the first translated attempt needs it.</summary>
+    public ChatRequest? Canonical { get; set; }
+
+    /// <summary>Dispatch: fields dropped in translation by the attempt that answered.</summary>
+    public string? Dropped { get; set; }
+
+    /// <summary>Route: the conditional route that applied (<c>routes.NAME</c>), if any.</summary>
+    public string? RouteName { get; set; }
+
+    /// <summary>Route: the fallback policy in force (the route's, else the alias's).</summary>
+    public FallbackPolicy? Policy { get; set; }
+
+    /// <summary>Route: the alias that serves the request (the route's primary model or split arm, else the body's model).</summary>
+    public AliasRoute? Route { get; set; }
+
+    /// <summary>Route: the route's shadow model when this request was drawn for a shadow copy (started by the pipeline).</summary>
+    public AliasRoute? Shadow { get; set; }
+
+    /// <summary>Plan (dry run only): deployments left out of the plan, and why.</summary>
+    public List<Exclusion>? Exclusions { get; set; }
+
+    /// <summary>Route: intended deployment first, then the fallback chain.</summary>
+    public PlanStep[] Plan { get; set; } = [];
+
+    /// <summary>Dispatch: upstream attempts made (a field so hedged attempts can count atomically).</summary>
+    public int AttemptCount;
+
+    /// <summary>Dispatch: upstream attempts made.</summary>
+    public int Attempts => Volatile.Read(ref AttemptCount);
+
+    /// <summary>Dispatch: the deployment that answered (or was tried last).</summary>
+    public DeploymentTarget? Final { get; set; }
+
+    /// <summary>Dispatch: the first failure that made the dispatcher retry or switch.</summary>
+    public FailureKind FallbackReason { get; set; }
+
+    /// <summary>Dispatch/Ingress: why the request failed, if it did (also set when a stream broke after commit).</summary>
+    public FailureKind Error { get; set; }
+
+    /// <summary>Ingress refusal code (e.g. <c>invalid_api_key</c>) when the request never reached dispatch.</summary>
+    public string? RefusalCode { get; set; }
+
+    private int committed;
+    private readonly Lock attemptLogGate = new();
+    private List<(string Deployment, FailureKind Outcome, TimeSpan Elapsed)>? attemptLog;
+
+    /// <summary>Dispatch: records one attempt's outcome for the usage record (formatted only when the record is built).</summary>
+    public void LogAttempt(string deployment, FailureKind outcome, TimeSpan elapsed)
+    {
+        lock (attemptLogGate)
+        {
+            (attemptLog ??= new(2)).Add((deployment, outcome, elapsed));
+        }
+    }
+
+    /// <summary>
+    /// Every attempt, in order: <c>deployment:outcome:ms</c>, comma-separated; null when a single attempt
+    /// succeeded (the record's final deployment and latency already say all of it).
+    /// </summary>
+    public string? AttemptLog
+    {
+        get
+        {
+            lock (attemptLogGate)
+            {
+                if (attemptLog is null || (attemptLog.Count == 1 && attemptLog[0].Outcome == FailureKind.None))
+                {
+                    return null;
+                }
+
+                return string.Join(",", attemptLog.Select(a =>
+                    $"{a.Deployment}:{(a.Outcome == FailureKind.None ? "ok" : FailureKinds.Name(a.Outcome))}:{a.Elapsed.TotalMilliseconds:0}ms"));
+            }
+        }
+    }
+
+    /// <summary>Dispatch: the request was hedged (a second attempt raced the first).</summary>
+    public bool Hedged { get; set; }
+
+    /// <summary>
+    /// Dispatch: claims the client's response for one attempt. Exactly one caller ever gets true; with hedging,
+    /// the attempt that gets false lost the race and must write nothing.
+    /// </summary>
+    public bool TryCommit() => Interlocked.CompareExchange(ref committed, 1, 0) == 0;
+
+    /// <summary>Dispatch: upstream-reported usage.</summary>
+    public TokenUsage Usage;
+
+    /// <summary>Dispatch: timestamp of the first byte written to the client, 0 before.</summary>
+    public long FirstByteTimestamp { get; set; }
+
+    /// <summary>Answers the client with <paramref name="error"/> in its format; false, for a stage to return.</summary>
+    public async ValueTask<bool> RefuseAsync(ClientError error)
+    {
+        RefusalCode = error.Code;
+        await ClientErrors.WriteAsync(Http, Format, error).ConfigureAwait(false);
+        return false;
+    }
+}

@@ -1,0 +1,82 @@
+namespace Switchyard.Core;
+
+/// <summary>Which OpenAI operation a body belongs to; decides the fields that must be present.</summary>
+public enum Operation
+{
+    /// <summary><c>POST /v1/chat/completions</c>.</summary>
+    ChatCompletions,
+
+    /// <summary><c>POST /v1/embeddings</c>.</summary>
+    Embeddings,
+
+    /// <summary><c>POST /v1/responses</c> (always translated).</summary>
+    Responses,
+
+    /// <summary>A native chat dialect (Anthropic Messages, Gemini generateContent).</summary>
+    Messages,
+}
+
+/// <summary>
+/// What the gateway needs to know about an OpenAI request body, with byte offsets so the body can be
+/// forwarded after rewriting only the model (and, for streams, <c>stream_options</c>) without a full parse.
+/// </summary>
+public struct RequestHead
+{
+    /// <summary>The <c>model</c> value.</summary>
+    public string Model;
+
+    /// <summary>Start of the <c>model</c> string token (its opening quote) in the body.</summary>
+    public int ModelStart;
+
+    /// <summary>Length of the <c>model</c> token, quotes included.</summary>
+    public int ModelLength;
+
+    /// <summary><c>stream: true</c>.</summary>
+    public bool Stream;
+
+    /// <summary>The client asked for the usage chunk (<c>stream_options.include_usage: true</c>).</summary>
+    public bool ClientWantsUsage;
+
+    /// <summary>Start of the <c>stream_options</c> value token, or -1 when absent.</summary>
+    public int StreamOptionsStart;
+
+    /// <summary>Length of the <c>stream_options</c> value, or 0.</summary>
+    public int StreamOptionsLength;
+
+    /// <summary>Position of the root object's closing brace.</summary>
+    public int RootEnd;
+
+    /// <summary>What the request needs from a deployment (the router skips deployments that lack it).</summary>
+    public RequestNeeds Needs;
+
+    /// <summary>The client's own ordered fallback list (OpenRouter-style <c>models: [...]</c>), or null.</summary>
+    public string[]? ClientFallbacks;
+
+    /// <summary>The body's <c>user</c> (end-user id), used to keep a user on one arm of a traffic split.</summary>
+    public string? User;
+
+    /// <summary>String members of the body's <c>metadata</c> object (for route matching), or null.</summary>
+    public List<KeyValuePair<string, string>>? Metadata;
+}
+
+/// <summary>Capabilities a request needs, read cheaply from its head (no full parse).</summary>
+public struct RequestNeeds
+{
+    /// <summary>Non-empty <c>tools</c>.</summary>
+    public bool Tools;
+
+    /// <summary>Image input somewhere in the messages.</summary>
+    public bool Vision;
+
+    /// <summary>JSON-schema structured output.</summary>
+    public bool JsonSchema;
+
+    /// <summary>Prompt size estimate: body bytes / 4 (the usual chars-per-token rule; JSON overhead makes it an overestimate).</summary>
+    public int EstimatedPromptTokens;
+
+    /// <summary>Requested output cap, if any.</summary>
+    public int? MaxOutputTokens;
+}
+
+/// <summary>A request the gateway refuses before routing, with what it names (the OpenAI <c>param</c>).</summary>
+public readonly record struct RequestError(string Message, string? Param, string Code);

@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Switchyard.Auth;
+using Switchyard.Pipeline;
+using Switchyard.Providers.Anthropic;
+using Switchyard.Providers.Gemini;
+using Switchyard.Providers.OpenAI;
+using Switchyard.Providers.OpenAI.Responses;
+using Switchyard.Usage;
+
+namespace Switchyard.Endpoints;
+
+/// <summary>
+/// The public surface, in one place: every URL the gateway answers, the format it speaks and the role it
+/// needs. Model traffic runs the pipeline (<see cref="GatewayPipeline"/>); the rest are small endpoints that
+/// share its authorizer.
+/// </summary>
+public static class GatewayEndpoints
+{
+    /// <summary>Maps the public API, the operator endpoints and the health probes.</summary>
+    public static void MapGateway(this IEndpointRouteBuilder app)
+    {
+        var services = app.ServiceProvider;
+        var pipeline = services.GetRequiredService<GatewayPipeline>();
+        var router = services.GetRequiredService<RouterState>();
+        var authorizer = services.GetRequiredService<Authorizer>();
+
+        // Model traffic (client role): one pipeline, one format per dialect.
+        var chat = OpenAIChatFormat.Instance;
+        var responses = new OpenAIResponsesFormat();
+        var anthropic = new AnthropicMessagesFormat();
+        var gemini = new GeminiFormat();
+        app.MapPost("/v1/chat/completions", http => pipeline.HandleAsync(http, chat, Operation.ChatCompletions));
+        app.MapPost("/v1/embeddings", http => pipeline.HandleAsync(http, chat, Operation.Embeddings));
+        app.MapPost("/v1/responses", http => pipeline.HandleAsync(http, responses, Operation.Responses));
+        app.MapPost("/v1/messages", http => pipeline.HandleAsync(http, anthropic, Operation.Messages));
+        var countTokens = ActivatorUtilities.CreateInstance<CountTokensEndpoint>(services);
+        app.MapPost("/v1/messages/count_tokens", countTokens.HandleAsync);
+
+        // Gemini: the model and method share one path segment ("{model}:generateContent"), which a route
+        // template cannot split on the colon, so a catch-all takes it and GeminiRoute parses it.
+        app.MapPost("/v1beta/models/{**rest}", http => pipeline.HandleAsync(http, gemini, Operation.Messages));
+        app.Map("/v1beta/{**rest}", http => GeminiErrors.UnknownUrlAsync(http));
+
+        var models = new ModelsEndpoint(router, authorizer);
+        app.MapGet("/v1/models", models.ListAsync);
+        app.MapGet("/v1/models/{**id}", models.GetAsync);
+
+        // Operator role: the gateway's inside. Explain takes every inbound format: by path, or by ?format=.
+        var explain = ActivatorUtilities.CreateInstance<ExplainEndpoint>(services);
+        app.MapPost("/v1/route/explain", http => ExplainByParameterAsync(http, explain, chat, responses, anthropic));
+        app.MapPost("/v1/route/explain/v1/chat/completions", http => explain.ExplainAsync(http, chat, Operation.ChatCompletions));
+        app.MapPost("/v1/route/explain/v1/embeddings", http => explain.ExplainAsync(http, chat, Operation.Embeddings));
+        app.MapPost("/v1/route/explain/v1/responses", http => explain.ExplainAsync(http, responses, Operation.Responses));
+        app.MapPost("/v1/route/explain/v1/messages", http => explain.ExplainAsync(http, anthropic, Operation.Messages));
+        app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, Operation.Messages));
+        app.MapGet("/v1/deployments", ActivatorUtilities.CreateInstance<DeploymentsEndpoint>(services).ListAsync);
+        var drill = ActivatorUtilities.CreateInstance<DrillEndpoints>(services);
+        app.MapPost("/v1/drill", drill.StartAsync);
+        app.MapGet("/v1/drill", drill.StatusAsync);
+        app.MapDelete("/v1/drill", drill.StopAsync);
+
+        var usage = services.GetRequiredService<UsageWriter>();
+        app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
+        app.MapGet("/health/ready", http =>
+        {
+            // Ready = a validated config is serving. A failing usage store does not make us unready:
+            // records spool to disk and are replayed, so traffic can continue; the body reports it.
+            var body = usage.StoreHealthy
+                ? """{"status":"ready","usage_store":"ok"}"""u8.ToArray()
+                : """{"status":"ready","usage_store":"degraded: spooling to disk"}"""u8.ToArray();
+            return WriteJsonAsync(http, 200, body);
+        });
+
+        // Anything else under /v1 gets OpenAI's shape rather than an empty 404.
+        app.Map("/v1/{**rest}", http => OpenAIErrors.WriteAsync(http, StatusCodes.Status404NotFound,
+            $"Unknown request URL: {http.Request.Method} {http.Request.Path}.", "invalid_request_error", null, "unknown_url"));
+    }
+
+    /// <summary><c>POST /v1/route/explain?format=chat|responses|messages|embeddings</c> (default chat).</summary>
+    private static Task ExplainByParameterAsync(HttpContext http, ExplainEndpoint explain, IInboundFormat chat, IInboundFormat responses, IInboundFormat anthropic)
+    {
+        var name = http.Request.Query["format"] is { Count: 1 } f ? f[0] : null;
+        return name switch
+        {
+            null or "chat" or "openai.chat" => explain.ExplainAsync(http, chat, Operation.ChatCompletions),
+            "embeddings" or "openai.embeddings" => explain.ExplainAsync(http, chat, Operation.Embeddings),
+            "responses" or "openai.responses" => explain.ExplainAsync(http, responses, Operation.Responses),
+            "messages" or "anthropic" or "anthropic.messages" => explain.ExplainAsync(http, anthropic, Operation.Messages),
+            _ => ClientErrors.WriteAsync(http, chat, new ClientError(400, ErrorCategory.InvalidRequest,
+                $"Unknown format '{name}': use chat, responses, messages or embeddings, or explain a Gemini call at "
+                + "/v1/route/explain/v1beta/models/{model}:generateContent.", "format", "invalid_value")),
+        };
+    }
+
+    internal static Task WriteJsonAsync(HttpContext http, int status, byte[] body)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = body.Length;
+        return http.Response.Body.WriteAsync(body).AsTask();
+    }
+}
+
+/// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> (client role): the public aliases with their capabilities.</summary>
+public sealed class ModelsEndpoint(RouterState router, Authorizer authorizer)
+{
+    /// <summary>The list, rendered once per configuration.</summary>
+    public async Task ListAsync(HttpContext http)
+    {
+        if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Client).ConfigureAwait(false) is not null)
+        {
+            await GatewayEndpoints.WriteJsonAsync(http, 200, router.Current.ModelsListJson).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One alias.</summary>
+    public async Task GetAsync(HttpContext http)
+    {
+        if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Client).ConfigureAwait(false) is null)
+        {
+            return;
+        }
+
+        var id = Uri.UnescapeDataString((string)http.Request.RouteValues["id"]!);
+        if (!router.Current.Aliases.TryGetValue(id, out var route))
+        {
+            await OpenAIErrors.WriteAsync(http, StatusCodes.Status404NotFound,
+                $"The model '{id}' does not exist on this gateway.", "invalid_request_error", "model", "model_not_found").ConfigureAwait(false);
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            RouteTable.WriteModel(w, route.Alias);
+        }
+
+        await GatewayEndpoints.WriteJsonAsync(http, 200, buffer.WrittenSpan.ToArray()).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Http;
+using Switchyard.Dispatch;
+using Switchyard.Routing;
+using Switchyard.Usage;
+
+namespace Switchyard.Pipeline;
+
+/// <summary>
+/// Shadow traffic: when the route drew this request for a shadow copy (<see cref="GatewayContext.Shadow"/>),
+/// a copy is planned and dispatched to the shadow model in the background. Its answer goes nowhere, its cost
+/// is recorded (route <c>NAME/shadow</c>), and it never delays or affects the client's request. Not in a dry run.
+/// </summary>
+public sealed class ShadowStage(Planner planner, Dispatcher dispatcher, Settle settle, TimeProvider time) : IStage
+{
+    /// <inheritdoc />
+    public ValueTask<bool> RunAsync(GatewayContext ctx)
+    {
+        if (ctx.Shadow is { } target && !ctx.DryRun)
+        {
+            Start(ctx, target);
+        }
+
+        return ValueTask.FromResult(true);
+    }
+
+    private void Start(GatewayContext ctx, AliasRoute target)
+    {
+        var plan = planner.Plan(target, ctx.Request.Needs);
+        if (plan.Length == 0)
+        {
+            return;
+        }
+
+        var http = new DefaultHttpContext();
+        http.Response.Body = Stream.Null;
+        var shadow = new GatewayContext(http, ctx.Format, ctx.Operation, ctx.Table, ctx.RequestId + "-shadow", time.GetTimestamp(), time.GetUtcNow().ToUnixTimeMilliseconds())
+        {
+            Caller = ctx.Caller,
+            Body = RequestBody.Copy(ctx.Body!.Span),
+            RouteName = ctx.RouteName + "/shadow",
+            Route = target,
+            Plan = plan,
+        };
+        shadow.Request = ctx.Request;
+        shadow.Request.Model = target.Alias.Name;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await dispatcher.RunAsync(shadow).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+            {
+                shadow.Error = FailureKind.ServerError;
+            }
+            finally
+            {
+                settle.Run(shadow);
+            }
+        });
+    }
+}

@@ -1,0 +1,60 @@
+namespace Switchyard.Usage;
+
+/// <summary>
+/// Settle: the last stage, run whatever happened (answered, refused, failed, cancelled), and the only
+/// writer of the usage record: exactly one record per request, built from the context and queued to the
+/// <see cref="UsageWriter"/>. A dry run (route explain) leaves no record.
+/// </summary>
+public sealed class Settle(UsageWriter usage, TimeProvider time)
+{
+    /// <summary>Records <paramref name="ctx"/> and releases its pooled body.</summary>
+    public void Run(GatewayContext ctx)
+    {
+        ctx.Body?.Dispose();
+        if (!ctx.DryRun)
+        {
+            usage.Enqueue(ToRecord(ctx, time));
+        }
+    }
+
+    /// <summary>The usage record of <paramref name="ctx"/>.</summary>
+    public static UsageRecord ToRecord(GatewayContext ctx, TimeProvider time) => new()
+    {
+        RequestId = ctx.RequestId,
+        StartedAtMs = ctx.StartedAtMs,
+        KeyId = ctx.KeyId,
+        Operation = OperationName(ctx.Operation),
+        Format = ctx.Format.Name,
+        DroppedParams = ctx.Dropped,
+        Alias = ctx.Request.Model,
+        Route = ctx.RouteName,
+        AttemptLog = ctx.AttemptLog,
+        Hedged = ctx.Hedged,
+        IntendedDeployment = ctx.Plan.Length > 0 ? ctx.Plan[0].Deployment.Name : null,
+        FinalDeployment = ctx.Final?.Name,
+        FinalModel = ctx.Final?.Config.UpstreamModel,
+        Attempts = ctx.Attempts,
+        FallbackReason = ctx.FallbackReason == FailureKind.None ? null : FailureKinds.Name(ctx.FallbackReason),
+        Stream = ctx.Request.Stream,
+        // 499 (nginx's "client closed request"): the client left before any response, so none was sent.
+        Status = ctx.Error == FailureKind.ClientCancelled && !ctx.Http.Response.HasStarted ? 499 : ctx.Http.Response.StatusCode,
+        ErrorKind = ctx.Error != FailureKind.None ? FailureKinds.Name(ctx.Error) : ctx.RefusalCode,
+        PromptTokens = ctx.Usage.InputTokens,
+        CompletionTokens = ctx.Usage.OutputTokens,
+        CachedTokens = ctx.Usage.CacheReadTokens,
+        CacheWriteTokens = ctx.Usage.CacheWriteTokens,
+        ReasoningTokens = ctx.Usage.ReasoningTokens,
+        TotalTokens = ctx.Usage.TotalTokens,
+        LatencyMs = time.GetElapsedTime(ctx.StartTimestamp).TotalMilliseconds,
+        TimeToFirstTokenMs = ctx.FirstByteTimestamp == 0 ? null : time.GetElapsedTime(ctx.StartTimestamp, ctx.FirstByteTimestamp).TotalMilliseconds,
+    };
+
+    /// <summary>The operation as recorded.</summary>
+    public static string OperationName(Operation operation) => operation switch
+    {
+        Operation.Embeddings => "embeddings",
+        Operation.Responses => "responses",
+        Operation.Messages => "messages",
+        _ => "chat.completions",
+    };
+}
