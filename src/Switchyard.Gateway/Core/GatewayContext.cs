@@ -94,15 +94,17 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     public string? RefusalCode { get; set; }
 
     private int committed;
-    private readonly Lock attemptLogGate = new();
     private List<(string Deployment, FailureKind Outcome, TimeSpan Elapsed)>? attemptLog;
 
     /// <summary>Dispatch: records one attempt's outcome for the usage record (formatted only when the record is built).</summary>
     public void LogAttempt(string deployment, FailureKind outcome, TimeSpan elapsed)
     {
-        lock (attemptLogGate)
+        // Hedged attempts log concurrently. The list is its own lock, created once by whichever attempt
+        // comes first: no lock object per request (most requests log one attempt and never contend).
+        var log = Volatile.Read(ref attemptLog) ?? Interlocked.CompareExchange(ref attemptLog, new(2), null) ?? attemptLog!;
+        lock (log)
         {
-            (attemptLog ??= new(2)).Add((deployment, outcome, elapsed));
+            log.Add((deployment, outcome, elapsed));
         }
     }
 
@@ -114,14 +116,20 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     {
         get
         {
-            lock (attemptLogGate)
+            var log = Volatile.Read(ref attemptLog);
+            if (log is null)
             {
-                if (attemptLog is null || (attemptLog.Count == 1 && attemptLog[0].Outcome == FailureKind.None))
+                return null;
+            }
+
+            lock (log)
+            {
+                if (log.Count == 1 && log[0].Outcome == FailureKind.None)
                 {
                     return null;
                 }
 
-                return string.Join(",", attemptLog.Select(a =>
+                return string.Join(",", log.Select(a =>
                     $"{a.Deployment}:{(a.Outcome == FailureKind.None ? "ok" : FailureKinds.Name(a.Outcome))}:{a.Elapsed.TotalMilliseconds:0}ms"));
             }
         }

@@ -41,6 +41,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
     /// <summary>The live routing state (tests inspect reloads through it).</summary>
     public RouterState Router => app.Services.GetRequiredService<RouterState>();
 
+    /// <summary>The composition root's services (benchmarks drive the pipeline in-process through them).</summary>
+    internal IServiceProvider Services => app.Services;
+
     /// <summary>The usage writer.</summary>
     public UsageWriter Usage => app.Services.GetRequiredService<UsageWriter>();
 
