@@ -54,6 +54,9 @@ public enum FailureKind
 
     /// <summary>A hedged attempt that lost the race to the other one and was cancelled; not a fault of anyone's.</summary>
     HedgeLost,
+
+    /// <summary>The deployment's circuit breaker is open (or its half-open trial slots are taken): no attempt was made.</summary>
+    CircuitOpen,
 }
 
 /// <summary>Names of <see cref="FailureKind"/> as used in YAML, headers and usage records.</summary>
@@ -78,6 +81,7 @@ public static class FailureKinds
         FailureKind.BudgetExceeded => "budget_exceeded",
         FailureKind.UnsupportedCapability => "unsupported_capability",
         FailureKind.HedgeLost => "hedge_lost",
+        FailureKind.CircuitOpen => "circuit_open",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

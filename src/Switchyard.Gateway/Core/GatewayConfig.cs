@@ -342,6 +342,8 @@ public sealed record FallbackPolicy(
             // A bigger-context or more capable deployment later in the plan may serve it; nothing to retry.
             [FailureKind.ContextWindow] = FallbackAction.Switch,
             [FailureKind.UnsupportedCapability] = FallbackAction.Switch,
+            // Nothing was sent; retrying an open circuit is pointless, another deployment may serve.
+            [FailureKind.CircuitOpen] = FallbackAction.Switch,
             // Routing around a safety refusal or a spent budget must be an explicit choice.
             [FailureKind.ContentPolicy] = FallbackAction.Fail,
             [FailureKind.BudgetExceeded] = FallbackAction.Fail,

@@ -74,22 +74,6 @@ public static class ClientResponses
         }
     }
 
-    /// <summary>Writes <paramref name="error"/> in the client's format as the whole response.</summary>
-    public static Task WriteErrorAsync(HttpContext http, IInboundFormat format, in ClientError error)
-    {
-        if (http.Response.HasStarted)
-        {
-            return Task.CompletedTask;
-        }
-
-        var buffer = new ArrayBufferWriter<byte>(256);
-        format.WriteError(error, buffer);
-        http.Response.StatusCode = error.Status;
-        http.Response.ContentType = "application/json";
-        http.Response.ContentLength = buffer.WrittenCount;
-        return http.Response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
-    }
-
     /// <summary>
     /// Answers with the final failure: an upstream error body already in the client's format (same-protocol
     /// passthrough) is relayed with its status; anything else becomes the client format's envelope with a
@@ -109,9 +93,12 @@ public static class ClientResponses
             SetOutcomeHeaders(ctx, final);
         }
 
-        if (failure.RetryAfter is { } ra && failure.Kind == FailureKind.RateLimited)
+        if (failure.RetryAfter is { } ra)
         {
+            // The upstream said when to come back (429, 503, 529, Gemini's RetryInfo) or our own breaker knows:
+            // the client gets the same hint, in whole seconds (RFC 9110) and in the milliseconds OpenAI's SDKs read.
             http.Response.Headers.RetryAfter = Math.Ceiling(ra.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers["retry-after-ms"] = Math.Ceiling(ra.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         }
 
         if (failure.ClientShaped && failure.Kind != FailureKind.Auth && failure.Status >= 400 && failure.Body is { Length: > 0 } body)
@@ -123,7 +110,7 @@ public static class ClientResponses
             return;
         }
 
-        await WriteErrorAsync(http, ctx.Format, ToClientError(failure)).ConfigureAwait(false);
+        await ClientErrors.WriteAsync(http, ctx.Format, ToClientError(failure)).ConfigureAwait(false);
     }
 
     /// <summary>The client-facing error for a failure that has no client-shaped body.</summary>
@@ -143,6 +130,7 @@ public static class ClientResponses
             FailureKind.ContentPolicy => new(400, ErrorCategory.InvalidRequest, detail, null, "content_policy_violation"),
             FailureKind.UnsupportedCapability => new(400, ErrorCategory.InvalidRequest, failure.Message, failure.Param, "unsupported_parameter"),
             FailureKind.BudgetExceeded => new(429, ErrorCategory.RateLimited, failure.Message, null, "budget_exceeded"),
+            FailureKind.CircuitOpen => new(503, ErrorCategory.Overloaded, failure.Message, null, "circuit_open"),
             FailureKind.ClientError => new(failure.Status, failure.Status == 404 ? ErrorCategory.NotFound : ErrorCategory.InvalidRequest, detail, null, "upstream_rejected_request"),
             _ when failure.Status is 503 or 529 => new(503, ErrorCategory.Overloaded, detail, null, "upstream_overloaded"),
             _ => new(failure.Status is >= 500 and < 600 ? failure.Status : 502, ErrorCategory.ServerError, detail, null, "upstream_error"),

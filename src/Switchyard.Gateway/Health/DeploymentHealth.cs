@@ -33,7 +33,6 @@ public sealed class DeploymentHealth
     private readonly int[] bucketTotal = new int[Buckets];
     private readonly int[] bucketFailed = new int[Buckets];
     private readonly int[] bucketRetries = new int[Buckets];
-    private readonly int[] bucketHedges = new int[Buckets];
     private CircuitState state;
     private long openedAt;
     private int trialsInFlight;
@@ -93,6 +92,20 @@ public sealed class DeploymentHealth
             lock (gate)
             {
                 return CurrentState();
+            }
+        }
+    }
+
+    /// <summary>How long until an open circuit lets a trial through (zero when not open).</summary>
+    public TimeSpan OpenFor
+    {
+        get
+        {
+            lock (gate)
+            {
+                return state == CircuitState.Open && CurrentState() == CircuitState.Open
+                    ? Settings.BreakFor - time.GetElapsedTime(openedAt)
+                    : TimeSpan.Zero;
             }
         }
     }
@@ -253,9 +266,6 @@ public sealed class DeploymentHealth
     /// </summary>
     public bool TryTakeRetry(double ratio, int floor = 10) => TryTake(bucketRetries, ratio, floor);
 
-    /// <summary>Takes one hedge from the budget: hedges may be at most <paramref name="ratio"/> of recent attempts.</summary>
-    public bool TryTakeHedge(double ratio) => TryTake(bucketHedges, ratio, floor: 1);
-
     private bool TryTake(int[] buckets, double ratio, int floor)
     {
         var now = time.GetTimestamp();
@@ -326,7 +336,6 @@ public sealed class DeploymentHealth
         Array.Clear(bucketTotal);
         Array.Clear(bucketFailed);
         Array.Clear(bucketRetries);
-        Array.Clear(bucketHedges);
     }
 
     private long BucketTicks => Math.Max(1, (long)(Settings.Window.TotalSeconds * time.TimestampFrequency / Buckets));
@@ -342,7 +351,6 @@ public sealed class DeploymentHealth
             bucketTotal[i] = 0;
             bucketFailed[i] = 0;
             bucketRetries[i] = 0;
-            bucketHedges[i] = 0;
         }
 
         return i;

@@ -6,12 +6,20 @@ namespace Switchyard.Health;
 public sealed class HealthRegistry(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, DeploymentHealth> states = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ShareBudget> hedges = new(StringComparer.Ordinal);
     private readonly TimeProvider clock = time;
     private CircuitBreakerSettings settings = CircuitBreakerSettings.Default;
 
     /// <summary>The state of <paramref name="deployment"/>, created on first use.</summary>
     public DeploymentHealth For(string deployment) =>
         states.TryGetValue(deployment, out var h) ? h : states.GetOrAdd(deployment, static (name, r) => new DeploymentHealth(name, r.clock) { Settings = r.settings }, this);
+
+    /// <summary>
+    /// The hedge budget of alias <paramref name="alias"/>: hedges may be at most a share of the alias's requests
+    /// that waited past the hedge delay, over the last minute. Kept across reloads, like deployment health.
+    /// </summary>
+    public ShareBudget Hedges(string alias) =>
+        hedges.TryGetValue(alias, out var b) ? b : hedges.GetOrAdd(alias, static (_, r) => new ShareBudget(r.clock, TimeSpan.FromMinutes(1)), this);
 
     /// <summary>Applies breaker thresholds to every deployment (at start and on each reload).</summary>
     public void Configure(CircuitBreakerSettings next)

@@ -1,0 +1,182 @@
+using System.Buffers;
+using Switchyard.Health;
+
+namespace Switchyard.Dispatch;
+
+/// <summary>One attempt: through the deployment's circuit breaker, on the passthrough or the translated path.</summary>
+public sealed partial class Dispatcher
+{
+    /// <summary>
+    /// One attempt on <paramref name="deployment"/>, through its circuit breaker: counted, timed, and its outcome
+    /// fed back to the deployment's health and the request's attempt log. A circuit that refuses the attempt
+    /// yields <see cref="FailureKind.CircuitOpen"/> without any call (logged, not counted as an attempt).
+    /// </summary>
+    private async Task<UpstreamFailure?> RunOneAsync(GatewayContext ctx, DeploymentTarget deployment, RewrittenBody body, TimeSpan remaining, CancellationToken abort)
+    {
+        var state = health.For(deployment.Name);
+        if (!state.TryAcquire())
+        {
+            ctx.LogAttempt(deployment.Name, FailureKind.CircuitOpen, TimeSpan.Zero);
+            return CircuitOpen(deployment, state);
+        }
+
+        var adapter = providers.Adapter(deployment.Config.Provider.Kind);
+        var protocol = PassthroughFor(ctx, adapter);
+        Interlocked.Increment(ref ctx.AttemptCount);
+        if (!ctx.Hedged)
+        {
+            ctx.Final = deployment;
+        }
+
+        var attemptStart = time.GetTimestamp();
+        UpstreamFailure? failure = null;
+        try
+        {
+            // A failover drill's injected fault stands in for the upstream call (one check when no drill runs).
+            failure = faults.Active ? faults.FailureFor(deployment.Name) : null;
+            if (failure is null)
+            {
+                var bytes = protocol is null ? default : body.For(protocol, ctx, deployment);
+                failure = await AttemptAsync(ctx, protocol, adapter, deployment, bytes, remaining, abort).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Completed(ctx, deployment, state, failure, abort, attemptStart);
+        }
+
+        return failure;
+    }
+
+    /// <summary>Feeds an attempt's outcome to the deployment's health and the request's attempt log.</summary>
+    private void Completed(GatewayContext ctx, DeploymentTarget deployment, DeploymentHealth state, UpstreamFailure? failure, CancellationToken abort, long attemptStart)
+    {
+        var first = failure is null ? ctx.FirstByteTimestamp : 0;
+        var outcome = failure?.Kind ?? ctx.Error;
+        if (failure is not null && abort.IsCancellationRequested && !ctx.Http.RequestAborted.IsCancellationRequested)
+        {
+            outcome = FailureKind.HedgeLost; // cancelled because the other hedged attempt won
+        }
+
+        var elapsed = time.GetElapsedTime(attemptStart);
+        state.Complete(outcome, elapsed, first == 0 ? null : time.GetElapsedTime(attemptStart, first));
+        if (failure is null)
+        {
+            state.RecordTokens(ctx.Usage.TotalTokens);
+        }
+
+        ctx.LogAttempt(deployment.Name, outcome, elapsed);
+    }
+
+    private static UpstreamFailure CircuitOpen(DeploymentTarget deployment, DeploymentHealth state)
+    {
+        var wait = state.OpenFor;
+        return new UpstreamFailure(FailureKind.CircuitOpen, wait > TimeSpan.Zero
+            ? $"deployment '{deployment.Name}' is unavailable: its circuit breaker is open for another {Math.Ceiling(wait.TotalSeconds):0} s"
+            : $"deployment '{deployment.Name}' is unavailable: its circuit breaker is half-open and its trial requests are taken", 503,
+            RetryAfter: wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1));
+    }
+
+    private IPassthroughProtocol? PassthroughFor(GatewayContext ctx, IProviderAdapter? adapter)
+    {
+        var protocol = providers.Passthrough(ctx.Format.PassthroughProtocol);
+        return protocol is not null && protocol.Protocol == adapter?.Protocol ? protocol : null;
+    }
+
+    /// <summary>
+    /// Parses the canonical request once, when the first deployment that needs translation comes up. The
+    /// refusal to answer when the client's body cannot be translated; null when the step can be attempted.
+    /// </summary>
+    private ClientError? Prepare(GatewayContext ctx, DeploymentTarget deployment)
+    {
+        if (ctx.Canonical is not null || ctx.Operation == Operation.Embeddings)
+        {
+            return null;
+        }
+
+        var adapter = providers.Adapter(deployment.Config.Provider.Kind);
+        if (adapter is null || PassthroughFor(ctx, adapter) is not null)
+        {
+            return null;
+        }
+
+        if (ctx.Format.Parse(ctx.Body!.Span, ctx.Http, out var request) is { } error)
+        {
+            return error;
+        }
+
+        ctx.Canonical = request;
+        return null;
+    }
+
+    /// <summary>Picks the attempt kind. Not async: it only forwards, so it costs no state machine per request.</summary>
+    private Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,
+        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining, CancellationToken abort)
+    {
+        if (protocol is not null)
+        {
+            return passthrough.RunAsync(ctx, protocol, adapter!, deployment, body, remaining, abort);
+        }
+
+        if (adapter is null)
+        {
+            return Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
+                $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call"));
+        }
+
+        if (ctx.Operation == Operation.Embeddings)
+        {
+            return providers.Embeddings(deployment.Config.Provider.Kind) is { } native
+                ? embeddings.RunAsync(ctx, native, adapter, deployment, remaining, abort)
+                : Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
+                    $"deployment '{deployment.Name}' does not serve embeddings") { Param = "model" });
+        }
+
+        return translated.RunAsync(ctx, adapter, deployment, remaining, abort);
+    }
+
+    /// <summary>The passthrough bodies of one request: the primary's, and a hedge's (made only when a hedge runs).</summary>
+    private sealed class AttemptBodies : IDisposable
+    {
+        private RewrittenBody? hedge;
+
+        public RewrittenBody Primary { get; } = new();
+
+        public RewrittenBody Hedge => hedge ??= new RewrittenBody();
+
+        public void Dispose()
+        {
+            Primary.Dispose();
+            hedge?.Dispose();
+        }
+    }
+
+    /// <summary>The passthrough body for the current deployment, rebuilt only when the upstream model changes.</summary>
+    private sealed class RewrittenBody : IDisposable
+    {
+        private byte[]? buffer;
+        private int length;
+        private DeploymentTarget? builtFor;
+
+        public ReadOnlyMemory<byte> For(IPassthroughProtocol protocol, GatewayContext ctx, DeploymentTarget deployment)
+        {
+            if (builtFor is null || !builtFor.EncodedModel.AsSpan().SequenceEqual(deployment.EncodedModel))
+            {
+                Dispose();
+                buffer = protocol.RewriteBody(ctx.Body!.Span, ctx.Request, deployment, out length);
+                builtFor = deployment;
+            }
+
+            return buffer.AsMemory(0, length);
+        }
+
+        public void Dispose()
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
+        }
+    }
+}
