@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Switchyard.Providers;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -9,9 +10,12 @@ namespace Switchyard.Configuration;
 /// and returns null instead of throwing, so binding carries on and the operator sees every error at once.
 /// Scalar readers apply <c>${VAR}</c> substitution (<see cref="EnvSubstitution"/>) to the value they read.
 /// </summary>
-internal sealed class BindContext(Func<string, string?> env)
+internal sealed class BindContext(Func<string, string?> env, ProviderCatalog providers)
 {
     public Func<string, string?> Env { get; } = env;
+
+    /// <summary>The provider kinds and presets this load accepts.</summary>
+    public ProviderCatalog Providers { get; } = providers;
 
     public List<ConfigError> Errors { get; } = [];
 

@@ -1,9 +1,13 @@
+using Switchyard.Providers.Echo;
+
 namespace Switchyard.Configuration;
 
 /// <summary>
 /// The offline echo model present in every configuration, so a fresh install (or CI, or a demo without
 /// keys) always has one model that works end to end. A file may redefine any of the three names; the
-/// file's definition then wins and only the remaining built-in pieces are added.
+/// file's definition then wins and only the remaining built-in pieces are added. The provider is of kind
+/// <see cref="EchoProvider.KindName"/>, so a catalog that serves these names must include <see cref="EchoProvider"/>
+/// (<see cref="Providers.ProviderCatalog.Default"/> and every catalog extended from it do).
 /// </summary>
 public static class BuiltInEcho
 {
@@ -12,11 +16,8 @@ public static class BuiltInEcho
     public const string AliasName = "switchyard/echo";
     public const string UpstreamModel = "echo";
 
-    /// <summary>A reserved (.invalid) host: the echo provider never opens a connection.</summary>
-    public static Uri BaseUrl { get; } = new("http://echo.switchyard.invalid/v1");
-
     public static ProviderConfig Provider { get; } =
-        new(ProviderName, ProviderKind.Echo, ProviderPresets.Echo, BaseUrl, ApiKey: null, Headers: [], Timeouts.Default);
+        new(ProviderName, EchoProvider.KindName, EchoProvider.KindName, EchoProvider.BaseUrl, ApiKey: null, Headers: [], Timeouts.Default);
 
     public static DeploymentConfig Deployment { get; } = new(DeploymentName, Provider, UpstreamModel, Timeouts.Default);
 

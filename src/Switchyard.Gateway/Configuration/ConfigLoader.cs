@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Switchyard.Providers;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -18,7 +19,8 @@ public static class ConfigLoader
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
     /// <param name="env">Environment lookup (the process environment in production, a dictionary in tests).</param>
-    public static ConfigLoadResult LoadFile(string path, Func<string, string?> env)
+    /// <param name="providers">The provider kinds the file may use; <see cref="ProviderCatalog.Default"/> when null.</param>
+    public static ConfigLoadResult LoadFile(string path, Func<string, string?> env, ProviderCatalog? providers = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(env);
@@ -34,14 +36,18 @@ public static class ConfigLoader
             return ConfigLoadResult.Failure([new ConfigError(path, reason)]);
         }
 
-        return LoadYaml(text, path, env);
+        return LoadYaml(text, path, env, providers);
     }
 
     /// <summary>Loads YAML text.</summary>
     /// <param name="yaml">The document.</param>
     /// <param name="source">Where it came from; becomes <see cref="GatewayConfig.Source"/> and the path of file-level errors.</param>
     /// <param name="env">Environment lookup for <c>${VAR}</c>, API keys and key hashes.</param>
-    public static ConfigLoadResult LoadYaml(string yaml, string source, Func<string, string?> env)
+    /// <param name="providers">
+    /// The provider kinds the document may use (<c>kind:</c>, <c>preset:</c>, <c>settings:</c> are validated
+    /// against it); <see cref="ProviderCatalog.Default"/> when null. A kind missing from it is refused as unknown.
+    /// </param>
+    public static ConfigLoadResult LoadYaml(string yaml, string source, Func<string, string?> env, ProviderCatalog? providers = null)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(source);
@@ -53,7 +59,7 @@ public static class ConfigLoader
             return ConfigLoadResult.Failure([parseError]);
         }
 
-        var ctx = new BindContext(env);
+        var ctx = new BindContext(env, providers ?? ProviderCatalog.Default);
         var config = Bind(ctx, root, source);
         return ctx.Errors.Count == 0 ? ConfigLoadResult.Success(config) : ConfigLoadResult.Failure(ctx.Errors);
     }

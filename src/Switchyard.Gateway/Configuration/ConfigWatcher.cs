@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Switchyard.Providers;
 
 namespace Switchyard.Configuration;
 
@@ -14,6 +15,7 @@ public sealed class ConfigWatcher : IDisposable
     public static readonly TimeSpan DebounceDelay = TimeSpan.FromMilliseconds(200);
 
     private readonly Func<string, string?> _env;
+    private readonly ProviderCatalog? _providers;
     private readonly Action<GatewayConfig> _onReload;
     private readonly ILogger _logger;
     private readonly ITimer _debounce;
@@ -28,7 +30,9 @@ public sealed class ConfigWatcher : IDisposable
     /// <param name="onReload">Receives each successfully reloaded config. Calls never overlap.</param>
     /// <param name="logger">Receives reload outcomes and every error of a failed reload.</param>
     /// <param name="time">Clock for the debounce timer (a fake one in tests).</param>
-    public ConfigWatcher(string path, Func<string, string?> env, Action<GatewayConfig> onReload, ILogger logger, TimeProvider time)
+    /// <param name="providers">The provider kinds a reloaded file may use (those the gateway started with); the built-in ones when null.</param>
+    public ConfigWatcher(string path, Func<string, string?> env, Action<GatewayConfig> onReload, ILogger logger, TimeProvider time,
+        ProviderCatalog? providers = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(env);
@@ -38,6 +42,7 @@ public sealed class ConfigWatcher : IDisposable
 
         Path = System.IO.Path.GetFullPath(path);
         _env = env;
+        _providers = providers;
         _onReload = onReload;
         _logger = logger;
         _fileName = System.IO.Path.GetFileName(Path);
@@ -61,7 +66,7 @@ public sealed class ConfigWatcher : IDisposable
                 return false;
             }
 
-            var result = ConfigLoader.LoadFile(Path, _env);
+            var result = ConfigLoader.LoadFile(Path, _env, _providers);
             if (result.Config is not { } config)
             {
                 ConfigLog.ReloadFailed(_logger, Path, result.Errors.Count);

@@ -164,7 +164,7 @@ internal static class DeploymentBinder
         if (!providers.TryGetValue(name, out var draft))
         {
             var hint = Suggestions.Hint(name, providers.Keys);
-            var presetHint = hint.Length == 0 && ProviderPresets.Find(name) is not null
+            var presetHint = hint.Length == 0 && ctx.Providers.TryGetPreset(name, out _, out _)
                 ? $" (declare it under 'providers:', e.g. 'providers: {{ {name}: {{ preset: {name} }} }}')"
                 : "";
             ctx.Error(path, $"unknown provider '{name}'{hint}{presetHint}");

@@ -1,69 +1,63 @@
 using System.Collections.Frozen;
+using Switchyard.Providers;
 
 namespace Switchyard.Configuration;
 
 /// <summary>
 /// The configuration used when no file is given: whatever the environment makes possible. Exporting
 /// <c>GROQ_API_KEY</c> is enough to get <c>groq/llama-3.3-70b-versatile</c>; with nothing set the gateway
-/// still serves the offline echo model, so a first run always works.
+/// still serves the offline echo model, so a first run always works. Which variables count (API keys,
+/// local servers' base URLs) is each preset's business (<see cref="ProviderPreset.KeyEnv"/>,
+/// <see cref="ProviderPreset.BaseUrlEnv"/>), declared by its provider's descriptor.
 /// </summary>
 public static class EnvironmentDefaults
 {
     /// <summary>Source recorded on the config built here.</summary>
     public const string Source = "embedded defaults";
 
-    /// <summary>
-    /// Local servers have no conventional port everyone uses unchanged, and probing localhost at startup
-    /// would be surprising; so they are registered only when their base URL is given explicitly.
-    /// </summary>
-    private static readonly FrozenDictionary<string, string> LocalBaseUrlEnv = new Dictionary<string, string>
-    {
-        ["ollama"] = "OLLAMA_BASE_URL",
-        ["vllm"] = "VLLM_BASE_URL",
-        ["lmstudio"] = "LMSTUDIO_BASE_URL",
-    }.ToFrozenDictionary(StringComparer.Ordinal);
-
-    /// <summary>The variable that registers local preset <paramref name="preset"/>, or null for hosted presets.</summary>
-    public static string? BaseUrlEnvFor(string preset) => LocalBaseUrlEnv.GetValueOrDefault(preset);
-
-    /// <summary>Builds the defaults from <paramref name="env"/>.</summary>
-    public static GatewayConfig Build(Func<string, string?> env)
+    /// <summary>Builds the defaults from <paramref name="env"/>, offering every preset of <paramref name="providers"/> (the built-in ones when null).</summary>
+    public static GatewayConfig Build(Func<string, string?> env, ProviderCatalog? providers = null)
     {
         ArgumentNullException.ThrowIfNull(env);
+        var catalog = providers ?? ProviderCatalog.Default;
 
-        var providers = new Dictionary<string, ProviderConfig>(StringComparer.Ordinal);
+        var registered = new Dictionary<string, ProviderConfig>(StringComparer.Ordinal);
         var deployments = new Dictionary<string, DeploymentConfig>(StringComparer.Ordinal);
         var models = new Dictionary<string, ModelAlias>(StringComparer.Ordinal);
+        var unprefixed = new List<ProviderPreset>();
 
-        foreach (var name in ProviderPresets.Names)
+        foreach (var name in catalog.PresetNames)
         {
-            var preset = ProviderPresets.All[name];
-            var provider = preset.IsLocal ? LocalProvider(preset, env) : HostedProvider(preset, env);
-            if (provider is null)
+            if (!catalog.TryGetPreset(name, out var descriptor, out var preset)
+                || (preset.IsLocal ? LocalProvider(descriptor, preset, env) : HostedProvider(descriptor, preset, env)) is not { } provider)
             {
                 continue;
             }
 
-            providers[name] = provider;
+            registered[name] = provider;
             foreach (var model in preset.Models)
             {
                 var deployment = new DeploymentConfig($"{name}/{model}", provider, model, provider.Timeouts);
                 deployments[deployment.Name] = deployment;
                 models[deployment.Name] = SingleDeployment(deployment.Name, deployment);
             }
-        }
 
-        // OpenAI's ids are what most clients send by default, so they also answer unprefixed ("gpt-4o").
-        // Added after the loop so a prefixed name can never be shadowed.
-        if (providers.ContainsKey("openai"))
-        {
-            foreach (var model in ProviderPresets.All["openai"].Models)
+            if (preset.Unprefixed)
             {
-                models.TryAdd(model, SingleDeployment(model, deployments[$"openai/{model}"]));
+                unprefixed.Add(preset);
             }
         }
 
-        BuiltInEcho.AddMissing(providers, deployments, models);
+        // Unprefixed names ("gpt-4o") are added after the loop so a prefixed name can never be shadowed.
+        foreach (var preset in unprefixed)
+        {
+            foreach (var model in preset.Models)
+            {
+                models.TryAdd(model, SingleDeployment(model, deployments[$"{preset.Name}/{model}"]));
+            }
+        }
+
+        BuiltInEcho.AddMissing(registered, deployments, models);
 
         var master = env(AuthSettings.DefaultMasterKeyEnv);
         var auth = new AuthSettings(
@@ -72,7 +66,7 @@ public static class EnvironmentDefaults
         return new GatewayConfig(
             ServerSettings.Default,
             auth,
-            providers.ToFrozenDictionary(StringComparer.Ordinal),
+            registered.ToFrozenDictionary(StringComparer.Ordinal),
             deployments.ToFrozenDictionary(StringComparer.Ordinal),
             models.ToFrozenDictionary(StringComparer.Ordinal))
         {
@@ -80,15 +74,16 @@ public static class EnvironmentDefaults
         };
     }
 
-    private static ProviderConfig? HostedProvider(ProviderPreset preset, Func<string, string?> env)
+    private static ProviderConfig? HostedProvider(ProviderDescriptor descriptor, ProviderPreset preset, Func<string, string?> env)
     {
         var key = preset.KeyEnv is null ? null : env(preset.KeyEnv);
-        return string.IsNullOrEmpty(key) ? null : Provider(preset, preset.BaseUrl, key);
+        return string.IsNullOrEmpty(key) ? null : Provider(descriptor, preset, preset.BaseUrl, key);
     }
 
-    private static ProviderConfig? LocalProvider(ProviderPreset preset, Func<string, string?> env)
+    /// <summary>A local server, registered only when its <see cref="ProviderPreset.BaseUrlEnv"/> says where it runs.</summary>
+    private static ProviderConfig? LocalProvider(ProviderDescriptor descriptor, ProviderPreset preset, Func<string, string?> env)
     {
-        if (BaseUrlEnvFor(preset.Name) is not { } urlEnv || env(urlEnv) is not { Length: > 0 } text)
+        if (preset.BaseUrlEnv is not { } urlEnv || env(urlEnv) is not { Length: > 0 } text)
         {
             return null;
         }
@@ -100,11 +95,11 @@ public static class EnvironmentDefaults
         }
 
         var key = preset.KeyEnv is null ? null : env(preset.KeyEnv);
-        return Provider(preset, url, string.IsNullOrEmpty(key) ? null : key);
+        return Provider(descriptor, preset, url, string.IsNullOrEmpty(key) ? null : key);
     }
 
-    private static ProviderConfig Provider(ProviderPreset preset, Uri baseUrl, string? key) =>
-        new(preset.Name, preset.Kind, preset.Name, baseUrl, key, [], Timeouts.Default);
+    private static ProviderConfig Provider(ProviderDescriptor descriptor, ProviderPreset preset, Uri baseUrl, string? key) =>
+        new(preset.Name, descriptor.Kind, preset.Name, baseUrl, key, [], Timeouts.Default);
 
     private static ModelAlias SingleDeployment(string alias, DeploymentConfig deployment) =>
         new(alias, [new WeightedDeployment(deployment, 1)], [], FallbackPolicy.Default);

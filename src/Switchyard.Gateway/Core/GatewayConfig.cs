@@ -60,33 +60,13 @@ public sealed record ClientKey(string Id, byte[] Hash)
     public KeyRole Role { get; init; } = KeyRole.Client;
 }
 
-/// <summary>The wire protocol a provider speaks. Only the OpenAI family and the offline echo model exist so far.</summary>
-public enum ProviderKind
-{
-    /// <summary>OpenAI Chat Completions / Embeddings over HTTP (OpenAI itself and every compatible host).</summary>
-    OpenAICompatible,
-
-    /// <summary>The built-in deterministic offline model; answers in-process, never touches the network.</summary>
-    Echo,
-
-    /// <summary>Anthropic Messages API (<c>/v1/messages</c>).</summary>
-    Anthropic,
-
-    /// <summary>Google Gemini API (AI Studio key; <c>generateContent</c>).</summary>
-    Gemini,
-
-    /// <summary>AWS Bedrock Converse / ConverseStream (SigV4).</summary>
-    Bedrock,
-
-    /// <summary>Azure OpenAI (deployment URLs with <c>api-version</c>, or the v1 path; <c>api-key</c> header).</summary>
-    AzureOpenAI,
-
-    /// <summary>Google Vertex AI: Gemini (<c>generateContent</c>) and Claude (<c>rawPredict</c>), OAuth2 from a service-account key.</summary>
-    Vertex,
-}
-
 /// <summary>An upstream account: where to send, how to authenticate. <see cref="ApiKey"/> and <see cref="ApiKeys"/> are secrets.</summary>
 /// <param name="Name">Config name (<c>providers.NAME</c>).</param>
+/// <param name="Kind">
+/// The provider kind (<c>openai-compatible</c>, <c>anthropic</c>, <c>bedrock</c>, ...): the <see cref="ProviderDescriptor.Kind"/>
+/// of the descriptor that serves it. A name, not an enum, so a kind registered outside this assembly is a first-class
+/// one; the loader only ever produces kinds its catalog knows.
+/// </param>
 /// <param name="Preset">Preset it was built from (<c>openai</c>, <c>groq</c>, ... or <c>openai-compatible</c>).</param>
 /// <param name="BaseUrl">Base URL ending before the operation path, e.g. <c>https://api.openai.com/v1</c>.</param>
 /// <param name="ApiKey">
@@ -96,7 +76,7 @@ public enum ProviderKind
 /// <param name="Headers">Extra static headers sent upstream (e.g. OpenRouter's <c>HTTP-Referer</c>).</param>
 public sealed record ProviderConfig(
     string Name,
-    ProviderKind Kind,
+    string Kind,
     string Preset,
     Uri BaseUrl,
     string? ApiKey,

@@ -55,15 +55,15 @@ public sealed partial class GatewayApp : IAsyncDisposable
     {
         if (options.ConfigYaml is { } yaml)
         {
-            return Accept(ConfigLoader.LoadYaml(yaml, "inline", options.Environment), "inline");
+            return Accept(ConfigLoader.LoadYaml(yaml, "inline", options.Environment, options.Providers), "inline");
         }
 
         if (options.ConfigPath is { } path)
         {
-            return Accept(ConfigLoader.LoadFile(path, options.Environment), path);
+            return Accept(ConfigLoader.LoadFile(path, options.Environment, options.Providers), path);
         }
 
-        return EnvironmentDefaults.Build(options.Environment);
+        return EnvironmentDefaults.Build(options.Environment, options.Providers);
     }
 
     private static GatewayConfig Accept(ConfigLoadResult result, string source) =>
@@ -108,11 +108,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
         healthRegistry.Configure(config.Server.CircuitBreaker);
         services.AddSingleton(healthRegistry);
         services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>()));
-        services.AddSingleton(new UpstreamHttp(new Dictionary<ProviderKind, HttpMessageHandler>
-        {
-            [ProviderKind.Echo] = new Providers.Echo.EchoHandler(options.TimeProvider), // answers in-process, never on the network
-        }));
-        services.AddSingleton(ProviderRegistry.CreateDefault(options.TimeProvider, options.Environment));
+        var providerServices = new ProviderServices(options.TimeProvider, options.Environment);
+        services.AddSingleton(new UpstreamHttp(options.Providers.CreateInProcessHandlers(providerServices))); // the echo model: never on the network
+        services.AddSingleton(options.Providers.CreateRegistry(providerServices));
         services.AddSingleton<PassthroughAttempts>();
         services.AddSingleton<TranslatedAttempts>();
         services.AddSingleton<EmbeddingsAttempts>();
@@ -152,7 +150,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
                 keyStore.Replace(next.Auth);
                 healthRegistry.Configure(next.Server.CircuitBreaker);
                 LogReloaded(logger, next.Source, next.Models.Count);
-            }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider);
+            }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider, options.Providers);
         }
 
         await app.StartAsync(ct).ConfigureAwait(false);

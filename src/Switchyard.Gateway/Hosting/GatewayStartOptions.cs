@@ -1,3 +1,5 @@
+using Switchyard.Providers;
+
 namespace Switchyard.Hosting;
 
 /// <summary>How to start a gateway: used by the CLI host and, in-process, by tests and benchmarks.</summary>
@@ -26,6 +28,13 @@ public sealed class GatewayStartOptions
 
     /// <summary>Randomness for weighted routing and jitter (tests pass a seeded one).</summary>
     public Random Random { get; init; } = Random.Shared;
+
+    /// <summary>
+    /// The provider kinds this gateway serves: config files are validated against it and its adapters and
+    /// in-process handlers are built from it. <see cref="ProviderCatalog.Default"/> unless a host (or a test)
+    /// adds its own, e.g. <c>ProviderCatalog.Default.With(new MyProvider())</c>.
+    /// </summary>
+    public ProviderCatalog Providers { get; init; } = ProviderCatalog.Default;
 
     /// <summary>Console logging (off in tests and benchmarks).</summary>
     public bool ConsoleLogging { get; init; } = true;

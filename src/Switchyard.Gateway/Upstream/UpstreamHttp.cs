@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Net;
 using System.Net.Sockets;
 
@@ -14,10 +15,10 @@ public sealed class UpstreamHttp : IDisposable
     public static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutKey = new("switchyard.connect-timeout");
 
     private readonly HttpMessageInvoker network;
-    private readonly Dictionary<ProviderKind, HttpMessageInvoker> inProcess;
+    private readonly FrozenDictionary<string, HttpMessageInvoker> inProcess;
 
-    /// <summary>Creates the handlers; <paramref name="inProcess"/> answers its provider kinds without a socket.</summary>
-    public UpstreamHttp(IReadOnlyDictionary<ProviderKind, HttpMessageHandler>? inProcess = null)
+    /// <summary>Creates the handlers; <paramref name="inProcess"/> (keyed by provider kind name) answers those kinds without a socket.</summary>
+    public UpstreamHttp(IReadOnlyDictionary<string, HttpMessageHandler>? inProcess = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -34,8 +35,8 @@ public sealed class UpstreamHttp : IDisposable
             ConnectCallback = ConnectAsync,
         };
         network = new HttpMessageInvoker(handler, disposeHandler: true);
-        this.inProcess = (inProcess ?? new Dictionary<ProviderKind, HttpMessageHandler>())
-            .ToDictionary(p => p.Key, p => new HttpMessageInvoker(p.Value, disposeHandler: true));
+        this.inProcess = (inProcess ?? new Dictionary<string, HttpMessageHandler>())
+            .ToFrozenDictionary(p => p.Key, p => new HttpMessageInvoker(p.Value, disposeHandler: true), StringComparer.Ordinal);
     }
 
     /// <summary>The invoker that reaches <paramref name="provider"/>.</summary>

@@ -1,5 +1,7 @@
 using Switchyard.Configuration;
 using Switchyard.Dispatch;
+using Switchyard.Providers.Echo;
+using Switchyard.Providers.OpenAI;
 using static Switchyard.Tests.Configuration.ConfigTestSupport;
 
 namespace Switchyard.Tests.Configuration;
@@ -99,7 +101,7 @@ public sealed class ConfigLoaderValidFileTests
         var config = LoadValid(FullFile, FullEnv);
 
         var openai = config.Providers["openai"];
-        Assert.Equal(ProviderKind.OpenAICompatible, openai.Kind);
+        Assert.Equal(OpenAICompatibleProvider.KindName, openai.Kind);
         Assert.Equal("openai", openai.Preset);
         Assert.Equal(new Uri("https://api.openai.com/v1"), openai.BaseUrl);
         Assert.Equal("sk-openai", openai.ApiKey);
@@ -189,7 +191,7 @@ public sealed class ConfigLoaderValidFileTests
         var config = LoadValid(FullFile, FullEnv);
 
         var echo = config.Providers["switchyard"];
-        Assert.Equal(ProviderKind.Echo, echo.Kind);
+        Assert.Equal(EchoProvider.KindName, echo.Kind);
         Assert.Equal("echo", echo.Preset);
         Assert.Equal(new Uri("http://echo.switchyard.invalid/v1"), echo.BaseUrl);
         Assert.Null(echo.ApiKey);
@@ -208,7 +210,7 @@ public sealed class ConfigLoaderValidFileTests
             """, Env(("GROQ_API_KEY", "k")));
 
         Assert.Equal("llama-3.1-8b-instant", Assert.Single(config.Models["switchyard/echo"].Deployments).Deployment.UpstreamModel);
-        Assert.Equal(ProviderKind.Echo, config.Deployments["switchyard-echo"].Provider.Kind); // untouched names still built in
+        Assert.Equal(EchoProvider.KindName, config.Deployments["switchyard-echo"].Provider.Kind); // untouched names still built in
     }
 
     [Fact]

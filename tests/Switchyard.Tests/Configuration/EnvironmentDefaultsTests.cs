@@ -1,4 +1,8 @@
 using Switchyard.Configuration;
+using Switchyard.Providers;
+using Switchyard.Providers.Anthropic;
+using Switchyard.Providers.Gemini;
+using Switchyard.Providers.OpenAI;
 using static Switchyard.Tests.Configuration.ConfigTestSupport;
 
 namespace Switchyard.Tests.Configuration;
@@ -27,7 +31,7 @@ public sealed class EnvironmentDefaultsTests
         Assert.Equal("sk-o", config.Providers["openai"].ApiKey);
         Assert.Equal("gsk", config.Providers["groq"].ApiKey);
 
-        foreach (var model in ProviderPresets.All["openai"].Models)
+        foreach (var model in Preset("openai").Models)
         {
             var prefixed = Assert.Single(config.Models[$"openai/{model}"].Deployments).Deployment;
             Assert.Equal((model, "openai"), (prefixed.UpstreamModel, prefixed.Provider.Name));
@@ -47,8 +51,8 @@ public sealed class EnvironmentDefaultsTests
     {
         var config = EnvironmentDefaults.Build(Env(("ANTHROPIC_API_KEY", "sk-ant"), ("GEMINI_API_KEY", "g")));
 
-        Assert.Equal(ProviderKind.Anthropic, config.Providers["anthropic"].Kind);
-        Assert.Equal(ProviderKind.Gemini, config.Providers["gemini"].Kind);
+        Assert.Equal(AnthropicProvider.KindName, config.Providers["anthropic"].Kind);
+        Assert.Equal(GeminiProvider.KindName, config.Providers["gemini"].Kind);
         Assert.Contains("anthropic/claude-sonnet-4-5", config.Models.Keys);
         Assert.Contains("gemini/gemini-2.5-flash", config.Models.Keys);
     }
@@ -72,13 +76,15 @@ public sealed class EnvironmentDefaultsTests
     }
 
     [Fact]
-    public void ProviderPresets_All_AreWellFormed()
+    public void ProviderCatalog_DefaultPresets_AreWellFormed()
     {
-        Assert.True(ProviderPresets.All.Count >= 15);
-        foreach (var preset in ProviderPresets.All.Values)
+        var presets = ProviderCatalog.Default.PresetNames.Select(Preset).ToList();
+        Assert.True(presets.Count >= 15);
+        foreach (var preset in presets)
         {
             Assert.True(preset.BaseUrl.IsAbsoluteUri);
             Assert.Equal(preset.KeyRequired, preset.KeyEnv is not null && preset.Name != "vllm");
+            Assert.Equal(preset.IsLocal, preset.BaseUrlEnv is not null); // a local server is registered by its URL variable
             if (preset.KeyRequired)
             {
                 Assert.InRange(preset.Models.Count, 2, 7);
@@ -87,8 +93,16 @@ public sealed class EnvironmentDefaultsTests
             Assert.All(preset.Models, m => Assert.True(ConfigNames.IsValid($"{preset.Name}/{m}"), m));
         }
 
-        Assert.Equal(new Uri("https://api.groq.com/openai/v1"), ProviderPresets.All["groq"].BaseUrl);
-        Assert.Equal(["deepseek-chat", "deepseek-reasoner"], ProviderPresets.All["deepseek"].Models);
-        Assert.False(ProviderPresets.All.ContainsKey(ProviderPresets.OpenAICompatible));
+        Assert.Equal(new Uri("https://api.groq.com/openai/v1"), Preset("groq").BaseUrl);
+        Assert.Equal(["deepseek-chat", "deepseek-reasoner"], Preset("deepseek").Models);
+        Assert.Equal(["OLLAMA_BASE_URL", "VLLM_BASE_URL", "LMSTUDIO_BASE_URL"], new[] { "ollama", "vllm", "lmstudio" }.Select(n => Preset(n).BaseUrlEnv));
+        Assert.False(ProviderCatalog.Default.TryGetPreset(OpenAICompatibleProvider.KindName, out _, out _));
+        Assert.Equal(["openai"], presets.Where(p => p.Unprefixed).Select(p => p.Name));
+    }
+
+    private static ProviderPreset Preset(string name)
+    {
+        Assert.True(ProviderCatalog.Default.TryGetPreset(name, out _, out var preset), name);
+        return preset;
     }
 }

@@ -8,6 +8,7 @@ using OpenAI;
 using OpenAI.Chat;
 using Switchyard.Auth;
 using Switchyard.Hosting;
+using Switchyard.Providers;
 using Switchyard.Tests.TestKit;
 using Switchyard.Usage;
 
@@ -97,6 +98,9 @@ internal sealed class GatewayHarness : IAsyncDisposable
     /// <summary>The environment the gateway reads (<c>UP_KEY</c> and whatever the test added).</summary>
     public Dictionary<string, string> Env { get; }
 
+    /// <summary>The provider kinds the gateway is started with (<see cref="Options"/>).</summary>
+    public ProviderCatalog Providers { get; set; } = ProviderCatalog.Default;
+
     /// <summary>The config file, when started with one.</summary>
     public string? ConfigPath { get; private set; }
 
@@ -111,13 +115,16 @@ internal sealed class GatewayHarness : IAsyncDisposable
     /// <param name="fakes">How many fake upstreams to start (<c>{{FAKE0}}</c>, <c>{{FAKE1}}</c>, ...).</param>
     /// <param name="env">Extra environment variables for the gateway (besides <c>UP_KEY</c>).</param>
     /// <param name="configFile">Write the config to a file and start from it (hot reload enabled) instead of inline YAML.</param>
+    /// <param name="providers">The provider kinds the gateway serves; the built-in ones when null.</param>
     public static async Task<GatewayHarness> StartAsync(
         string? yaml = DefaultYaml,
         int fakes = 2,
         IReadOnlyDictionary<string, string>? env = null,
-        bool configFile = false)
+        bool configFile = false,
+        ProviderCatalog? providers = null)
     {
         var harness = await StartFakesOnlyAsync(fakes);
+        harness.Providers = providers ?? ProviderCatalog.Default;
         try
         {
             foreach (var (name, value) in env ?? new Dictionary<string, string>())
@@ -183,6 +190,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
             ConsoleLogging = false,
             TimeProvider = TimeProvider.System,
             Random = new Random(1),
+            Providers = Providers,
         };
     }
 

@@ -24,7 +24,7 @@ public sealed class KeyPoolTests
 
     private static readonly DateTimeOffset Start = DateTimeOffset.Parse("2026-11-24T12:00:00Z");
 
-    private static ProviderConfig Provider(string name = "p", KeyCooldowns? cooldowns = null, ProviderKind kind = ProviderKind.OpenAICompatible,
+    private static ProviderConfig Provider(string name = "p", KeyCooldowns? cooldowns = null, string kind = OpenAICompatibleProvider.KindName,
         Dictionary<string, string>? settings = null, params string[] keys) =>
         new(name, kind, "openai-compatible", new Uri("https://upstream.example/v1"), keys.FirstOrDefault(), [], Timeouts.Default)
         {
@@ -357,13 +357,13 @@ public sealed class KeyPoolTests
         user.Content.Add(new TextPart("hi"));
         request.Messages.Add(user);
 
-        var cases = new (IProviderAdapter Adapter, ProviderKind Kind, Dictionary<string, string>? Settings, Func<HttpRequestMessage, string?> Read)[]
+        var cases = new (IProviderAdapter Adapter, string Kind, Dictionary<string, string>? Settings, Func<HttpRequestMessage, string?> Read)[]
         {
-            (new OpenAIChatAdapter(), ProviderKind.OpenAICompatible, null, m => m.Headers.Authorization?.Parameter),
-            (new AnthropicAdapter(), ProviderKind.Anthropic, null, m => Single(m, "x-api-key")),
-            (new AzureOpenAIAdapter(), ProviderKind.AzureOpenAI, null, m => Single(m, AzureOpenAIAdapter.KeyHeader)),
-            (new GeminiAdapter(), ProviderKind.Gemini, null, m => Single(m, "x-goog-api-key")),
-            (new BedrockAdapter(new FakeTimeProvider(Start), _ => null), ProviderKind.Bedrock, new() { ["region"] = "us-east-1" }, m => m.Headers.Authorization?.Parameter),
+            (new OpenAIChatAdapter(), OpenAICompatibleProvider.KindName, null, m => m.Headers.Authorization?.Parameter),
+            (new AnthropicAdapter(), AnthropicProvider.KindName, null, m => Single(m, "x-api-key")),
+            (new AzureOpenAIAdapter(), AzureOpenAIProvider.KindName, null, m => Single(m, AzureOpenAIAdapter.KeyHeader)),
+            (new GeminiAdapter(), GeminiProvider.KindName, null, m => Single(m, "x-goog-api-key")),
+            (new BedrockAdapter(new FakeTimeProvider(Start), _ => null), BedrockProvider.KindName, new() { ["region"] = "us-east-1" }, m => m.Headers.Authorization?.Parameter),
         };
 
         foreach (var (adapter, kind, settings, read) in cases)
@@ -401,10 +401,10 @@ public sealed class KeyPoolTests
     public void EmbeddingsProviders_RotateTheirKeyHeaderAndRecordTheLease()
     {
         var request = new EmbeddingsRequest(["hello"], null, Base64: false);
-        var cases = new (IEmbeddingsProvider Provider, ProviderKind Kind, string Model, Dictionary<string, string>? Settings, Func<HttpRequestMessage, string?> Read)[]
+        var cases = new (IEmbeddingsProvider Provider, string Kind, string Model, Dictionary<string, string>? Settings, Func<HttpRequestMessage, string?> Read)[]
         {
-            (new GeminiEmbeddings(), ProviderKind.Gemini, "text-embedding-004", null, m => Single(m, "x-goog-api-key")),
-            (new BedrockEmbeddings(new FakeTimeProvider(Start), _ => null), ProviderKind.Bedrock, "amazon.titan-embed-text-v2:0",
+            (new GeminiEmbeddings(), GeminiProvider.KindName, "text-embedding-004", null, m => Single(m, "x-goog-api-key")),
+            (new BedrockEmbeddings(new FakeTimeProvider(Start), _ => null), BedrockProvider.KindName, "amazon.titan-embed-text-v2:0",
                 new() { ["region"] = "us-east-1" }, m => m.Headers.Authorization?.Parameter),
         };
 

@@ -30,7 +30,7 @@ public sealed class AnthropicCountTokens(UpstreamHttp upstream)
     /// </summary>
     public async Task CountAsync(HttpContext http, RequestBody body, RequestHead head, DeploymentTarget deployment)
     {
-        if (deployment.Config.Provider.Kind == ProviderKind.Anthropic)
+        if (deployment.Config.Provider.Kind == AnthropicProvider.KindName)
         {
             await ForwardAsync(http, body, head, deployment).ConfigureAwait(false);
             return;

@@ -17,7 +17,7 @@ public sealed class AnthropicPassthroughTests
 
     private static DeploymentTarget Deployment(Dictionary<string, string>? settings = null, string model = "claude-upstream") =>
         DeploymentTarget.Create(new DeploymentConfig("d",
-            new ProviderConfig("p", ProviderKind.Anthropic, "anthropic", new Uri("https://api.anthropic.com/v1/"), "sk-ant", [new("x-extra", "1")], Timeouts.Default)
+            new ProviderConfig("p", AnthropicProvider.KindName, "anthropic", new Uri("https://api.anthropic.com/v1/"), "sk-ant", [new("x-extra", "1")], Timeouts.Default)
             {
                 Settings = settings ?? [],
             }, model, Timeouts.Default));

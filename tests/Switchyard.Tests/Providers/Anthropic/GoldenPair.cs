@@ -29,16 +29,16 @@ public sealed class GoldenPair(IInboundFormat format, IProviderAdapter adapter, 
     public static GoldenPair For(string name) => name switch
     {
         "anthropic-client-openai-upstream" => new(new AnthropicMessagesFormat(), new OpenAIChatAdapter(),
-            Deployment("gpt-d", ProviderKind.OpenAICompatible, "https://api.openai.com/v1", "gpt-4o-mini", "sk-openai-test", [])),
+            Deployment("gpt-d", OpenAICompatibleProvider.KindName, "https://api.openai.com/v1", "gpt-4o-mini", "sk-openai-test", [])),
         "openai-client-anthropic-upstream" => new(new OpenAIChatFormat(), new AnthropicAdapter(),
-            Deployment("claude-d", ProviderKind.Anthropic, "https://api.anthropic.com/v1", "claude-sonnet-4-5", "sk-ant-test", [])),
+            Deployment("claude-d", AnthropicProvider.KindName, "https://api.anthropic.com/v1", "claude-sonnet-4-5", "sk-ant-test", [])),
         "openai-client-anthropic-2026-upstream" => new(new OpenAIChatFormat(), new AnthropicAdapter(),
-            Deployment("claude-d", ProviderKind.Anthropic, "https://api.anthropic.com/v1", "claude-sonnet-4-5", "sk-ant-test",
+            Deployment("claude-d", AnthropicProvider.KindName, "https://api.anthropic.com/v1", "claude-sonnet-4-5", "sk-ant-test",
                 new Dictionary<string, string> { ["anthropic_version"] = "2026-10-21" })),
         _ => throw new ArgumentException($"unknown golden pair '{name}'"),
     };
 
-    private static DeploymentTarget Deployment(string name, ProviderKind kind, string baseUrl, string model, string key, Dictionary<string, string> settings)
+    private static DeploymentTarget Deployment(string name, string kind, string baseUrl, string model, string key, Dictionary<string, string> settings)
     {
         var provider = new ProviderConfig(name + "-provider", kind, kind.ToString().ToLowerInvariant(), new Uri(baseUrl), key, [], Timeouts.Default) { Settings = settings };
         return DeploymentTarget.Create(new DeploymentConfig(name, provider, model, Timeouts.Default));

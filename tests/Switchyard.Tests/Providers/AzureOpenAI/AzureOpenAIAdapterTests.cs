@@ -3,6 +3,7 @@ using Switchyard.Canonical;
 using Switchyard.Configuration;
 using Switchyard.Dispatch;
 using Switchyard.Ingress;
+using Switchyard.Providers.Bedrock;
 using Switchyard.Providers;
 using Switchyard.Providers.AzureOpenAI;
 using Switchyard.Routing;
@@ -90,15 +91,15 @@ public sealed class AzureOpenAIAdapterTests
     {
         var registry = ProviderRegistry.CreateDefault();
 
-        Assert.IsType<AzureOpenAIAdapter>(registry.Adapter(ProviderKind.AzureOpenAI));
-        Assert.Equal("openai", registry.Adapter(ProviderKind.AzureOpenAI)!.Protocol); // OpenAI clients pass through
-        Assert.Equal("bedrock-converse", registry.Adapter(ProviderKind.Bedrock)!.Protocol);
+        Assert.IsType<AzureOpenAIAdapter>(registry.Adapter(AzureOpenAIProvider.KindName));
+        Assert.Equal("openai", registry.Adapter(AzureOpenAIProvider.KindName)!.Protocol); // OpenAI clients pass through
+        Assert.Equal("bedrock-converse", registry.Adapter(BedrockProvider.KindName)!.Protocol);
     }
 
     private static DeploymentTarget Deployment(string baseUrl = "https://contoso.openai.azure.com", Dictionary<string, string>? settings = null,
         IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
-        var provider = new ProviderConfig("azure", ProviderKind.AzureOpenAI, "azure-openai", new Uri(baseUrl), "azure-key", headers ?? [], Timeouts.Default)
+        var provider = new ProviderConfig("azure", AzureOpenAIProvider.KindName, "azure-openai", new Uri(baseUrl), "azure-key", headers ?? [], Timeouts.Default)
         {
             Settings = settings ?? [],
         };

@@ -21,7 +21,7 @@ internal static class BedrockTestDeployments
     public static DeploymentTarget Deployment(string model = ClaudeModel, string? baseUrl = null, Dictionary<string, string>? settings = null,
         string? apiKey = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
-        var provider = new ProviderConfig("aws", ProviderKind.Bedrock, "bedrock", new Uri(baseUrl ?? "https://bedrock-runtime.us-east-1.amazonaws.com"),
+        var provider = new ProviderConfig("aws", BedrockProvider.KindName, "bedrock", new Uri(baseUrl ?? "https://bedrock-runtime.us-east-1.amazonaws.com"),
             apiKey, headers ?? [], Timeouts.Default)
         {
             Settings = settings ?? new Dictionary<string, string> { ["region"] = "us-east-1" },

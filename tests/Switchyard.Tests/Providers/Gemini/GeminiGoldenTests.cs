@@ -20,10 +20,10 @@ public sealed class GeminiGoldenTests
     ];
 
     private static readonly GoldenHarness Outbound = new("Outbound", new OpenAIChatFormat(), new GeminiAdapter(),
-        GoldenHarness.Deployment("google", ProviderKind.Gemini, "https://generativelanguage.googleapis.com/v1beta", "AIza-test-key", "gemini-2.5-flash"));
+        GoldenHarness.Deployment("google", GeminiProvider.KindName, "https://generativelanguage.googleapis.com/v1beta", "AIza-test-key", "gemini-2.5-flash"));
 
     private static readonly GoldenHarness Inbound = new("Inbound", new GeminiFormat(), new OpenAIChatAdapter(),
-        GoldenHarness.Deployment("openai", ProviderKind.OpenAICompatible, "https://api.openai.com/v1", "sk-test", "gpt-4o-mini"));
+        GoldenHarness.Deployment("openai", OpenAICompatibleProvider.KindName, "https://api.openai.com/v1", "sk-test", "gpt-4o-mini"));
 
     public static TheoryData<string, string> OutboundCases => GoldenFiles.Cases("Outbound", Steps);
 

@@ -14,7 +14,7 @@ namespace Switchyard.Tests.Providers.Gemini;
 /// <summary>Focused checks of the Gemini translators beyond the golden cases: round trips, refusals, edge inputs.</summary>
 public sealed class GeminiTranslationTests
 {
-    private static readonly DeploymentTarget Deployment = GoldenHarness.Deployment("google", ProviderKind.Gemini,
+    private static readonly DeploymentTarget Deployment = GoldenHarness.Deployment("google", GeminiProvider.KindName,
         "https://generativelanguage.googleapis.com/v1beta/", "AIza-k", "gemini-2.5-pro");
 
     private static HttpContext Http(string pathAndQuery)
@@ -144,7 +144,7 @@ public sealed class GeminiTranslationTests
     [Fact]
     public void Endpoint_UsesResourceNamesAsGiven()
     {
-        var tuned = GoldenHarness.Deployment("g", ProviderKind.Gemini, "https://example.test/v1beta", "k", "tunedModels/mine");
+        var tuned = GoldenHarness.Deployment("g", GeminiProvider.KindName, "https://example.test/v1beta", "k", "tunedModels/mine");
         Assert.Equal("https://example.test/v1beta/tunedModels/mine:streamGenerateContent?alt=sse", GeminiAdapter.EndpointFor(tuned, true).ToString());
         Assert.Equal("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent", GeminiAdapter.EndpointFor(Deployment, false).ToString());
     }

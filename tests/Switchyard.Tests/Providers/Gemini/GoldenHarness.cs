@@ -26,7 +26,7 @@ internal sealed class GoldenHarness(string direction, IInboundFormat client, IPr
 
     public string Direction => direction;
 
-    public static DeploymentTarget Deployment(string name, ProviderKind kind, string baseUrl, string key, string model)
+    public static DeploymentTarget Deployment(string name, string kind, string baseUrl, string key, string model)
     {
         var provider = new ProviderConfig(name, kind, name, new Uri(baseUrl), key, [], Timeouts.Default);
         return DeploymentTarget.Create(new DeploymentConfig(name + "-deployment", provider, model, Timeouts.Default));

@@ -71,7 +71,7 @@ public sealed class VertexAdapterTests
         var request = Hello();
         request.Temperature = 0.3;
         request.MaxTokens = 77;
-        var aiStudio = DeploymentTarget(ProviderKind.Gemini, "https://generativelanguage.googleapis.com/v1beta");
+        var aiStudio = DeploymentTarget(GeminiProvider.KindName, "https://generativelanguage.googleapis.com/v1beta");
 
         using var vertex = adapter.BuildRequest(request, Deployment(GeminiModel), false).Message;
         using var gemini = new GeminiAdapter().BuildRequest(request, aiStudio, false).Message;
@@ -184,7 +184,7 @@ public sealed class VertexAdapterTests
         using var message = new HttpRequestMessage();
         Assert.Throws<NotSupportedException>(() => adapter.PreparePassthrough(message, Deployment(ClaudeModel), Operation.ChatCompletions, false));
         Assert.Equal("vertex", adapter.Protocol);
-        Assert.IsType<VertexAdapter>(ProviderRegistry.CreateDefault().Adapter(ProviderKind.Vertex));
+        Assert.IsType<VertexAdapter>(ProviderRegistry.CreateDefault().Adapter(VertexProvider.KindName));
     }
 
     private UpstreamFailure Classify(int status, string body, DeploymentTarget deployment)
@@ -193,7 +193,7 @@ public sealed class VertexAdapterTests
         return adapter.ClassifyError(status, System.Text.Encoding.UTF8.GetBytes(body), response.Headers, deployment);
     }
 
-    private static DeploymentTarget DeploymentTarget(ProviderKind kind, string baseUrl) =>
+    private static DeploymentTarget DeploymentTarget(string kind, string baseUrl) =>
         Core.DeploymentTarget.Create(new DeploymentConfig("g", new ProviderConfig("g", kind, "gemini", new Uri(baseUrl), "k", [], Timeouts.Default),
             GeminiModel, Timeouts.Default));
 }

@@ -1,4 +1,5 @@
 using Switchyard.Configuration;
+using Switchyard.Providers.Vertex;
 using static Switchyard.Tests.Configuration.ConfigTestSupport;
 
 namespace Switchyard.Tests.Providers.Vertex;
@@ -29,7 +30,7 @@ public sealed class VertexConfigTests
             """));
 
         var provider = config.Providers["gcp"];
-        Assert.Equal(ProviderKind.Vertex, provider.Kind);
+        Assert.Equal(VertexProvider.KindName, provider.Kind);
         Assert.Equal(new Uri("https://us-east5-aiplatform.googleapis.com"), provider.BaseUrl);
         Assert.Equal("my-project", provider.Setting("project"));
         Assert.Equal("GCP_SA_JSON", provider.Setting("credentials_env"));

@@ -1,5 +1,6 @@
 using Switchyard.Canonical;
 using Switchyard.Configuration;
+using Switchyard.Providers.Vertex;
 using Switchyard.Routing;
 
 namespace Switchyard.Tests.Providers.Vertex;
@@ -25,7 +26,7 @@ internal static class VertexTestDeployments
     /// <summary>A provider as the binder makes it.</summary>
     public static ProviderConfig Provider(Dictionary<string, string>? settings = null, string baseUrl = "https://us-east5-aiplatform.googleapis.com",
         string? apiKey = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null, string name = "vertex") =>
-        new(name, ProviderKind.Vertex, "vertex", new Uri(baseUrl), apiKey, headers ?? [], Timeouts.Default) { Settings = settings ?? Settings() };
+        new(name, VertexProvider.KindName, "vertex", new Uri(baseUrl), apiKey, headers ?? [], Timeouts.Default) { Settings = settings ?? Settings() };
 
     /// <summary>A deployment of <paramref name="model"/> on <paramref name="provider"/> (a new target each call, as after a reload).</summary>
     public static DeploymentTarget Deployment(string model = GeminiModel, ProviderConfig? provider = null) =>

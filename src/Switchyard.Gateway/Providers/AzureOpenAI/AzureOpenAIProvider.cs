@@ -1,0 +1,25 @@
+namespace Switchyard.Providers.AzureOpenAI;
+
+/// <summary>
+/// <c>kind: azure-openai</c>: Azure OpenAI, at the resource named by <c>base_url</c> (no fixed public endpoint,
+/// so it is required). It speaks OpenAI's protocol, so OpenAI clients pass through; the relay is OpenAI's own.
+/// </summary>
+public sealed class AzureOpenAIProvider : ProviderDescriptor
+{
+    /// <summary>The kind name.</summary>
+    public const string KindName = "azure-openai";
+
+    private static readonly string[] Names = ["api_version", "api_style"];
+
+    /// <inheritdoc />
+    public override string Kind => KindName;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> Settings => Names;
+
+    /// <inheritdoc />
+    public override bool RequiresBaseUrl => true;
+
+    /// <inheritdoc />
+    public override IProviderAdapter CreateAdapter(ProviderServices services) => new AzureOpenAIAdapter();
+}

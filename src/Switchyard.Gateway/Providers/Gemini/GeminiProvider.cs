@@ -1,0 +1,29 @@
+namespace Switchyard.Providers.Gemini;
+
+/// <summary>
+/// <c>kind: gemini</c> (and <c>preset: gemini</c>): the Gemini API with an AI Studio key (<c>generateContent</c>),
+/// plus its native embeddings endpoint for OpenAI embeddings requests routed here.
+/// </summary>
+public sealed class GeminiProvider : ProviderDescriptor
+{
+    /// <summary>The kind name.</summary>
+    public const string KindName = "gemini";
+
+    private static readonly ProviderPreset[] Known =
+    [
+        ProviderPreset.Hosted("gemini", "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY",
+            "gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"),
+    ];
+
+    /// <inheritdoc />
+    public override string Kind => KindName;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<ProviderPreset> Presets => Known;
+
+    /// <inheritdoc />
+    public override IProviderAdapter CreateAdapter(ProviderServices services) => new GeminiAdapter();
+
+    /// <inheritdoc />
+    public override IEmbeddingsProvider CreateEmbeddings(ProviderServices services) => new GeminiEmbeddings();
+}
