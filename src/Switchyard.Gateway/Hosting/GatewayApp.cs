@@ -104,7 +104,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var healthRegistry = new HealthRegistry(options.TimeProvider);
         healthRegistry.Configure(config.Server.CircuitBreaker);
         services.AddSingleton(healthRegistry);
-        services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>()));
+        services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>(), Routing.Strategies.StrategyCatalog.BuiltIn));
         services.AddSingleton(new UpstreamHttp(new Dictionary<ProviderKind, HttpMessageHandler>
         {
             [ProviderKind.Echo] = new Providers.Echo.EchoHandler(options.TimeProvider), // answers in-process, never on the network
