@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Switchyard.Routing.Strategies;
 using YamlDotNet.RepresentationModel;
 
 namespace Switchyard.Configuration;
@@ -14,8 +15,8 @@ internal sealed record AliasDraft(
     /// <summary><c>drop_unsupported_params</c>.</summary>
     public bool DropUnsupportedParams { get; init; }
 
-    /// <summary><c>routing</c>.</summary>
-    public RoutingStrategy Strategy { get; init; }
+    /// <summary><c>routing</c>: a strategy name from the catalog, or null for its default.</summary>
+    public string? Strategy { get; init; }
 
     /// <summary><c>hedge</c>.</summary>
     public HedgePolicy? Hedge { get; init; }
@@ -136,29 +137,21 @@ internal static class ModelBinder
         return new HedgePolicy(delay, auto, share);
     }
 
-    private static readonly string[] StrategyNames = ["weighted", "round_robin", "least_busy", "lowest_latency", "lowest_cost", "usage_headroom"];
-
-    private static RoutingStrategy Strategy(BindContext ctx, YamlNode? node, string path)
+    /// <summary>
+    /// <c>routing:</c> a strategy name, checked against <see cref="StrategyCatalog.BuiltIn"/> (the catalog lists
+    /// them, so a new strategy is accepted here without an edit); null when not set.
+    /// </summary>
+    private static string? Strategy(BindContext ctx, YamlNode? node, string path)
     {
         var text = ctx.String(node, path)?.Trim();
-        switch (text)
+        if (text is null || StrategyCatalog.BuiltIn.Find(text) is not null)
         {
-            case null or "weighted":
-                return RoutingStrategy.Weighted;
-            case "round_robin":
-                return RoutingStrategy.RoundRobin;
-            case "least_busy":
-                return RoutingStrategy.LeastBusy;
-            case "lowest_latency":
-                return RoutingStrategy.LowestLatency;
-            case "lowest_cost":
-                return RoutingStrategy.LowestCost;
-            case "usage_headroom":
-                return RoutingStrategy.UsageHeadroom;
-            default:
-                ctx.Error(path, $"unknown routing strategy '{text}'{Suggestions.Hint(text, StrategyNames)}; valid: {string.Join(", ", StrategyNames)}");
-                return RoutingStrategy.Weighted;
+            return text;
         }
+
+        var names = StrategyCatalog.BuiltIn.Names;
+        ctx.Error(path, $"unknown routing strategy '{text}'{Suggestions.Hint(text, names)}; valid: {string.Join(", ", names)}");
+        return null;
     }
 
     private static bool? Bool(BindContext ctx, YamlNode? node, string path)

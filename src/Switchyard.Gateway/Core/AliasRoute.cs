@@ -14,6 +14,14 @@ public sealed class AliasRoute(ModelAlias alias, DeploymentTarget[] deployments,
     /// <summary>The one-step plan of a single-deployment alias without fallbacks, made once (see <see cref="Planner"/>).</summary>
     internal PlanStep[]? SinglePlan;
 
+    /// <summary>
+    /// The alias's strategy, resolved from <see cref="ModelAlias.Strategy"/> by the planner the first time it
+    /// orders this alias, then reused by every request until a reload builds a new route: one catalog lookup
+    /// per alias per configuration, none per request. (The table is built in Core, which cannot see the
+    /// catalog in Routing, hence lazily.) Null until then; resolving twice in a race yields the same object.
+    /// </summary>
+    public IRoutingStrategy? Strategy { get; internal set; }
+
     /// <summary>The next round-robin start position.</summary>
     internal int NextRoundRobin() => (int)((uint)Interlocked.Increment(ref roundRobin) % (uint)Deployments.Length);
 

@@ -213,8 +213,12 @@ public sealed record ModelAlias(
     /// </summary>
     public bool DropUnsupportedParams { get; init; }
 
-    /// <summary><c>routing:</c> the strategy that picks the intended deployment.</summary>
-    public RoutingStrategy Strategy { get; init; }
+    /// <summary>
+    /// <c>routing:</c> the name of the strategy that picks the intended deployment, validated at load against
+    /// the strategy catalog (Routing/Strategies); null when not set, which means the catalog's default (weighted).
+    /// A name, not an enum: adding a strategy touches its own class and the catalog, nothing here.
+    /// </summary>
+    public string? Strategy { get; init; }
 
     /// <summary><c>hedge:</c> race a second deployment when the first is slow (null: no hedging).</summary>
     public HedgePolicy? Hedge { get; init; }
@@ -233,28 +237,6 @@ public sealed record WeightedDeployment(DeploymentConfig Deployment, int Weight)
 {
     /// <summary>Priority tier, 0 by default.</summary>
     public int Priority { get; init; }
-}
-
-/// <summary>How an alias picks the intended deployment among its healthy ones (within a priority tier).</summary>
-public enum RoutingStrategy
-{
-    /// <summary>Random, proportional to weights.</summary>
-    Weighted,
-
-    /// <summary>Each in turn.</summary>
-    RoundRobin,
-
-    /// <summary>Fewest requests in flight (ties broken by weight).</summary>
-    LeastBusy,
-
-    /// <summary>Lowest latency EWMA, by power-of-two choices (two weighted picks, the faster wins) so a newly fast deployment is not stampeded.</summary>
-    LowestLatency,
-
-    /// <summary>Cheapest first, by the price book (<c>deployments.X.price</c>); deployments without a price go last.</summary>
-    LowestCost,
-
-    /// <summary>Most headroom first: the largest share of the deployment's RPM/TPM limits left in the current minute.</summary>
-    UsageHeadroom,
 }
 
 /// <summary>An entry of a fallback chain: either another alias (routed with its own weights) or one deployment.</summary>

@@ -6,6 +6,7 @@ using Switchyard.Auth;
 using Switchyard.Configuration;
 using Switchyard.Dispatch;
 using Switchyard.Routing;
+using Switchyard.Routing.Strategies;
 using Switchyard.Health;
 using Switchyard.Upstream;
 
@@ -160,15 +161,13 @@ public sealed class DeploymentsEndpoint(RouterState router, Authorizer authorize
         }
     }
 
-    internal static string StrategyName(RoutingStrategy s) => s switch
-    {
-        RoutingStrategy.RoundRobin => "round_robin",
-        RoutingStrategy.LeastBusy => "least_busy",
-        RoutingStrategy.LowestLatency => "lowest_latency",
-        RoutingStrategy.LowestCost => "lowest_cost",
-        RoutingStrategy.UsageHeadroom => "usage_headroom",
-        _ => "weighted",
-    };
+    /// <summary>
+    /// The name of <paramref name="route"/>'s strategy, as the strategy itself gives it. The planner resolves the
+    /// strategy on the alias's first ordered plan, which explain's dry run always is (it collects exclusions, so
+    /// it never takes the single-deployment shortcut); an alias not planned yet is named from the built-in catalog.
+    /// </summary>
+    internal static string StrategyName(AliasRoute route) =>
+        (route.Strategy ?? StrategyCatalog.BuiltIn.Resolve(route.Alias.Strategy)).Name;
 
     internal static Task Write(HttpContext http, ArrayBufferWriter<byte> output)
     {

@@ -49,7 +49,7 @@ public sealed class ExplainEndpoint(GatewayPipeline pipeline, Authorizer authori
         w.WriteString("model", route.Alias.Name);
         w.WriteBoolean("stream", ctx.Request.Stream);
         WriteRoute(w, ctx);
-        w.WriteString("strategy", DeploymentsEndpoint.StrategyName(route.Alias.Strategy));
+        w.WriteString("strategy", DeploymentsEndpoint.StrategyName(route));
         WritePlan(w, ctx);
         w.WriteStartArray("excluded");
         foreach (var e in ctx.Exclusions ?? [])

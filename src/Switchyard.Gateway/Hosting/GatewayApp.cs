@@ -107,7 +107,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var healthRegistry = new HealthRegistry(options.TimeProvider);
         healthRegistry.Configure(config.Server.CircuitBreaker);
         services.AddSingleton(healthRegistry);
-        services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>()));
+        services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>(), Routing.Strategies.StrategyCatalog.BuiltIn));
         var providerServices = new ProviderServices(options.TimeProvider, options.Environment);
         services.AddSingleton(new UpstreamHttp(options.Providers.CreateInProcessHandlers(providerServices))); // the echo model: never on the network
         services.AddSingleton(options.Providers.CreateRegistry(providerServices));

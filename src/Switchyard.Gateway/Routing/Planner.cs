@@ -1,6 +1,6 @@
-using Switchyard.Configuration;
 using Switchyard.Ingress;
 using Switchyard.Health;
+using Switchyard.Routing.Strategies;
 
 namespace Switchyard.Routing;
 
@@ -11,8 +11,14 @@ namespace Switchyard.Routing;
 /// own deployments the same way). Deployments whose circuit is open are left out. A deployment appears
 /// once. Randomness comes from the injected <see cref="Random"/>, so tests are deterministic.
 /// </summary>
-public sealed class Planner(Random random, HealthRegistry health)
+/// <param name="random">Randomness for the strategies (seeded in tests).</param>
+/// <param name="health">Live deployment state: availability here, signals for the strategies.</param>
+/// <param name="strategies">Where alias strategies are resolved by name; <see cref="StrategyCatalog.BuiltIn"/> when null.</param>
+public sealed class Planner(Random random, HealthRegistry health, StrategyCatalog? strategies = null)
 {
+    private readonly StrategyCatalog catalog = strategies ?? StrategyCatalog.BuiltIn;
+    private readonly HealthSignals signals = new(health);
+
     /// <summary>Builds the plan for <paramref name="route"/>; <paramref name="excluded"/>, when given, collects what was left out.</summary>
     public PlanStep[] Plan(AliasRoute route, List<Exclusion>? excluded = null, bool peek = false) => Plan(route, default, excluded, peek);
 
@@ -108,97 +114,72 @@ public sealed class Planner(Random random, HealthRegistry health)
         return false;
     }
 
+    /// <summary>
+    /// The strategy <paramref name="route"/> is ordered by, resolved from this planner's catalog the first time
+    /// and kept on the route (a reload builds new routes, so a changed <c>routing:</c> takes effect).
+    /// </summary>
+    public IRoutingStrategy StrategyOf(AliasRoute route) => route.Strategy ??= catalog.Resolve(route.Alias.Strategy);
+
     private void AddAlias(List<PlanStep> steps, AliasRoute route, in RequestNeeds needs, PlanReason first, PlanReason rest, List<Exclusion>? excluded, bool peek)
     {
+        var strategy = StrategyOf(route);
         var count = route.Deployments.Length;
-        var candidates = new List<int>(count);
+        Span<int> candidates = count <= TierOrder.StackLimit ? stackalloc int[count] : new int[count];
+        var available = 0;
         for (var i = 0; i < count; i++)
         {
             if (Available(route.Deployments[i], needs, excluded))
             {
-                candidates.Add(i);
+                candidates[available++] = i;
             }
         }
 
-        // Tiers in ascending priority; the strategy orders each tier.
-        var tiers = route.Tiered ? candidates.Select(i => route.Priorities[i]).Distinct().Order().ToArray() : [0];
-        foreach (var tier in tiers)
+        candidates = candidates[..available];
+        if (route.Tiered)
         {
-            var members = route.Tiered ? candidates.Where(i => route.Priorities[i] == tier).ToList() : candidates;
-            foreach (var i in Order(route, members, peek))
+            SortByPriority(candidates, route.Priorities);
+        }
+
+        // Each run of equal priority is a tier, in ascending priority; the strategy orders each tier.
+        var inputs = new RoutingInputs(route, random, signals, peek);
+        for (var start = 0; start < candidates.Length;)
+        {
+            var end = start + 1;
+            while (end < candidates.Length && route.Priorities[candidates[end]] == route.Priorities[candidates[start]])
+            {
+                end++;
+            }
+
+            var tier = candidates[start..end];
+            if (tier.Length > 1)
+            {
+                strategy.Order(inputs, tier);
+            }
+
+            foreach (var i in tier)
             {
                 AddOnce(steps, route.Deployments[i], steps.Count == 0 ? first : rest);
             }
+
+            start = end;
         }
     }
 
-    /// <summary>The alias's strategy applied to <paramref name="members"/> (indices into its deployments).</summary>
-    private List<int> Order(AliasRoute route, List<int> members, bool peek)
+    /// <summary>Stable insertion sort by priority tier: within a tier, deployments keep config order.</summary>
+    private static void SortByPriority(Span<int> candidates, int[] priorities)
     {
-        var weighted = WeightedOrder(route, members);
-        switch (route.Alias.Strategy)
+        for (var i = 1; i < candidates.Length; i++)
         {
-            case RoutingStrategy.RoundRobin when members.Count > 1:
+            var entry = candidates[i];
+            var j = i - 1;
+            while (j >= 0 && priorities[candidates[j]] > priorities[entry])
             {
-                var start = peek ? route.PeekRoundRobin() : route.NextRoundRobin();
-                var ordered = members.OrderBy(i => (i - start + route.Deployments.Length) % route.Deployments.Length).ToList();
-                return ordered;
+                candidates[j + 1] = candidates[j];
+                j--;
             }
 
-            case RoutingStrategy.LeastBusy when members.Count > 1:
-                // Stable sort: equal in-flight counts keep their weighted-random order.
-                return weighted.OrderBy(i => health.For(route.Deployments[i].Name).InFlight).ToList();
-            case RoutingStrategy.LowestLatency when members.Count > 1:
-            {
-                // Power of two choices: the faster of the first two weighted picks leads; an unmeasured
-                // deployment counts as fastest so it gets explored.
-                double Latency(int i) => health.For(route.Deployments[i].Name).LatencyMs is var l && double.IsNaN(l) ? 0 : l;
-                if (Latency(weighted[1]) < Latency(weighted[0]))
-                {
-                    (weighted[0], weighted[1]) = (weighted[1], weighted[0]);
-                }
-
-                var head = weighted[0];
-                return [head, .. weighted.Skip(1).OrderBy(Latency)];
-            }
-
-            case RoutingStrategy.LowestCost when members.Count > 1:
-                // Stable: equal (or unknown) prices keep their weighted-random order.
-                return weighted.OrderBy(i => route.Deployments[i].Config.Price?.Blended ?? decimal.MaxValue).ToList();
-            case RoutingStrategy.UsageHeadroom when members.Count > 1:
-                return weighted.OrderByDescending(i => health.For(route.Deployments[i].Name).Headroom(route.Deployments[i].Config.Limits)).ToList();
-            default:
-                return weighted;
+            candidates[j + 1] = entry;
         }
-    }
-
-    /// <summary>Weighted order without replacement: each pick is proportional to the weights left.</summary>
-    private List<int> WeightedOrder(AliasRoute route, List<int> members)
-    {
-        if (members.Count <= 1)
-        {
-            return [.. members];
-        }
-
-        var left = new List<int>(members);
-        var result = new List<int>(members.Count);
-        var remaining = left.Sum(i => route.Weights[i]);
-        while (left.Count > 0)
-        {
-            var roll = random.Next(remaining);
-            var k = 0;
-            while (roll >= route.Weights[left[k]])
-            {
-                roll -= route.Weights[left[k]];
-                k++;
-            }
-
-            result.Add(left[k]);
-            remaining -= route.Weights[left[k]];
-            left.RemoveAt(k);
-        }
-
-        return result;
     }
 
     private static void AddOnce(List<PlanStep> steps, DeploymentTarget deployment, PlanReason reason)

@@ -34,6 +34,38 @@ public class PlannerStrategyTests
     }
 
     [Fact]
+    public void Plan_RoundRobinPeek_LeavesTheTurnForTheNextRealRequest()
+    {
+        var route = Table("  m: { deployments: [a, b, c], routing: round_robin }").Aliases["m"];
+        var planner = new Planner(new Random(1), new HealthRegistry(TimeProvider.System));
+        Assert.Equal("a", planner.Plan(route)[0].Deployment.Name);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("b", planner.Plan(route, new List<Exclusion>(), peek: true)[0].Deployment.Name); // route explain
+        }
+
+        Assert.Equal("b", planner.Plan(route)[0].Deployment.Name);
+    }
+
+    [Fact]
+    public void Plan_RoundRobinWithOneAvailable_TakesNoTurn()
+    {
+        var route = Table("  m: { deployments: [a, b, c], routing: round_robin }").Aliases["m"];
+        var health = new HealthRegistry(TimeProvider.System);
+        var planner = new Planner(new Random(1), health);
+        health.For("b").Force(CircuitState.Open);
+        health.For("c").Force(CircuitState.Open);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(["a"], planner.Plan(route).Select(s => s.Deployment.Name));
+        }
+
+        health.For("b").Force(CircuitState.Closed);
+        health.For("c").Force(CircuitState.Closed);
+        Assert.Equal(["a", "b", "c"], planner.Plan(route).Select(s => s.Deployment.Name)); // still the first turn
+    }
+
+    [Fact]
     public void Plan_LeastBusy_PrefersFewestInFlight()
     {
         var route = Table("  m: { deployments: [a, b, c], routing: least_busy }").Aliases["m"];

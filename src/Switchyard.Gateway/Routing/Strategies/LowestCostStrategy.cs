@@ -1,0 +1,25 @@
+namespace Switchyard.Routing.Strategies;
+
+/// <summary>
+/// <c>lowest_cost</c>: cheapest first by the price book (<c>deployments.X.price</c>, blended input/output);
+/// deployments without a price go last. Equal (or unknown) prices keep a weighted-random order.
+/// </summary>
+public sealed class LowestCostStrategy : IRoutingStrategy
+{
+    /// <inheritdoc />
+    public string Name => "lowest_cost";
+
+    /// <inheritdoc />
+    public void Order(in RoutingInputs inputs, Span<int> tier)
+    {
+        var route = inputs.Route;
+        TierOrder.ShuffleByWeight(tier, route.Weights, inputs.Random);
+        Span<decimal> price = tier.Length <= TierOrder.StackLimit ? stackalloc decimal[tier.Length] : new decimal[tier.Length];
+        for (var k = 0; k < tier.Length; k++)
+        {
+            price[k] = route.Deployments[tier[k]].Config.Price?.Blended ?? decimal.MaxValue;
+        }
+
+        TierOrder.SortBy(tier, price);
+    }
+}
