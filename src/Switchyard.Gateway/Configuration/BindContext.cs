@@ -19,6 +19,9 @@ internal sealed class BindContext(Func<string, string?> env, ProviderCatalog pro
 
     public List<ConfigError> Errors { get; } = [];
 
+    /// <summary>The server's breaker (<c>server.circuit_breaker</c>), which deployment and model breakers override field by field.</summary>
+    public CircuitBreakerSettings ServerBreaker { get; set; } = CircuitBreakerSettings.Default;
+
     public void Error(string path, string message) => Errors.Add(new ConfigError(path, message));
 
     public static string Child(string parent, string key) => parent.Length == 0 ? key : $"{parent}.{key}";

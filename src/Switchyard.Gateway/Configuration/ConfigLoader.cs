@@ -115,6 +115,7 @@ public static class ConfigLoader
         }
 
         var server = ServerBinder.Bind(ctx, root["server"], "server");
+        ctx.ServerBreaker = server.CircuitBreaker;
         var auth = AuthBinder.Bind(ctx, root["auth"], "auth");
 
         // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
@@ -130,6 +131,7 @@ public static class ConfigLoader
         var models = FallbackResolver.Resolve(ctx, aliases, aliasNames, deployments);
 
         var routes = RouteBinder.Bind(ctx, root["routes"], "routes", aliasNames, FallbackPolicy.Default);
+        BreakerBinder.CheckAliasDefaults(ctx, aliases);
 
         var providerMap = providers.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.Config, StringComparer.Ordinal);
         var deploymentMap = deployments.Where(d => d.Value is not null).ToDictionary(d => d.Key, d => d.Value!, StringComparer.Ordinal);

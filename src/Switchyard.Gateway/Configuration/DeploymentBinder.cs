@@ -6,7 +6,7 @@ namespace Switchyard.Configuration;
 /// <summary>Binds <c>deployments:</c> (and the inline deployments written inside a model).</summary>
 internal static class DeploymentBinder
 {
-    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier", "limits");
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier", "limits", "circuit_breaker");
 
     private static readonly FrozenSet<string> LimitKeys = FrozenSet.Create(StringComparer.Ordinal, "rpm", "tpm");
 
@@ -61,6 +61,7 @@ internal static class DeploymentBinder
                 lm.Has("tpm") ? ctx.Int(lm["tpm"], lm.PathOf("tpm"), min: 1) : null);
         }
 
+        var breaker = BreakerBinder.Bind(ctx, map["circuit_breaker"], map.PathOf("circuit_breaker"), ctx.ServerBreaker);
         if (provider is null || model is null || ctx.Errors.Count != errorsBefore)
         {
             return null;
@@ -72,6 +73,7 @@ internal static class DeploymentBinder
             Price = price,
             PriceTier = tier,
             Limits = limits,
+            CircuitBreaker = breaker,
         };
     }
 

@@ -29,6 +29,7 @@ internal static class FallbackResolver
                 DropUnsupportedParams = draft.DropUnsupportedParams,
                 Strategy = draft.Strategy,
                 Hedge = draft.Hedge,
+                CircuitBreaker = draft.CircuitBreaker,
             };
         }
 

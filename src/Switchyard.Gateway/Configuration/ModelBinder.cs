@@ -20,6 +20,9 @@ internal sealed record AliasDraft(
 
     /// <summary><c>hedge</c>.</summary>
     public HedgePolicy? Hedge { get; init; }
+
+    /// <summary><c>circuit_breaker</c>: the default breaker of the alias's own deployments.</summary>
+    public CircuitBreakerSettings? CircuitBreaker { get; init; }
 }
 
 /// <summary>What model binding resolves names against.</summary>
@@ -39,7 +42,7 @@ internal static class ModelBinder
     public const int MaxWeight = 1_000_000;
 
     private static readonly FrozenSet<string> ModelKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing", "hedge");
+        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing", "hedge", "circuit_breaker");
 
     private static readonly FrozenSet<string> HedgeKeys = FrozenSet.Create(StringComparer.Ordinal, "delay", "max_share");
 
@@ -108,6 +111,7 @@ internal static class ModelBinder
             DropUnsupportedParams = Bool(ctx, map["drop_unsupported_params"], map.PathOf("drop_unsupported_params")) ?? false,
             Strategy = Strategy(ctx, map["routing"], map.PathOf("routing")),
             Hedge = Hedge(ctx, map),
+            CircuitBreaker = BreakerBinder.Bind(ctx, map["circuit_breaker"], map.PathOf("circuit_breaker"), ctx.ServerBreaker),
         };
     }
 

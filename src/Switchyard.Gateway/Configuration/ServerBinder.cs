@@ -8,9 +8,6 @@ internal static class ServerBinder
 {
     private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "max_body_size", "data_dir", "circuit_breaker");
 
-    private static readonly FrozenSet<string> BreakerKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "failure_ratio", "min_requests", "window", "break_for", "half_open_trials", "slow_ttft");
-
     public static ServerSettings Bind(BindContext ctx, YamlNode? node, string path)
     {
         var map = ctx.Map(node, path, Keys);
@@ -34,40 +31,8 @@ internal static class ServerBinder
             maxBody ?? ServerSettings.DefaultMaxRequestBodyBytes,
             dataDir ?? ServerSettings.DefaultDataDirectory)
         {
-            CircuitBreaker = Breaker(ctx, map),
-        };
-    }
-
-    private static CircuitBreakerSettings Breaker(BindContext ctx, MapView server)
-    {
-        var d = CircuitBreakerSettings.Default;
-        if (ctx.Map(server["circuit_breaker"], server.PathOf("circuit_breaker"), BreakerKeys) is not { } map)
-        {
-            return d;
-        }
-
-        var ratio = d.FailureRatio;
-        if (map.Has("failure_ratio"))
-        {
-            var text = ctx.String(map["failure_ratio"], map.PathOf("failure_ratio"))?.Trim().TrimEnd('%');
-            if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 100)
-            {
-                ratio = v > 1 ? v / 100 : v;
-            }
-            else
-            {
-                ctx.Error(map.PathOf("failure_ratio"), "must be a share such as 0.5 or 50%");
-            }
-        }
-
-        return new CircuitBreakerSettings(
-            ratio,
-            map.Has("min_requests") ? ctx.Int(map["min_requests"], map.PathOf("min_requests"), min: 1) ?? d.MinRequests : d.MinRequests,
-            ctx.Duration(map["window"], map.PathOf("window")) ?? d.Window,
-            ctx.Duration(map["break_for"], map.PathOf("break_for")) ?? d.BreakFor,
-            map.Has("half_open_trials") ? ctx.Int(map["half_open_trials"], map.PathOf("half_open_trials"), min: 1) ?? d.HalfOpenTrials : d.HalfOpenTrials)
-        {
-            SlowTimeToFirstToken = ctx.Duration(map["slow_ttft"], map.PathOf("slow_ttft")),
+            CircuitBreaker = BreakerBinder.Bind(ctx, map["circuit_breaker"], map.PathOf("circuit_breaker"), CircuitBreakerSettings.Default)
+                             ?? CircuitBreakerSettings.Default,
         };
     }
 }

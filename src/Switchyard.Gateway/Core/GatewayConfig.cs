@@ -18,6 +18,28 @@ public sealed record GatewayConfig(
 
     /// <summary>Where the snapshot came from (a file path, or "embedded defaults").</summary>
     public string Source { get; init; } = "embedded defaults";
+
+    /// <summary>
+    /// The breaker of <paramref name="deployment"/>: its own, else the default of an alias that lists it among
+    /// its deployments (aliases that disagree are refused at load), else the server's.
+    /// </summary>
+    public CircuitBreakerSettings BreakerFor(DeploymentConfig deployment)
+    {
+        if (deployment.CircuitBreaker is { } own)
+        {
+            return own;
+        }
+
+        foreach (var alias in Models.Values)
+        {
+            if (alias.CircuitBreaker is { } byAlias && alias.Deployments.Any(w => w.Deployment.Name == deployment.Name))
+            {
+                return byAlias;
+            }
+        }
+
+        return Server.CircuitBreaker;
+    }
 }
 
 /// <summary>Process-level settings (<c>server:</c> in YAML).</summary>
@@ -146,6 +168,9 @@ public sealed record DeploymentConfig(string Name, ProviderConfig Provider, stri
 
     /// <summary>The deployment's own rate limits (<c>limits: { rpm, tpm }</c>), e.g. the provider account's quota.</summary>
     public DeploymentLimits? Limits { get; init; }
+
+    /// <summary>The deployment's own breaker (<c>circuit_breaker</c>), or null to take its alias's or the server's.</summary>
+    public CircuitBreakerSettings? CircuitBreaker { get; init; }
 }
 
 /// <summary>Requests and tokens per minute a deployment may take; the router stops sending when either is used up.</summary>
@@ -222,6 +247,9 @@ public sealed record ModelAlias(
 
     /// <summary><c>hedge:</c> race a second deployment when the first is slow (null: no hedging).</summary>
     public HedgePolicy? Hedge { get; init; }
+
+    /// <summary><c>circuit_breaker:</c> the default breaker of the alias's own deployments (null: the server's).</summary>
+    public CircuitBreakerSettings? CircuitBreaker { get; init; }
 }
 
 /// <summary>

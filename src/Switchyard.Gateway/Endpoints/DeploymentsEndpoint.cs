@@ -69,7 +69,26 @@ public sealed class DeploymentsEndpoint(RouterState router, Authorizer authorize
         var (total, failed) = h.WindowCounts;
         w.WriteNumber("window_requests", total);
         w.WriteNumber("window_failures", failed);
+        WriteBreaker(w, h.Settings);
         WriteKeys(w, keys);
+    }
+
+    /// <summary><c>"circuit_breaker"</c>: <c>"off"</c>, or the thresholds in force for this deployment.</summary>
+    private static void WriteBreaker(Utf8JsonWriter w, CircuitBreakerSettings b)
+    {
+        if (!b.Enabled)
+        {
+            w.WriteString("circuit_breaker", "off");
+            return;
+        }
+
+        w.WriteStartObject("circuit_breaker");
+        w.WriteNumber("failure_ratio", b.FailureRatio);
+        w.WriteNumber("min_requests", b.MinRequests);
+        w.WriteNumber("window_ms", b.Window.TotalMilliseconds);
+        w.WriteNumber("break_for_ms", b.BreakFor.TotalMilliseconds);
+        w.WriteNumber("half_open_trials", b.HalfOpenTrials);
+        w.WriteEndObject();
     }
 
     /// <summary>

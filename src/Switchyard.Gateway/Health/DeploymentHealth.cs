@@ -252,7 +252,7 @@ public sealed class DeploymentHealth
             }
 
             var (total, failed) = Count(now);
-            if (state == CircuitState.Closed && total >= Settings.MinRequests && failed >= Settings.FailureRatio * total)
+            if (state == CircuitState.Closed && Settings.Enabled && total >= Settings.MinRequests && failed >= Settings.FailureRatio * total)
             {
                 Open(now);
             }
@@ -314,6 +314,11 @@ public sealed class DeploymentHealth
 
     private CircuitState CurrentState()
     {
+        if (!Settings.Enabled)
+        {
+            return CircuitState.Closed; // circuit_breaker: off, or turned off by a reload while open
+        }
+
         if (state == CircuitState.Open && time.GetElapsedTime(openedAt) >= Settings.BreakFor)
         {
             return CircuitState.HalfOpen;

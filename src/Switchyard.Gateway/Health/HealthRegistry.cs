@@ -9,10 +9,11 @@ public sealed class HealthRegistry(TimeProvider time)
     private readonly ConcurrentDictionary<string, ShareBudget> hedges = new(StringComparer.Ordinal);
     private readonly TimeProvider clock = time;
     private CircuitBreakerSettings settings = CircuitBreakerSettings.Default;
+    private IReadOnlyDictionary<string, CircuitBreakerSettings> byDeployment = new Dictionary<string, CircuitBreakerSettings>();
 
     /// <summary>The state of <paramref name="deployment"/>, created on first use.</summary>
     public DeploymentHealth For(string deployment) =>
-        states.TryGetValue(deployment, out var h) ? h : states.GetOrAdd(deployment, static (name, r) => new DeploymentHealth(name, r.clock) { Settings = r.settings }, this);
+        states.TryGetValue(deployment, out var h) ? h : states.GetOrAdd(deployment, static (name, r) => new DeploymentHealth(name, r.clock) { Settings = r.SettingsFor(name) }, this);
 
     /// <summary>
     /// The hedge budget of alias <paramref name="alias"/>: hedges may be at most a share of the alias's requests
@@ -25,11 +26,28 @@ public sealed class HealthRegistry(TimeProvider time)
     public void Configure(CircuitBreakerSettings next)
     {
         settings = next;
+        byDeployment = new Dictionary<string, CircuitBreakerSettings>();
         foreach (var h in states.Values)
         {
             h.Settings = next;
         }
     }
+
+    /// <summary>
+    /// Applies each deployment's own breaker (its own, its alias's default, or the server's: see
+    /// <see cref="GatewayConfig.BreakerFor"/>) at start and on each reload.
+    /// </summary>
+    public void Configure(GatewayConfig config)
+    {
+        settings = config.Server.CircuitBreaker;
+        byDeployment = config.Deployments.ToDictionary(d => d.Key, d => config.BreakerFor(d.Value), StringComparer.Ordinal);
+        foreach (var h in states.Values)
+        {
+            h.Settings = SettingsFor(h.Name);
+        }
+    }
+
+    private CircuitBreakerSettings SettingsFor(string deployment) => byDeployment.GetValueOrDefault(deployment, settings);
 
     /// <summary>Every known state.</summary>
     public IEnumerable<DeploymentHealth> All => states.Values;

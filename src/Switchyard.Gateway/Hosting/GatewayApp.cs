@@ -105,7 +105,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var keyPools = new KeyPoolRegistry(options.TimeProvider); // key cooldowns survive reloads, on the gateway's clock
         services.AddSingleton(new RouterState(RouteTable.Build(config, keyPools)));
         var healthRegistry = new HealthRegistry(options.TimeProvider);
-        healthRegistry.Configure(config.Server.CircuitBreaker);
+        healthRegistry.Configure(config);
         services.AddSingleton(healthRegistry);
         services.AddSingleton(sp => new Planner(options.Random, sp.GetRequiredService<HealthRegistry>(), Routing.Strategies.StrategyCatalog.BuiltIn));
         var providerServices = new ProviderServices(options.TimeProvider, options.Environment);
@@ -148,7 +148,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
             {
                 router.Swap(RouteTable.Build(next, keyPools));
                 keyStore.Replace(next.Auth);
-                healthRegistry.Configure(next.Server.CircuitBreaker);
+                healthRegistry.Configure(next);
                 LogReloaded(logger, next.Source, next.Models.Count);
             }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider, options.Providers);
         }
