@@ -158,6 +158,7 @@ public sealed partial class Dispatcher(
         var skipped = string.Join(", ", ctx.Plan.Skip(walk.Step + 1).Select(s => $"{s.Deployment.Name} ({Window(s.Deployment)})"));
         return failure with
         {
+            ClientShaped = false, // our own words (with the upstream's), not the upstream's error relayed as is
             Message = $"{failure.Message}; no later deployment of the plan has a larger context window than '{overflowed.Name}' "
                       + $"({Window(overflowed)}): skipped {skipped}",
         };

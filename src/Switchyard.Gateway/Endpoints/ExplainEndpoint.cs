@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Auth;
 using Switchyard.Health;
+using Switchyard.Dispatch;
 using Switchyard.Pipeline;
 
 namespace Switchyard.Endpoints;
@@ -14,7 +15,7 @@ namespace Switchyard.Endpoints;
 /// body's format, headers, the client's <c>models</c> list, the split arm of this key, capability and context
 /// filtering) and refuses what the real path refuses, with the same answer.
 /// </summary>
-public sealed class ExplainEndpoint(GatewayPipeline pipeline, Authorizer authorizer, HealthRegistry health)
+public sealed class ExplainEndpoint(GatewayPipeline pipeline, Authorizer authorizer, HealthRegistry health, Dispatcher dispatcher)
 {
     /// <summary>Explains a request in <paramref name="format"/>.</summary>
     public async Task ExplainAsync(HttpContext http, IInboundFormat format, Operation operation)
@@ -62,14 +63,7 @@ public sealed class ExplainEndpoint(GatewayPipeline pipeline, Authorizer authori
 
         w.WriteEndArray();
         DeploymentsEndpoint.WritePolicy(w, ctx.Policy ?? route.Alias.Policy);
-        if (route.Alias.Hedge is { } hedge)
-        {
-            w.WriteStartObject("hedge");
-            w.WriteString("delay", hedge.Auto ? "auto (2 x TTFT estimate)" : $"{hedge.Delay.TotalMilliseconds} ms");
-            w.WriteNumber("max_share", hedge.MaxShare);
-            w.WriteEndObject();
-        }
-
+        WriteHedge(w, ctx);
         if (ctx.ClientDeadline is { } deadline)
         {
             w.WriteNumber("deadline_ms", deadline.TotalMilliseconds);
@@ -115,8 +109,9 @@ public sealed class ExplainEndpoint(GatewayPipeline pipeline, Authorizer authori
     private void WritePlan(Utf8JsonWriter w, GatewayContext ctx)
     {
         w.WriteStartArray("plan");
-        foreach (var step in ctx.Plan)
+        for (var i = 0; i < ctx.Plan.Length; i++)
         {
+            var step = ctx.Plan[i];
             w.WriteStartObject();
             w.WriteString("deployment", step.Deployment.Name);
             w.WriteString("reason", step.Reason switch
@@ -126,9 +121,70 @@ public sealed class ExplainEndpoint(GatewayPipeline pipeline, Authorizer authori
                 _ => "fallback",
             });
             DeploymentsEndpoint.WriteDeployment(w, step.Deployment.Config, health.For(step.Deployment.Name), step.Deployment.Keys);
+            WriteOverflowRule(w, ctx.Plan, i);
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// The step's context window, and where a context overflow there would go: only to later steps whose
+    /// window is larger (or unknown), in plan order; an empty list means the request would fail there.
+    /// </summary>
+    private static void WriteOverflowRule(Utf8JsonWriter w, PlanStep[] plan, int index)
+    {
+        var config = plan[index].Deployment.Config;
+        if (config.Capabilities.ContextWindow is { } window)
+        {
+            w.WriteNumber("context_window", window);
+        }
+        else
+        {
+            w.WriteNull("context_window");
+        }
+
+        w.WriteStartArray("on_context_overflow");
+        for (var j = index + 1; j < plan.Length; j++)
+        {
+            if (Dispatcher.LargerWindow(plan[j].Deployment.Config, config))
+            {
+                w.WriteStringValue(plan[j].Deployment.Name);
+            }
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// Hedging: the delay, the deployment that would race the intended one, and the alias's hedge budget (a
+    /// share of its own requests that waited past the delay) with whether the next such request may hedge.
+    /// </summary>
+    private void WriteHedge(Utf8JsonWriter w, GatewayContext ctx)
+    {
+        if (ctx.Route!.Alias.Hedge is not { } hedge)
+        {
+            return;
+        }
+
+        w.WriteStartObject("hedge");
+        w.WriteString("delay", hedge.Auto ? "auto (2 x TTFT estimate)" : $"{hedge.Delay.TotalMilliseconds} ms");
+        w.WriteNumber("delay_ms_now", dispatcher.HedgeDelay(hedge, ctx.Plan[0].Deployment).TotalMilliseconds);
+        w.WriteNumber("max_share", hedge.MaxShare);
+        if (ctx.Plan.Length >= 2)
+        {
+            w.WriteString("races", ctx.Plan[1].Deployment.Name);
+        }
+        else
+        {
+            w.WriteNull("races"); // nothing to race: the plan has one step
+        }
+
+        var budget = health.Hedges(ctx.Route.Alias.Name);
+        var (eligible, taken) = budget.Counts;
+        w.WriteNumber("recent_slow_requests", eligible);
+        w.WriteNumber("recent_hedges", taken);
+        w.WriteBoolean("next_slow_request_hedges", ctx.Plan.Length >= 2 && budget.WouldAllow(hedge.MaxShare));
+        w.WriteEndObject();
     }
 }
