@@ -1,7 +1,7 @@
 namespace Switchyard.Auth;
 
 /// <summary>
-/// Auth: who is calling. The key comes from the request's headers (or <c>?key=</c>); an unknown or missing
+/// Auth: who is calling. The key comes from the request's headers (or <c>?key=</c> on Gemini paths); an unknown or missing
 /// key is refused with 401 in the caller's format before the body is read, so an anonymous client cannot
 /// make the gateway buffer a body. Every model endpoint needs <see cref="KeyRole.Client"/>, which every key has.
 /// </summary>
@@ -10,7 +10,7 @@ public sealed class AuthenticateStage(Authorizer authorizer) : IStage
     /// <inheritdoc />
     public async ValueTask<bool> RunAsync(GatewayContext ctx)
     {
-        ctx.Caller = authorizer.Authorize(ctx.Http.Request, KeyRole.Client, out var refusal);
+        ctx.Caller = authorizer.Authorize(ctx.Http.Request, KeyRole.Client, ctx.Format.AcceptsKeyInQuery, out var refusal);
         if (refusal is not { } error)
         {
             return true;

@@ -18,7 +18,7 @@ public sealed class Authorizer(IKeyStore keys)
     /// </summary>
     public async ValueTask<Caller?> AuthorizeAsync(HttpContext http, IInboundFormat format, KeyRole needed)
     {
-        var caller = Authorize(http.Request, needed, out var refusal);
+        var caller = Authorize(http.Request, needed, format.AcceptsKeyInQuery, out var refusal);
         if (refusal is { } error)
         {
             await WriteRefusalAsync(http, format, error).ConfigureAwait(false);
@@ -28,9 +28,9 @@ public sealed class Authorizer(IKeyStore keys)
     }
 
     /// <summary>The caller, or null with the <paramref name="refusal"/> to answer (401 or 403).</summary>
-    public Caller? Authorize(HttpRequest request, KeyRole needed, out ClientError? refusal)
+    public Caller? Authorize(HttpRequest request, KeyRole needed, bool allowQueryKey, out ClientError? refusal)
     {
-        var outcome = KeyAuthenticator.Authenticate(Keys, request, allowQueryKey: true, out var caller);
+        var outcome = KeyAuthenticator.Authenticate(Keys, request, allowQueryKey, out var caller);
         refusal = Refusal(outcome, caller, needed);
         return refusal is null ? caller : null;
     }

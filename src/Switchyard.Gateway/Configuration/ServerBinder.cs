@@ -6,7 +6,18 @@ namespace Switchyard.Configuration;
 /// <summary>Binds <c>server:</c>.</summary>
 internal static class ServerBinder
 {
-    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "max_body_size", "data_dir", "circuit_breaker");
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "max_body_size", "data_dir", "circuit_breaker", "body_read_timeout", "echo_model");
+
+    private static bool EchoModel(BindContext ctx, MapView map)
+    {
+        var text = ctx.String(map["echo_model"], map.PathOf("echo_model"))?.Trim();
+        if (text is not (null or "true" or "false"))
+        {
+            ctx.Error(map.PathOf("echo_model"), "must be true or false");
+        }
+
+        return text != "false";
+    }
 
     public static ServerSettings Bind(BindContext ctx, YamlNode? node, string path)
     {
@@ -33,6 +44,8 @@ internal static class ServerBinder
         {
             CircuitBreaker = BreakerBinder.Bind(ctx, map["circuit_breaker"], map.PathOf("circuit_breaker"), CircuitBreakerSettings.Default)
                              ?? CircuitBreakerSettings.Default,
+            BodyReadTimeout = ctx.Duration(map["body_read_timeout"], map.PathOf("body_read_timeout")) ?? ServerSettings.Default.BodyReadTimeout,
+            EchoModel = EchoModel(ctx, map),
         };
     }
 }

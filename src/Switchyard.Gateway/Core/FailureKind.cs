@@ -57,6 +57,9 @@ public enum FailureKind
 
     /// <summary>The deployment's circuit breaker is open (or its half-open trial slots are taken): no attempt was made.</summary>
     CircuitOpen,
+
+    /// <summary>The gateway itself failed (an unhandled exception): answered 500, logged with the request id.</summary>
+    Internal,
 }
 
 /// <summary>Names of <see cref="FailureKind"/> as used in YAML, headers and usage records.</summary>
@@ -82,6 +85,7 @@ public static class FailureKinds
         FailureKind.UnsupportedCapability => "unsupported_capability",
         FailureKind.HedgeLost => "hedge_lost",
         FailureKind.CircuitOpen => "circuit_open",
+        FailureKind.Internal => "internal_error",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -43,6 +43,12 @@ public interface IInboundFormat
     string? PassthroughProtocol { get; }
 
     /// <summary>
+    /// Whether a key may come in the URL (<c>?key=</c>). Only Google's API does this; anywhere else a key in a
+    /// URL ends up in proxy and access logs, so it is not taken.
+    /// </summary>
+    bool AcceptsKeyInQuery => false;
+
+    /// <summary>
     /// Reads just what routing needs (model, stream, and for passthrough the byte offsets of the model),
     /// with type checks on the fields every upstream rejects, so bad input is refused before routing.
     /// </summary>

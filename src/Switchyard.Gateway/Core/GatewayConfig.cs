@@ -54,6 +54,15 @@ public sealed record ServerSettings(long MaxRequestBodyBytes, string DataDirecto
 
     /// <summary><c>server.circuit_breaker</c>: when a deployment's circuit opens, for every deployment.</summary>
     public CircuitBreakerSettings CircuitBreaker { get; init; } = CircuitBreakerSettings.Default;
+
+    /// <summary>
+    /// <c>server.body_read_timeout</c>: the whole request body must arrive within this (408 otherwise), so a
+    /// client that trickles its body just above the minimum data rate cannot hold a request open for ever.
+    /// </summary>
+    public TimeSpan BodyReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><c>server.echo_model</c>: serve the built-in offline model <c>switchyard/echo</c> (true by default).</summary>
+    public bool EchoModel { get; init; } = true;
 }
 
 /// <summary>

@@ -1,6 +1,6 @@
 namespace Switchyard.Core;
 
-/// <summary>Which OpenAI operation a body belongs to; decides the fields that must be present.</summary>
+/// <summary>Which operation a request is, whatever its format; decides the fields that must be present and is recorded.</summary>
 public enum Operation
 {
     /// <summary><c>POST /v1/chat/completions</c>.</summary>
@@ -12,8 +12,14 @@ public enum Operation
     /// <summary><c>POST /v1/responses</c> (always translated).</summary>
     Responses,
 
-    /// <summary>A native chat dialect (Anthropic Messages, Gemini generateContent).</summary>
+    /// <summary><c>POST /v1/messages</c> (Anthropic Messages).</summary>
     Messages,
+
+    /// <summary><c>POST /v1beta/models/{model}:generateContent</c> and <c>:streamGenerateContent</c> (Gemini).</summary>
+    GenerateContent,
+
+    /// <summary>Anything else the gateway answered (an unknown path or method), recorded so nothing goes unseen.</summary>
+    Other,
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Switchyard.Canonical;
 using Switchyard.Health;
 
 namespace Switchyard.Dispatch;
@@ -100,7 +101,21 @@ public sealed partial class Dispatcher
             return null;
         }
 
-        if (ctx.Format.Parse(ctx.Body!.Span, ctx.Http, out var request) is { } error)
+        ClientError? error;
+        ChatRequest request;
+        try
+        {
+            error = ctx.Format.Parse(ctx.Body!.Span, ctx.Http, out request);
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses a string it cannot turn into UTF-16 (an escaped lone surrogate, "\ud800"):
+            // the body is JSON, but no provider can be sent its text.
+            return new ClientError(400, ErrorCategory.InvalidRequest,
+                "The request body holds a string that is not valid Unicode (an unpaired surrogate escape such as \\ud800).", null, "invalid_unicode");
+        }
+
+        if (error is not null)
         {
             return error;
         }

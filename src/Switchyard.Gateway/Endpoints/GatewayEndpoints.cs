@@ -43,8 +43,7 @@ public static class GatewayEndpoints
 
         // Gemini: the model and method share one path segment ("{model}:generateContent"), which a route
         // template cannot split on the colon, so a catch-all takes it and GeminiRoute parses it.
-        app.MapPost("/v1beta/models/{**rest}", http => pipeline.HandleAsync(http, gemini, Operation.Messages));
-        app.Map("/v1beta/{**rest}", http => GeminiErrors.UnknownUrlAsync(http));
+        app.MapPost("/v1beta/models/{**rest}", http => pipeline.HandleAsync(http, gemini, Operation.GenerateContent));
 
         var models = new ModelsEndpoint(router, authorizer);
         app.MapGet("/v1/models", models.ListAsync);
@@ -57,7 +56,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/route/explain/v1/embeddings", http => explain.ExplainAsync(http, chat, Operation.Embeddings));
         app.MapPost("/v1/route/explain/v1/responses", http => explain.ExplainAsync(http, responses, Operation.Responses));
         app.MapPost("/v1/route/explain/v1/messages", http => explain.ExplainAsync(http, anthropic, Operation.Messages));
-        app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, Operation.Messages));
+        app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, Operation.GenerateContent));
         app.MapGet("/v1/deployments", ActivatorUtilities.CreateInstance<DeploymentsEndpoint>(services).ListAsync);
         var drill = ActivatorUtilities.CreateInstance<DrillEndpoints>(services);
         app.MapPost("/v1/drill", drill.StartAsync);
@@ -76,10 +75,45 @@ public static class GatewayEndpoints
             return WriteJsonAsync(http, 200, body);
         });
 
-        // Anything else under /v1 gets OpenAI's shape rather than an empty 404.
-        app.Map("/v1/{**rest}", http => OpenAIErrors.WriteAsync(http, StatusCodes.Status404NotFound,
-            $"Unknown request URL: {http.Request.Method} {http.Request.Path}.", "invalid_request_error", null, "unknown_url"));
+        MapTheRest(app, pipeline, chat, anthropic, gemini);
     }
+
+    /// <summary>
+    /// What no endpoint takes: a known path with the wrong method is a 405 (with <c>Allow</c>), an unknown path a
+    /// 404, each in the format the path names (Anthropic under /v1/messages, Google under /v1beta, OpenAI
+    /// elsewhere) and each recorded like any request. These endpoints take any method at a lower priority
+    /// (order 1), so the real ones always win.
+    /// </summary>
+    private static void MapTheRest(IEndpointRouteBuilder app, GatewayPipeline pipeline, IInboundFormat chat, IInboundFormat anthropic, IInboundFormat gemini)
+    {
+        (string Path, string Allow, IInboundFormat Format)[] known =
+        [
+            ("/v1/chat/completions", "POST", chat), ("/v1/embeddings", "POST", chat), ("/v1/responses", "POST", chat),
+            ("/v1/messages", "POST", anthropic), ("/v1/messages/count_tokens", "POST", anthropic),
+            ("/v1/models", "GET", chat), ("/v1/models/{**id}", "GET", chat), ("/v1/deployments", "GET", chat),
+            ("/v1/drill", "GET, POST, DELETE", chat), ("/v1/route/explain", "POST", chat),
+            ("/health/live", "GET", chat), ("/health/ready", "GET", chat),
+        ];
+        foreach (var (path, allow, format) in known)
+        {
+            app.Map(path, http =>
+            {
+                http.Response.Headers.Allow = allow;
+                return pipeline.RefuseAsync(http, format, Operation.Other, new ClientError(405, ErrorCategory.InvalidRequest,
+                    $"Method {http.Request.Method} is not allowed on {http.Request.Path}; use {allow}.", null, "method_not_allowed"));
+            }).WithOrder(1);
+        }
+
+        app.Map("/v1beta/{**rest}", http => NotFound(http, pipeline, gemini)).WithOrder(1);
+        app.MapFallback(http => NotFound(http, pipeline, chat));
+    }
+
+    private static Task NotFound(HttpContext http, GatewayPipeline pipeline, IInboundFormat format) =>
+        pipeline.RefuseAsync(http, format, Operation.Other, new ClientError(404, ErrorCategory.NotFound,
+            $"Unknown request URL: {http.Request.Method} {Bounded(http.Request.Path.Value)}.", null, "unknown_url"));
+
+    /// <summary>A path echoed in an error is cut at 256 characters (it is also stored nowhere).</summary>
+    private static string Bounded(string? path) => path is { Length: > 256 } ? path[..256] + "…" : path ?? "";
 
     /// <summary><c>POST /v1/route/explain?format=chat|responses|messages|embeddings</c> (default chat).</summary>
     private static Task ExplainByParameterAsync(HttpContext http, ExplainEndpoint explain, IInboundFormat chat, IInboundFormat responses, IInboundFormat anthropic)

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -87,7 +88,11 @@ public sealed partial class GatewayApp : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = null; // enforced per request from the live config (RequestBody)
+            k.Limits.MaxRequestBodySize = null; // enforced per request from the live config (ReadRequestStage)
+
+            // A body must keep coming at 1 KiB/s after a 5 s grace (Kestrel's default, 240 B/s, let a client
+            // hold a request open at 300 B/s); server.body_read_timeout caps the whole read besides.
+            k.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
         });
         builder.Logging.ClearProviders();
         if (options.ConsoleLogging)

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Switchyard.Admission;
 using Switchyard.Auth;
 using Switchyard.Dispatch;
@@ -17,12 +18,13 @@ namespace Switchyard.Pipeline;
 /// list as a dry run, so it cannot drift from what a request meets. Adding a stage (input guardrails, a
 /// cache lookup) is one class and one line here.
 /// </summary>
-public sealed class GatewayPipeline
+public sealed partial class GatewayPipeline
 {
     private readonly IStage[] stages;
     private readonly Settle settle;
     private readonly RouterState router;
     private readonly TimeProvider time;
+    private readonly ILogger logger;
 
     /// <summary>Builds the stages from <paramref name="services"/>.</summary>
     public GatewayPipeline(IServiceProvider services)
@@ -40,6 +42,7 @@ public sealed class GatewayPipeline
         settle = services.GetRequiredService<Settle>(); // Settle: the usage record, whatever happened
         router = services.GetRequiredService<RouterState>();
         time = services.GetRequiredService<TimeProvider>();
+        logger = services.GetRequiredService<ILogger<GatewayPipeline>>();
     }
 
     /// <summary>Handles one request in <paramref name="format"/>.</summary>
@@ -54,11 +57,67 @@ public sealed class GatewayPipeline
         {
             ctx.Error = FailureKind.ClientCancelled;
         }
+        catch (Exception ex)
+        {
+            await FailedAsync(ctx, ex).ConfigureAwait(false);
+        }
         finally
         {
             settle.Run(ctx);
         }
     }
+
+    /// <summary>
+    /// Answers one request with <paramref name="error"/> in <paramref name="format"/> and records it: the front
+    /// door's own refusals outside the pipeline (an unknown path, a wrong method) leave a record like any other.
+    /// </summary>
+    public async Task RefuseAsync(HttpContext http, IInboundFormat format, Operation operation, ClientError error)
+    {
+        var ctx = NewContext(http, format, operation, dryRun: false);
+        try
+        {
+            await ctx.RefuseAsync(error).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+        }
+        finally
+        {
+            settle.Run(ctx);
+        }
+    }
+
+    /// <summary>
+    /// The catch-all: a bug must not become an empty 500 without an id. Logged with the request id; the
+    /// client gets a 500 in its own format (or, when its response had already started, a cut connection:
+    /// never a clean end of half an answer); the record says internal_error.
+    /// </summary>
+    private async Task FailedAsync(GatewayContext ctx, Exception ex)
+    {
+        ctx.Error = FailureKind.Internal;
+        LogUnhandled(logger, ex, ctx.RequestId);
+        if (ctx.Http.Response.HasStarted)
+        {
+            ctx.Http.Abort();
+            return;
+        }
+
+        try
+        {
+            ctx.Http.Response.Headers.Remove("x-switchyard-model");
+            await ctx.RefuseAsync(new ClientError(500, ErrorCategory.ServerError,
+                $"The gateway failed while handling this request; it is logged under request id {ctx.RequestId}.", null, "internal_error")).ConfigureAwait(false);
+            ctx.RefusalCode = null; // the record says internal_error (ctx.Error)
+        }
+        catch (Exception writeFailure) when (writeFailure is OperationCanceledException or IOException)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Request {RequestId} failed inside the gateway")]
+    private static partial void LogUnhandled(ILogger logger, Exception ex, string requestId);
 
     /// <summary>
     /// Route explain: the same stages as a dry run (nothing is sent, spent or recorded). The context as the

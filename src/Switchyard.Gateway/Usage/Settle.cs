@@ -55,6 +55,8 @@ public sealed class Settle(UsageWriter usage, TimeProvider time)
         Operation.Embeddings => "embeddings",
         Operation.Responses => "responses",
         Operation.Messages => "messages",
-        _ => "chat.completions",
+        Operation.GenerateContent => "generate_content",
+        Operation.ChatCompletions => "chat.completions",
+        _ => "other",
     };
 }

@@ -87,6 +87,9 @@ internal sealed class GatewayHarness : IAsyncDisposable
 
     public GatewayApp Gateway { get; private set; } = null!;
 
+    /// <summary>The gateway's clock.</summary>
+    public TimeProvider Time { get; private set; } = TimeProvider.System;
+
     public IReadOnlyList<FakeOpenAIUpstream> Fakes { get; }
 
     /// <summary>The first fake (provider <c>up-a</c> in <see cref="Preamble"/>).</summary>
@@ -116,15 +119,18 @@ internal sealed class GatewayHarness : IAsyncDisposable
     /// <param name="env">Extra environment variables for the gateway (besides <c>UP_KEY</c>).</param>
     /// <param name="configFile">Write the config to a file and start from it (hot reload enabled) instead of inline YAML.</param>
     /// <param name="providers">The provider kinds the gateway serves; the built-in ones when null.</param>
+    /// <param name="time">The gateway's clock (a fake one for tests of timeouts); the system clock when null.</param>
     public static async Task<GatewayHarness> StartAsync(
         string? yaml = DefaultYaml,
         int fakes = 2,
         IReadOnlyDictionary<string, string>? env = null,
         bool configFile = false,
-        ProviderCatalog? providers = null)
+        ProviderCatalog? providers = null,
+        TimeProvider? time = null)
     {
         var harness = await StartFakesOnlyAsync(fakes);
         harness.Providers = providers ?? ProviderCatalog.Default;
+        harness.Time = time ?? TimeProvider.System;
         try
         {
             foreach (var (name, value) in env ?? new Dictionary<string, string>())
@@ -188,7 +194,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
             DataDirectory = DataDirectory,
             Environment = name => Env.GetValueOrDefault(name),
             ConsoleLogging = false,
-            TimeProvider = TimeProvider.System,
+            TimeProvider = Time,
             Random = new Random(1),
             Providers = Providers,
         };

@@ -96,10 +96,4 @@ public static class GeminiErrors
         http.Response.ContentLength = buffer.WrittenCount;
         return http.Response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
     }
-
-    /// <summary>404 for a <c>/v1beta</c> URL the gateway does not serve, in Google's shape.</summary>
-    public static Task UnknownUrlAsync(HttpContext http) =>
-        WriteAsync(http, new ClientError(404, ErrorCategory.NotFound,
-            $"Unknown request URL: {http.Request.Method} {http.Request.Path}. This gateway serves POST /v1beta/models/{{model}}:generateContent and :streamGenerateContent.",
-            null, "unknown_url"));
 }

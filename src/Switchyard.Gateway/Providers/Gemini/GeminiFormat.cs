@@ -25,6 +25,9 @@ public sealed class GeminiFormat : IInboundFormat
     /// <inheritdoc />
     public string? PassthroughProtocol => null;
 
+    /// <summary>Google's SDKs and docs send <c>?key=</c>; it is taken on Gemini paths only.</summary>
+    public bool AcceptsKeyInQuery => true;
+
     /// <inheritdoc />
     public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Operation operation, out RequestHead head)
     {
