@@ -121,13 +121,22 @@ public static class ConfigLoader
         // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
         // them: "fallbacks: [switchyard/echo]" is a handy last resort in demos and tests.
         var providers = ProviderBinder.Bind(ctx, root["providers"], "providers");
-        providers.TryAdd(BuiltInEcho.ProviderName, new ProviderDraft(BuiltInEcho.Provider, MissingKeyEnv: null));
+        var echo = server.EchoModel; // server.echo_model: false leaves the built-in model out entirely
+        if (echo)
+        {
+            providers.TryAdd(BuiltInEcho.ProviderName, new ProviderDraft(BuiltInEcho.Provider, MissingKeyEnv: null));
+        }
+
 
         var deployments = DeploymentBinder.Bind(ctx, root["deployments"], "deployments", providers);
-        deployments.TryAdd(BuiltInEcho.DeploymentName, BuiltInEcho.Deployment);
+        if (echo)
+        {
+            deployments.TryAdd(BuiltInEcho.DeploymentName, BuiltInEcho.Deployment);
+        }
+
 
         var aliases = ModelBinder.Bind(ctx, root["models"], "models", deployments, providers);
-        var aliasNames = aliases.Select(a => a.Name).Append(BuiltInEcho.AliasName).ToHashSet(StringComparer.Ordinal);
+        var aliasNames = aliases.Select(a => a.Name).Concat(echo ? [BuiltInEcho.AliasName] : []).ToHashSet(StringComparer.Ordinal);
         var models = FallbackResolver.Resolve(ctx, aliases, aliasNames, deployments);
 
         var routes = RouteBinder.Bind(ctx, root["routes"], "routes", aliasNames, FallbackPolicy.Default);
@@ -135,7 +144,11 @@ public static class ConfigLoader
 
         var providerMap = providers.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.Config, StringComparer.Ordinal);
         var deploymentMap = deployments.Where(d => d.Value is not null).ToDictionary(d => d.Key, d => d.Value!, StringComparer.Ordinal);
-        BuiltInEcho.AddMissing(providerMap, deploymentMap, models);
+        if (echo)
+        {
+            BuiltInEcho.AddMissing(providerMap, deploymentMap, models);
+        }
+
 
         return new GatewayConfig(
             server,

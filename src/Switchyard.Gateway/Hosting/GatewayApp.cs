@@ -160,7 +160,8 @@ public sealed partial class GatewayApp : IAsyncDisposable
 
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        LogStarted(logger, address, config.Source, config.Providers.Count, config.Models.Count, dataDir);
+        LogStarted(logger, address, config.Source, Ours(config.Providers, BuiltInEcho.Provider), Ours(config.Models, BuiltInEcho.Alias), dataDir);
+        LogFirstSteps(logger, ModelList(config), FirstRequest(address, config));
         if (config.Auth.IsOpen)
         {
             LogOpenAuth(logger);
@@ -189,8 +190,31 @@ public sealed partial class GatewayApp : IAsyncDisposable
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information,
-        Message = "Switchyard listening on {Address} (config: {Source}; {Providers} providers, {Models} models; data: {DataDir})")]
+        Message = "Switchyard listening on {Address} (config: {Source}; {Providers} providers and {Models} models configured; data: {DataDir})")]
     private static partial void LogStarted(ILogger logger, string address, string source, int providers, int models, string dataDir);
+
+    /// <summary>How many entries the configuration itself brought (the built-in echo pieces are not counted).</summary>
+    private static int Ours<T>(IReadOnlyDictionary<string, T> entries, T builtIn) where T : class =>
+        entries.Values.Count(v => !ReferenceEquals(v, builtIn));
+
+    /// <summary>The model names a client can send, the first twelve of them.</summary>
+    private static string ModelList(GatewayConfig config)
+    {
+        var names = config.Models.Keys.Order(StringComparer.Ordinal).ToList();
+        return names.Count <= 12 ? string.Join(", ", names) : string.Join(", ", names.Take(12)) + $" (+{names.Count - 12} more: GET /v1/models)";
+    }
+
+    /// <summary>A request that works right now, to copy into a shell.</summary>
+    private static string FirstRequest(string address, GatewayConfig config)
+    {
+        var model = config.Models.ContainsKey(BuiltInEcho.AliasName) ? BuiltInEcho.AliasName : config.Models.Keys.Order(StringComparer.Ordinal).FirstOrDefault() ?? "MODEL";
+        var auth = config.Auth.IsOpen ? "" : " -H \"authorization: Bearer $SWITCHYARD_KEY\"";
+        return $"curl -s {address}/v1/chat/completions -H 'content-type: application/json'{auth} "
+            + $"-d '{{\"model\":\"{model}\",\"messages\":[{{\"role\":\"user\",\"content\":\"hello\"}}]}}'";
+    }
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Models: {Models}. Try: {Request}")]
+    private static partial void LogFirstSteps(ILogger logger, string models, string request);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Configuration reloaded from {Source}: {Models} models")]
     private static partial void LogReloaded(ILogger logger, string source, int models);

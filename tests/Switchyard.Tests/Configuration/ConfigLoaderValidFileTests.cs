@@ -253,3 +253,37 @@ public sealed class ConfigLoaderValidFileTests
         Assert.Null(config.Providers["vllm"].ApiKey);
     }
 }
+
+public sealed class ServerSettingsTests
+{
+    [Fact]
+    public void LoadYaml_EchoModelOff_LeavesTheBuiltInModelOut()
+    {
+        var on = ConfigLoader.LoadYaml("server: { echo_model: true }", "t", _ => null).Config!;
+        var off = ConfigLoader.LoadYaml("server: { echo_model: false }", "t", _ => null).Config!;
+
+        Assert.Contains(BuiltInEcho.AliasName, on.Models.Keys);
+        Assert.DoesNotContain(BuiltInEcho.AliasName, off.Models.Keys);
+        Assert.Empty(off.Providers);
+    }
+
+    [Fact]
+    public void LoadYaml_EchoModelOff_AFileThatUsesItIsRefused()
+    {
+        var result = ConfigLoader.LoadYaml("""
+            server: { echo_model: false }
+            models: { demo: { deployments: [d], fallbacks: [switchyard/echo] } }
+            deployments: { d: { provider: p, model: m } }
+            providers: { p: { kind: openai-compatible, base_url: "http://localhost:1/v1" } }
+            """, "t", _ => null);
+
+        Assert.Contains(result.Errors, e => e.Message.Contains("switchyard/echo", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void LoadYaml_BodyReadTimeout_IsBound()
+    {
+        var config = ConfigLoader.LoadYaml("server: { body_read_timeout: 5s }", "t", _ => null).Config!;
+        Assert.Equal(TimeSpan.FromSeconds(5), config.Server.BodyReadTimeout);
+    }
+}
