@@ -26,14 +26,9 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
                 $"deployment '{deployment.Name}' takes text inputs only (token-array inputs cannot be translated)") { Param = "input" };
         }
 
-        HttpRequestMessage message;
-        try
+        if (Build(provider, request, deployment, out var refused) is not { } message)
         {
-            message = provider.BuildEmbeddings(request, deployment);
-        }
-        catch (UnsupportedFeatureException ex)
-        {
-            return new UpstreamFailure(FailureKind.UnsupportedCapability, $"deployment '{deployment.Name}': {ex.Message}") { Param = ex.Field };
+            return refused;
         }
 
         var timeouts = deployment.Config.Timeouts;
@@ -72,14 +67,36 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
                 return UpstreamFailure.Lost(deployment);
             }
 
-            // Providers that report no count get the chars/4 estimate, so the record is never silently zero.
-            var tokens = result.PromptTokens ?? request.Inputs.Sum(i => (i.Length + 3) / 4);
-            ctx.Usage = new TokenUsage { InputTokens = tokens };
-            var output = new ArrayBufferWriter<byte>(1024 + result.Vectors.Sum(v => v.Length * 12));
-            Write(output, result, request, deployment.Config.UpstreamModel, tokens);
-            await ClientResponses.WriteWholeAsync(ctx, deployment, 200, "application/json", output.WrittenMemory, time).ConfigureAwait(false);
+            await WriteAnswer(ctx, deployment, request, result).ConfigureAwait(false);
             return null;
         }
+    }
+
+    /// <summary>The provider's request; null, with <paramref name="refused"/> saying why, when this deployment cannot take it.</summary>
+    private static HttpRequestMessage? Build(IEmbeddingsProvider provider, EmbeddingsRequest request, DeploymentTarget deployment,
+        out UpstreamFailure? refused)
+    {
+        refused = null;
+        try
+        {
+            return provider.BuildEmbeddings(request, deployment);
+        }
+        catch (UnsupportedFeatureException ex)
+        {
+            refused = new UpstreamFailure(FailureKind.UnsupportedCapability, $"deployment '{deployment.Name}': {ex.Message}") { Param = ex.Field };
+            return null;
+        }
+    }
+
+    /// <summary>Once committed: meters the tokens and writes the OpenAI <c>list</c>.</summary>
+    private Task WriteAnswer(GatewayContext ctx, DeploymentTarget deployment, EmbeddingsRequest request, EmbeddingsResult result)
+    {
+        // Providers that report no count get the chars/4 estimate, so the record is never silently zero.
+        var tokens = result.PromptTokens ?? request.Inputs.Sum(i => (i.Length + 3) / 4);
+        ctx.Usage = new TokenUsage { InputTokens = tokens };
+        var output = new ArrayBufferWriter<byte>(1024 + result.Vectors.Sum(v => v.Length * 12));
+        Write(output, result, request, deployment.Config.UpstreamModel, tokens);
+        return ClientResponses.WriteWholeAsync(ctx, deployment, 200, "application/json", output.WrittenMemory, time);
     }
 
     /// <summary>The request, or null when its input is not text (token arrays).</summary>

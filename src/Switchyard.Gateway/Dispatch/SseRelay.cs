@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Switchyard.Canonical;
 using Switchyard.Configuration;
 using Switchyard.Pipeline;
@@ -38,19 +39,11 @@ public static class SseRelay
                     }
 
                     filled += n;
-
-                    // The first event with data decides; comment-only blocks before it (": PROCESSING" keep-alives,
-                    // as OpenRouter sends) do not commit the stream, so a failure after them can still fall back.
-                    var (offset, first) = FirstDataEvent(pooled.Array.AsSpan(0, filled));
-                    if (first > 0)
+                    if (FirstEventArrived(protocol, pooled.Array.AsSpan(0, filled), deployment, out var failure))
                     {
-                        var sseEvent = pooled.Array.AsSpan(offset, first);
-                        var probe = default(TokenUsage);
-                        if (protocol.InspectEvent(sseEvent, true, ref probe).IsError)
+                        if (failure is not null)
                         {
-                            var data = SseFraming.Data(sseEvent).ToArray();
-                            return new UpstreamFailure(FailureKind.ServerError,
-                                $"deployment '{deployment.Name}' sent an error event before any content", 502, null, data) { ClientShaped = true };
+                            return failure;
                         }
 
                         break;
@@ -73,14 +66,7 @@ public static class SseRelay
                 return UpstreamFailure.Lost(deployment);
             }
 
-            ctx.Final = deployment;
-            var http = ctx.Http.Response;
-            ClientResponses.SetOutcomeHeaders(ctx, deployment);
-            http.StatusCode = 200;
-            http.ContentType = PassthroughAttempts.ContentTypeOf(response, "text/event-stream");
-            http.Headers.CacheControl = "no-cache";
-            http.Headers["X-Accel-Buffering"] = "no"; // tell nginx-style proxies in front of us not to buffer
-            ctx.FirstByteTimestamp = time.GetTimestamp();
+            StartResponse(ctx, deployment, response, time);
             await RelayAsync(ctx, protocol, deployment, stream, pooled, filled, timer, timeouts.Idle).ConfigureAwait(false);
             return null;
         }
@@ -91,6 +77,47 @@ public static class SseRelay
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="buffered"/> holds the first event with data, which decides the commit; if that
+    /// event is an error, <paramref name="failure"/> says so (carrying the upstream's body) and nothing is written.
+    /// Comment-only blocks before it (": PROCESSING" keep-alives, as OpenRouter sends) do not count, so a failure
+    /// after them can still fall back.
+    /// </summary>
+    private static bool FirstEventArrived(IPassthroughProtocol protocol, ReadOnlySpan<byte> buffered, DeploymentTarget deployment,
+        out UpstreamFailure? failure)
+    {
+        failure = null;
+        var (offset, first) = FirstDataEvent(buffered);
+        if (first <= 0)
+        {
+            return false;
+        }
+
+        var sseEvent = buffered.Slice(offset, first);
+        var probe = default(TokenUsage);
+        if (protocol.InspectEvent(sseEvent, true, ref probe).IsError)
+        {
+            var data = SseFraming.Data(sseEvent).ToArray();
+            failure = new UpstreamFailure(FailureKind.ServerError,
+                $"deployment '{deployment.Name}' sent an error event before any content", 502, null, data) { ClientShaped = true };
+        }
+
+        return true;
+    }
+
+    /// <summary>Once committed: records the outcome and sets the response head.</summary>
+    private static void StartResponse(GatewayContext ctx, DeploymentTarget deployment, HttpResponseMessage response, TimeProvider time)
+    {
+        ctx.Final = deployment;
+        var http = ctx.Http.Response;
+        ClientResponses.SetOutcomeHeaders(ctx, deployment);
+        http.StatusCode = 200;
+        http.ContentType = PassthroughAttempts.ContentTypeOf(response, "text/event-stream");
+        http.Headers.CacheControl = "no-cache";
+        http.Headers["X-Accel-Buffering"] = "no"; // tell nginx-style proxies in front of us not to buffer
+        ctx.FirstByteTimestamp = time.GetTimestamp();
     }
 
     /// <summary>Phase 2, after the commit point. Returns when the stream ended, either way.</summary>
@@ -137,16 +164,7 @@ public static class SseRelay
                 var n = await stream.ReadAsync(pooled.Array.AsMemory(filled), timer.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    // The upstream closed without its terminator: say so, don't fake a clean end. An error
-                    // event it already sent is that explanation.
-                    ctx.Error = FailureKind.StreamCut;
-                    if (!state.Error)
-                    {
-                        protocol.WriteStreamError(writer,
-                            $"The upstream deployment '{deployment.Name}' ended the stream before completing the response.", "upstream_stream_cut");
-                        await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
-                    }
-
+                    await EndCutAsync(ctx, protocol, deployment, writer, state).ConfigureAwait(false);
                     return;
                 }
 
@@ -155,26 +173,54 @@ public static class SseRelay
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
-            if (timer.ClientGone)
-            {
-                ctx.Error = FailureKind.ClientCancelled;
-                return;
-            }
+            await EndBrokenAsync(ctx, protocol, deployment, writer, timer).ConfigureAwait(false);
+        }
+    }
 
-            var timedOut = timer.TimedOut;
-            ctx.Error = timedOut ? FailureKind.Timeout : FailureKind.StreamCut;
-            var message = timedOut
-                ? timer.Describe(deployment.Name) + "; the stream was ended."
-                : $"The connection to upstream deployment '{deployment.Name}' broke mid-stream.";
-            try
-            {
-                protocol.WriteStreamError(writer, message, timedOut ? "upstream_timeout" : "upstream_stream_cut");
-                await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
-            }
-            catch (Exception writeEx) when (writeEx is OperationCanceledException or IOException)
-            {
-                ctx.Error = FailureKind.ClientCancelled;
-            }
+    /// <summary>
+    /// The upstream closed without its terminator: say so, don't fake a clean end. An error event it already
+    /// sent is that explanation.
+    /// </summary>
+    private static ValueTask<FlushResult> EndCutAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment,
+        PipeWriter writer, RelayState state)
+    {
+        ctx.Error = FailureKind.StreamCut;
+        if (state.Error)
+        {
+            return default;
+        }
+
+        protocol.WriteStreamError(writer,
+            $"The upstream deployment '{deployment.Name}' ended the stream before completing the response.", "upstream_stream_cut");
+        return writer.FlushAsync(ctx.Http.RequestAborted);
+    }
+
+    /// <summary>
+    /// The relay threw: the client left (nothing to write), or the upstream timed out or broke, which the client
+    /// is told with an error event, if it can still be told.
+    /// </summary>
+    private static async Task EndBrokenAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment,
+        PipeWriter writer, AttemptTimer timer)
+    {
+        if (timer.ClientGone)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+            return;
+        }
+
+        var timedOut = timer.TimedOut;
+        ctx.Error = timedOut ? FailureKind.Timeout : FailureKind.StreamCut;
+        var message = timedOut
+            ? timer.Describe(deployment.Name) + "; the stream was ended."
+            : $"The connection to upstream deployment '{deployment.Name}' broke mid-stream.";
+        try
+        {
+            protocol.WriteStreamError(writer, message, timedOut ? "upstream_timeout" : "upstream_stream_cut");
+            await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception writeEx) when (writeEx is OperationCanceledException or IOException)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text.Json;
 using Switchyard.Canonical;
 using Switchyard.Pipeline;
@@ -18,43 +19,52 @@ public static class TranslatedStream
         HttpResponseMessage response, AttemptTimer timer, TimeProvider time, string? dropped)
     {
         var decoder = adapter.CreateStreamDecoder(deployment);
-        var events = new List<StreamEvent>(16);
         using var pooled = new SseRelay.PooledBuffer(16 * 1024);
-        var filled = 0;
-        var done = false;
-        var idle = deployment.Config.Timeouts.Idle;
         await using var stream = await response.Content.ReadAsStreamAsync(timer.Token).ConfigureAwait(false);
+        var upstream = new DecodedUpstream(stream, decoder, pooled);
 
-        // Phase 1: decode until there is content (or an error / the end) to show.
-        var pending = new List<StreamEvent>();
+        if (await DecodeUntilContentAsync(upstream, deployment, timer).ConfigureAwait(false) is { } failure)
+        {
+            return failure;
+        }
+
+        // Commit.
+        if (!ctx.TryCommit())
+        {
+            return UpstreamFailure.Lost(deployment);
+        }
+
+        var encoder = StartResponse(ctx, deployment, time, dropped);
+        await RelayAsync(ctx, upstream, encoder, deployment, timer).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>
+    /// Phase 1, before the commit point: decodes until there is content (or an error / the end) to show.
+    /// Null when there is; else why the attempt failed, with nothing written, so another deployment may be tried.
+    /// </summary>
+    private static async Task<UpstreamFailure?> DecodeUntilContentAsync(DecodedUpstream upstream, DeploymentTarget deployment, AttemptTimer timer)
+    {
         try
         {
-            while (!HasContent(pending))
+            while (!HasContent(upstream.Pending) && !upstream.Done)
             {
-                if (done)
-                {
-                    break;
-                }
-
-                var n = await stream.ReadAsync(pooled.Array.AsMemory(filled), timer.Token).ConfigureAwait(false);
+                var n = await upstream.ReadAsync(timer.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return new UpstreamFailure(FailureKind.StreamCut, $"deployment '{deployment.Name}' ended its stream before any content");
                 }
 
-                filled += n;
-                filled = Decode(decoder, pooled, filled, pending, ref done);
-                if (filled == pooled.Array.Length)
-                {
-                    pooled.Grow(filled);
-                }
-
-                if (pending.FirstOrDefault(e => e.Kind == StreamEventKind.Error) is { Kind: StreamEventKind.Error } error)
+                upstream.Decode(n);
+                upstream.GrowIfFull();
+                if (FirstError(upstream.Pending) is { } error)
                 {
                     return new UpstreamFailure(FailureKind.ServerError,
                         $"deployment '{deployment.Name}' sent an error event before any content: {error.Text}", 502);
                 }
             }
+
+            return null;
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
@@ -64,13 +74,11 @@ public static class TranslatedStream
         {
             return new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' sent a malformed stream: {ex.Message}", 502);
         }
+    }
 
-        // Commit.
-        if (!ctx.TryCommit())
-        {
-            return UpstreamFailure.Lost(deployment);
-        }
-
+    /// <summary>Once committed: records the outcome and sets the response head; returns the client format's encoder.</summary>
+    private static IStreamEncoder StartResponse(GatewayContext ctx, DeploymentTarget deployment, TimeProvider time, string? dropped)
+    {
         ctx.Final = deployment;
         ctx.Dropped = dropped;
         var encoder = ctx.Format!.CreateStreamEncoder(ctx.Canonical!, deployment.Config.UpstreamModel, time.GetUtcNow().ToUnixTimeSeconds());
@@ -81,87 +89,122 @@ public static class TranslatedStream
         http.Headers.CacheControl = "no-cache";
         http.Headers["X-Accel-Buffering"] = "no";
         ctx.FirstByteTimestamp = time.GetTimestamp();
-        var writer = http.BodyWriter;
+        return encoder;
+    }
+
+    /// <summary>
+    /// Phase 2, after the commit point: writes the pending events, then relays read by read until the end, the
+    /// client leaves, or the upstream fails (an error event, a cut, a stall), which the encoder's Fail reports.
+    /// </summary>
+    private static async Task RelayAsync(GatewayContext ctx, DecodedUpstream upstream, IStreamEncoder encoder, DeploymentTarget deployment,
+        AttemptTimer timer)
+    {
+        var writer = ctx.Http.Response.BodyWriter;
+        var idle = deployment.Config.Timeouts.Idle;
         try
         {
             while (true)
             {
-                foreach (var e in pending)
+                if (!TryWritePending(ctx, encoder, writer, upstream.Pending, out var error))
                 {
-                    if (e.Kind == StreamEventKind.Error)
-                    {
-                        ctx.Error = FailureKind.StreamCut;
-                        encoder.Fail(new ClientError(502, ErrorCategory.ServerError, $"The upstream deployment '{deployment.Name}' reported an error mid-stream: {e.Text}", null, e.ErrorCode ?? "upstream_error"), writer);
-                        await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
-                        return null;
-                    }
-
-                    if (e.Kind == StreamEventKind.Usage)
-                    {
-                        ctx.Usage.Merge(e.Usage);
-                    }
-
-                    encoder.Write(e, writer);
+                    await FailAsync(ctx, encoder, writer, new ClientError(502, ErrorCategory.ServerError,
+                        $"The upstream deployment '{deployment.Name}' reported an error mid-stream: {error.Text}", null,
+                        error.ErrorCode ?? "upstream_error")).ConfigureAwait(false);
+                    return;
                 }
 
-                pending.Clear();
-                if (done)
+                if (upstream.Done)
                 {
                     encoder.Complete(writer);
                     await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
-                    return null;
+                    return;
                 }
 
                 var flush = await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
                 if (flush.IsCanceled)
                 {
                     ctx.Error = FailureKind.ClientCancelled;
-                    return null;
+                    return;
                 }
 
-                if (filled == pooled.Array.Length)
-                {
-                    pooled.Grow(filled);
-                }
-
+                upstream.GrowIfFull();
                 timer.Arm("idle", idle);
-                var n = await stream.ReadAsync(pooled.Array.AsMemory(filled), timer.Token).ConfigureAwait(false);
+                var n = await upstream.ReadAsync(timer.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    ctx.Error = FailureKind.StreamCut;
-                    encoder.Fail(new ClientError(502, ErrorCategory.ServerError,
-                        $"The upstream deployment '{deployment.Name}' ended the stream before completing the response.", null, "upstream_stream_cut"), writer);
-                    await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
-                    return null;
+                    await FailAsync(ctx, encoder, writer, new ClientError(502, ErrorCategory.ServerError,
+                        $"The upstream deployment '{deployment.Name}' ended the stream before completing the response.", null,
+                        "upstream_stream_cut")).ConfigureAwait(false);
+                    return;
                 }
 
-                filled += n;
-                filled = Decode(decoder, pooled, filled, pending, ref done);
+                upstream.Decode(n);
             }
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or JsonException)
         {
-            if (timer.ClientGone)
+            await EndBrokenAsync(ctx, encoder, writer, deployment, timer, ex).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes the pending events in order, metering usage, and clears them; false (with it) at an error event.</summary>
+    private static bool TryWritePending(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer, List<StreamEvent> pending,
+        out StreamEvent error)
+    {
+        foreach (var e in pending)
+        {
+            if (e.Kind == StreamEventKind.Error)
             {
-                ctx.Error = FailureKind.ClientCancelled;
-                return null;
+                error = e;
+                return false;
             }
 
-            var timedOut = timer.TimedOut;
-            ctx.Error = timedOut ? FailureKind.Timeout : FailureKind.StreamCut;
-            var message = timedOut ? timer.Describe(deployment.Name) + "; the stream was ended." : $"The stream from upstream deployment '{deployment.Name}' broke: {ex.Message}";
-            try
+            if (e.Kind == StreamEventKind.Usage)
             {
-                encoder.Fail(new ClientError(timedOut ? 504 : 502, timedOut ? ErrorCategory.Timeout : ErrorCategory.ServerError, message, null,
-                    timedOut ? "upstream_timeout" : "upstream_stream_cut"), writer);
-                await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
-            }
-            catch (Exception writeEx) when (writeEx is OperationCanceledException or IOException)
-            {
-                ctx.Error = FailureKind.ClientCancelled;
+                ctx.Usage.Merge(e.Usage);
             }
 
-            return null;
+            encoder.Write(e, writer);
+        }
+
+        pending.Clear();
+        error = default;
+        return true;
+    }
+
+    /// <summary>Ends a committed stream with an error the client can see (never a clean end): a stream cut.</summary>
+    private static ValueTask<FlushResult> FailAsync(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer, in ClientError error)
+    {
+        ctx.Error = FailureKind.StreamCut;
+        encoder.Fail(error, writer);
+        return writer.FlushAsync(ctx.Http.RequestAborted);
+    }
+
+    /// <summary>
+    /// The relay threw: the client left (nothing to write), or the upstream timed out or broke, which the client
+    /// is told, if it can still be told.
+    /// </summary>
+    private static async Task EndBrokenAsync(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer, DeploymentTarget deployment,
+        AttemptTimer timer, Exception ex)
+    {
+        if (timer.ClientGone)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+            return;
+        }
+
+        var timedOut = timer.TimedOut;
+        ctx.Error = timedOut ? FailureKind.Timeout : FailureKind.StreamCut;
+        var message = timedOut ? timer.Describe(deployment.Name) + "; the stream was ended." : $"The stream from upstream deployment '{deployment.Name}' broke: {ex.Message}";
+        try
+        {
+            encoder.Fail(new ClientError(timedOut ? 504 : 502, timedOut ? ErrorCategory.Timeout : ErrorCategory.ServerError, message, null,
+                timedOut ? "upstream_timeout" : "upstream_stream_cut"), writer);
+            await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception writeEx) when (writeEx is OperationCanceledException or IOException)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
         }
     }
 
@@ -178,12 +221,54 @@ public static class TranslatedStream
         return false;
     }
 
-    private static int Decode(IStreamDecoder decoder, SseRelay.PooledBuffer pooled, int filled, List<StreamEvent> output, ref bool done)
+    private static StreamEvent? FirstError(List<StreamEvent> events)
     {
-        var buffer = pooled.Array;
-        var consumed = decoder.Decode(buffer.AsSpan(0, filled), output, out var end);
-        done |= end;
-        buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
-        return filled - consumed;
+        foreach (var e in events)
+        {
+            if (e.Kind == StreamEventKind.Error)
+            {
+                return e;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The upstream side of one stream: its pooled read buffer, the bytes in it not yet decoded (a partial
+    /// frame waits for the next read), and the events decoded but not yet written.
+    /// </summary>
+    private sealed class DecodedUpstream(Stream stream, IStreamDecoder decoder, SseRelay.PooledBuffer pooled)
+    {
+        private int filled;
+
+        /// <summary>Decoded, not yet written.</summary>
+        public List<StreamEvent> Pending { get; } = [];
+
+        /// <summary>The decoder saw the stream's end.</summary>
+        public bool Done { get; private set; }
+
+        /// <summary>One read into the free tail of the buffer; 0 when the upstream closed the stream.</summary>
+        public ValueTask<int> ReadAsync(CancellationToken token) => stream.ReadAsync(pooled.Array.AsMemory(filled), token);
+
+        /// <summary>Decodes what is buffered after a read of <paramref name="read"/> bytes, keeping any partial frame.</summary>
+        public void Decode(int read)
+        {
+            var buffer = pooled.Array;
+            filled += read;
+            var consumed = decoder.Decode(buffer.AsSpan(0, filled), Pending, out var end);
+            Done |= end;
+            buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+            filled -= consumed;
+        }
+
+        /// <summary>A frame larger than the buffer is the only reason to grow: it must fit whole to be decoded.</summary>
+        public void GrowIfFull()
+        {
+            if (filled == pooled.Array.Length)
+            {
+                pooled.Grow(filled);
+            }
+        }
     }
 }

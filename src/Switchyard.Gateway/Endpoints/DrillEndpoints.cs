@@ -42,46 +42,9 @@ public sealed class DrillEndpoints(RouterState router, Planner planner, FaultInj
                 return;
             }
 
-            var requested = new List<(string Deployment, FailureKind Kind)>();
-            var duration = TimeSpan.FromMinutes(1);
-            try
+            if (ParseRequest(body!.Memory, table, out var requested, out var duration) is { } error)
             {
-                using var doc = JsonDocument.Parse(body!.Memory);
-                if (doc.RootElement.TryGetProperty("duration", out var d) && d.ValueKind == JsonValueKind.String
-                    && !ValueParsers.TryParseDuration(d.GetString()!, out duration, out var why))
-                {
-                    await OpenAIErrors.WriteAsync(http, 400, $"Invalid 'duration': {why}.", "invalid_request_error", "duration", "invalid_value");
-                    return;
-                }
-
-                if (!doc.RootElement.TryGetProperty("faults", out var f) || f.ValueKind != JsonValueKind.Object)
-                {
-                    await OpenAIErrors.WriteAsync(http, 400, "Missing 'faults': an object of deployment → fault.", "invalid_request_error", "faults", "missing_required_parameter");
-                    return;
-                }
-
-                foreach (var fault in f.EnumerateObject())
-                {
-                    if (!table.Config.Deployments.ContainsKey(fault.Name))
-                    {
-                        await OpenAIErrors.WriteAsync(http, 400, $"Unknown deployment '{fault.Name}'.", "invalid_request_error", $"faults.{fault.Name}", "invalid_value");
-                        return;
-                    }
-
-                    var name = fault.Value.ValueKind == JsonValueKind.String ? fault.Value.GetString()! : "";
-                    if (Array.IndexOf(Injectable, name) < 0 || !FailureKinds.TryParse(name, out var kind))
-                    {
-                        await OpenAIErrors.WriteAsync(http, 400, $"Unknown fault '{name}' for '{fault.Name}'; valid: {string.Join(", ", Injectable)}.",
-                            "invalid_request_error", $"faults.{fault.Name}", "invalid_value");
-                        return;
-                    }
-
-                    requested.Add((fault.Name, kind));
-                }
-            }
-            catch (JsonException)
-            {
-                await OpenAIErrors.WriteAsync(http, 400, "The drill body is not valid JSON.", "invalid_request_error", null, "invalid_json");
+                await OpenAIErrors.WriteAsync(http, 400, error.Message, "invalid_request_error", error.Param, error.Code);
                 return;
             }
 
@@ -91,6 +54,51 @@ public sealed class DrillEndpoints(RouterState router, Planner planner, FaultInj
             }
 
             await WriteReport(http, table, duration);
+        }
+    }
+
+    /// <summary>Reads the drill body: the faults to inject (known deployments, injectable kinds) and for how long.</summary>
+    private static RequestError? ParseRequest(ReadOnlyMemory<byte> body, RouteTable table,
+        out List<(string Deployment, FailureKind Kind)> requested, out TimeSpan duration)
+    {
+        requested = [];
+        duration = TimeSpan.FromMinutes(1);
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.TryGetProperty("duration", out var d) && d.ValueKind == JsonValueKind.String
+                && !ValueParsers.TryParseDuration(d.GetString()!, out duration, out var why))
+            {
+                return new RequestError($"Invalid 'duration': {why}.", "duration", "invalid_value");
+            }
+
+            if (!doc.RootElement.TryGetProperty("faults", out var f) || f.ValueKind != JsonValueKind.Object)
+            {
+                return new RequestError("Missing 'faults': an object of deployment → fault.", "faults", "missing_required_parameter");
+            }
+
+            foreach (var fault in f.EnumerateObject())
+            {
+                if (!table.Config.Deployments.ContainsKey(fault.Name))
+                {
+                    return new RequestError($"Unknown deployment '{fault.Name}'.", $"faults.{fault.Name}", "invalid_value");
+                }
+
+                var name = fault.Value.ValueKind == JsonValueKind.String ? fault.Value.GetString()! : "";
+                if (Array.IndexOf(Injectable, name) < 0 || !FailureKinds.TryParse(name, out var kind))
+                {
+                    return new RequestError($"Unknown fault '{name}' for '{fault.Name}'; valid: {string.Join(", ", Injectable)}.",
+                        $"faults.{fault.Name}", "invalid_value");
+                }
+
+                requested.Add((fault.Name, kind));
+            }
+
+            return null;
+        }
+        catch (JsonException)
+        {
+            return new RequestError("The drill body is not valid JSON.", null, "invalid_json");
         }
     }
 

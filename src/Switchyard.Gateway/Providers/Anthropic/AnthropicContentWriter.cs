@@ -18,48 +18,13 @@ internal static class AnthropicContentWriter
                 w.WriteString("text", t.Text);
                 break;
             case ImagePart i:
-                if (i.Detail is not null)
-                {
-                    AddOnce(dropped, "image_url.detail");
-                }
-
-                w.WriteString("type", "image");
-                w.WriteStartObject("source");
-                if (i.Url is not null)
-                {
-                    w.WriteString("type", "url");
-                    w.WriteString("url", i.Url);
-                }
-                else
-                {
-                    w.WriteString("type", "base64");
-                    w.WriteString("media_type", i.MediaType ?? "image/png");
-                    w.WriteString("data", i.Data);
-                }
-
-                w.WriteEndObject();
+                WriteImage(w, i, dropped);
                 break;
             case DocumentPart d:
                 WriteDocument(w, d);
                 break;
             case ToolCallPart c:
-                w.WriteString("type", "tool_use");
-                w.WriteString("id", c.Id);
-                w.WriteString("name", c.Name);
-                w.WritePropertyName("input");
-                if (string.IsNullOrWhiteSpace(c.Arguments))
-                {
-                    w.WriteRawValue("{}", skipInputValidation: true);
-                }
-                else if (AnthropicJson.IsObject(c.Arguments))
-                {
-                    w.WriteRawValue(c.Arguments, skipInputValidation: true);
-                }
-                else
-                {
-                    throw new UnsupportedFeatureException("messages", $"the arguments of tool call '{c.Id}' are not a JSON object, which Anthropic requires");
-                }
-
+                WriteToolUse(w, c);
                 break;
             case ToolResultPart result:
                 WriteToolResult(w, result, dropped);
@@ -77,6 +42,51 @@ internal static class AnthropicContentWriter
 
         AnthropicJson.WriteCache(w, part.Cache);
         w.WriteEndObject();
+    }
+
+    private static void WriteImage(Utf8JsonWriter w, ImagePart i, List<string> dropped)
+    {
+        if (i.Detail is not null)
+        {
+            AddOnce(dropped, "image_url.detail");
+        }
+
+        w.WriteString("type", "image");
+        w.WriteStartObject("source");
+        if (i.Url is not null)
+        {
+            w.WriteString("type", "url");
+            w.WriteString("url", i.Url);
+        }
+        else
+        {
+            w.WriteString("type", "base64");
+            w.WriteString("media_type", i.MediaType ?? "image/png");
+            w.WriteString("data", i.Data);
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>Anthropic requires <c>input</c> to be an object: empty or blank arguments become <c>{}</c>, anything else is refused.</summary>
+    private static void WriteToolUse(Utf8JsonWriter w, ToolCallPart c)
+    {
+        w.WriteString("type", "tool_use");
+        w.WriteString("id", c.Id);
+        w.WriteString("name", c.Name);
+        w.WritePropertyName("input");
+        if (string.IsNullOrWhiteSpace(c.Arguments))
+        {
+            w.WriteRawValue("{}", skipInputValidation: true);
+        }
+        else if (AnthropicJson.IsObject(c.Arguments))
+        {
+            w.WriteRawValue(c.Arguments, skipInputValidation: true);
+        }
+        else
+        {
+            throw new UnsupportedFeatureException("messages", $"the arguments of tool call '{c.Id}' are not a JSON object, which Anthropic requires");
+        }
     }
 
     private static void WriteDocument(Utf8JsonWriter w, DocumentPart d)

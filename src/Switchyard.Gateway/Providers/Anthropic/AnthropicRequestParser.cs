@@ -24,89 +24,12 @@ public static class AnthropicRequestParser
         // Anthropic streams always carry usage (message_start and message_delta): nothing to ask for.
         head.ClientWantsUsage = true;
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 128 });
-        bool hasModel = false, hasMessages = false, hasMaxTokens = false;
+        var seen = default(Seen);
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            if (ReadRoot(ref reader, ref head, ref seen) is { } error)
             {
-                return Invalid("Request body must be a JSON object.", null, "invalid_request_body");
-            }
-
-            while (reader.Read())
-            {
-                if (reader.TokenType == JsonTokenType.EndObject)
-                {
-                    head.RootEnd = (int)reader.TokenStartIndex;
-                    break;
-                }
-
-                var name = reader.GetString()!;
-                reader.Read();
-                var token = reader.TokenType;
-                switch (name)
-                {
-                    case "model":
-                        if (token != JsonTokenType.String)
-                        {
-                            return TypeError(name, "a valid string");
-                        }
-
-                        head.Model = reader.GetString()!;
-                        head.ModelStart = (int)reader.TokenStartIndex;
-                        head.ModelLength = (int)(reader.BytesConsumed - reader.TokenStartIndex);
-                        hasModel = true;
-                        break;
-                    case "messages":
-                        if (token != JsonTokenType.StartArray)
-                        {
-                            return TypeError(name, "a valid list");
-                        }
-
-                        hasMessages = true;
-                        break;
-                    case "max_tokens":
-                        if (token != JsonTokenType.Number || !reader.TryGetInt64(out var max))
-                        {
-                            return TypeError(name, "a valid integer");
-                        }
-
-                        // 0 is valid since the API learned cache pre-warming ("generate nothing, fill the cache").
-                        if (max < 0)
-                        {
-                            return Invalid("max_tokens: Input should be greater than or equal to 0", name, "invalid_value");
-                        }
-
-                        hasMaxTokens = true;
-                        break;
-                    case "stream":
-                        if (token is JsonTokenType.True or JsonTokenType.False)
-                        {
-                            head.Stream = token == JsonTokenType.True;
-                        }
-                        else if (token != JsonTokenType.Null)
-                        {
-                            return TypeError(name, "a valid boolean");
-                        }
-
-                        break;
-                    case "system" when token is not (JsonTokenType.String or JsonTokenType.StartArray or JsonTokenType.Null):
-                        return TypeError(name, "a valid string or a list of text blocks");
-                    case "temperature" or "top_p" when token is not (JsonTokenType.Number or JsonTokenType.Null):
-                        return TypeError(name, "a valid number");
-                    case "top_k" when token != JsonTokenType.Null && (token != JsonTokenType.Number || !reader.TryGetInt64(out _)):
-                        return TypeError(name, "a valid integer");
-                    case "stop_sequences" or "tools" when token is not (JsonTokenType.StartArray or JsonTokenType.Null):
-                        return TypeError(name, "a valid list");
-                    case "tool_choice" or "thinking" or "metadata" or "output_config" when token is not (JsonTokenType.StartObject or JsonTokenType.Null):
-                        return TypeError(name, "a valid dictionary");
-                }
-
-                reader.Skip(); // no-op for scalars; skips arrays and objects
-            }
-
-            if (reader.Read())
-            {
-                return Malformed(); // trailing content after the root object
+                return error;
             }
         }
         catch (JsonException)
@@ -114,7 +37,7 @@ public static class AnthropicRequestParser
             return Malformed();
         }
 
-        if (!hasModel)
+        if (!seen.Model)
         {
             return Missing("model");
         }
@@ -124,12 +47,109 @@ public static class AnthropicRequestParser
             return Invalid("model: String should have at least 1 character", "model", "invalid_value");
         }
 
-        if (!hasMessages)
+        if (!seen.Messages)
         {
             return Missing("messages");
         }
 
-        return requireMaxTokens && !hasMaxTokens ? Missing("max_tokens") : null;
+        return requireMaxTokens && !seen.MaxTokens ? Missing("max_tokens") : null;
+    }
+
+    /// <summary>The required fields seen so far.</summary>
+    private struct Seen
+    {
+        public bool Model;
+        public bool Messages;
+        public bool MaxTokens;
+    }
+
+    private static ClientError? ReadRoot(ref Utf8JsonReader reader, ref RequestHead head, ref Seen seen)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return Invalid("Request body must be a JSON object.", null, "invalid_request_body");
+        }
+
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                head.RootEnd = (int)reader.TokenStartIndex;
+                break;
+            }
+
+            var name = reader.GetString()!;
+            reader.Read();
+            if (CheckField(name, ref reader, ref head, ref seen) is { } error)
+            {
+                return error;
+            }
+
+            reader.Skip(); // no-op for scalars; skips arrays and objects
+        }
+
+        return reader.Read() ? Malformed() : null; // trailing content after the root object
+    }
+
+    /// <summary>Checks the value of <paramref name="name"/> (the reader is on its first token) and records what routing needs.</summary>
+    private static ClientError? CheckField(string name, ref Utf8JsonReader reader, ref RequestHead head, ref Seen seen)
+    {
+        var token = reader.TokenType;
+        switch (name)
+        {
+            case "model":
+                if (token != JsonTokenType.String)
+                {
+                    return TypeError(name, "a valid string");
+                }
+
+                head.Model = reader.GetString()!;
+                head.ModelStart = (int)reader.TokenStartIndex;
+                head.ModelLength = (int)(reader.BytesConsumed - reader.TokenStartIndex);
+                seen.Model = true;
+                return null;
+            case "messages" when token != JsonTokenType.StartArray:
+                return TypeError(name, "a valid list");
+            case "messages":
+                seen.Messages = true;
+                return null;
+            case "max_tokens":
+                if (CheckMaxTokens(ref reader) is { } error)
+                {
+                    return error;
+                }
+
+                seen.MaxTokens = true;
+                return null;
+            case "stream" when token is JsonTokenType.True or JsonTokenType.False:
+                head.Stream = token == JsonTokenType.True;
+                return null;
+            case "stream" when token != JsonTokenType.Null:
+                return TypeError(name, "a valid boolean");
+            case "system" when token is not (JsonTokenType.String or JsonTokenType.StartArray or JsonTokenType.Null):
+                return TypeError(name, "a valid string or a list of text blocks");
+            case "temperature" or "top_p" when token is not (JsonTokenType.Number or JsonTokenType.Null):
+                return TypeError(name, "a valid number");
+            case "top_k" when token != JsonTokenType.Null && (token != JsonTokenType.Number || !reader.TryGetInt64(out _)):
+                return TypeError(name, "a valid integer");
+            case "stop_sequences" or "tools" when token is not (JsonTokenType.StartArray or JsonTokenType.Null):
+                return TypeError(name, "a valid list");
+            case "tool_choice" or "thinking" or "metadata" or "output_config" when token is not (JsonTokenType.StartObject or JsonTokenType.Null):
+                return TypeError(name, "a valid dictionary");
+            default:
+                return null;
+        }
+    }
+
+    private static ClientError? CheckMaxTokens(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var max))
+        {
+            return TypeError("max_tokens", "a valid integer");
+        }
+
+        // 0 is valid since the API learned cache pre-warming ("generate nothing, fill the cache").
+        return max < 0 ? Invalid("max_tokens: Input should be greater than or equal to 0", "max_tokens", "invalid_value") : null;
     }
 
     private static ClientError Missing(string field) => Invalid($"{field}: Field required", field, "missing_required_parameter");

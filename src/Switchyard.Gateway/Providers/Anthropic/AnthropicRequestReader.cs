@@ -45,50 +45,10 @@ public static class AnthropicRequestReader
         foreach (var msg in messages.EnumerateArray())
         {
             var path = $"messages.{i++}";
-            var roleName = Str(msg, "role");
-            if (roleName == "system")
+            if (ReadMessage(msg, path, request) is { } messageError)
             {
-                // Newer API versions accept system turns inside messages; the canonical request has one system
-                // prompt, so they join it (their position in the conversation is not kept).
-                if (SystemTurn(msg, path, request) is { } systemError)
-                {
-                    return systemError;
-                }
-
-                continue;
+                return messageError;
             }
-
-            var role = roleName switch
-            {
-                "user" => Role.User,
-                "assistant" => Role.Assistant,
-                _ => (Role?)null,
-            };
-            if (role is null)
-            {
-                return Invalid(path + ".role", $"{path}.role: Input should be 'user', 'assistant' or 'system'");
-            }
-
-            var m = new Message(role.Value);
-            if (!msg.TryGetProperty("content", out var content))
-            {
-                return Invalid(path + ".content", $"{path}.content: Field required");
-            }
-
-            if (content.ValueKind == JsonValueKind.String)
-            {
-                m.Content.Add(new TextPart(content.GetString()!));
-            }
-            else if (content.ValueKind != JsonValueKind.Array)
-            {
-                return Invalid(path + ".content", $"{path}.content: Input should be a valid string or list of content blocks");
-            }
-            else if (Blocks(content, path + ".content", m.Content, role == Role.User ? BlockScope.User : BlockScope.Assistant) is { } e)
-            {
-                return e;
-            }
-
-            request.Messages.Add(m);
         }
 
         if (ReadTools(root, request) is { } toolError)
@@ -97,6 +57,51 @@ public static class AnthropicRequestReader
         }
 
         return ReadSettings(root, request);
+    }
+
+    /// <summary>One entry of <c>messages</c>: a user or assistant turn, or a system turn joining the system prompt.</summary>
+    private static ClientError? ReadMessage(JsonElement msg, string path, ChatRequest request)
+    {
+        var roleName = Str(msg, "role");
+        if (roleName == "system")
+        {
+            // Newer API versions accept system turns inside messages; the canonical request has one system
+            // prompt, so they join it (their position in the conversation is not kept).
+            return SystemTurn(msg, path, request);
+        }
+
+        var role = roleName switch
+        {
+            "user" => Role.User,
+            "assistant" => Role.Assistant,
+            _ => (Role?)null,
+        };
+        if (role is null)
+        {
+            return Invalid(path + ".role", $"{path}.role: Input should be 'user', 'assistant' or 'system'");
+        }
+
+        var m = new Message(role.Value);
+        if (!msg.TryGetProperty("content", out var content))
+        {
+            return Invalid(path + ".content", $"{path}.content: Field required");
+        }
+
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            m.Content.Add(new TextPart(content.GetString()!));
+        }
+        else if (content.ValueKind != JsonValueKind.Array)
+        {
+            return Invalid(path + ".content", $"{path}.content: Input should be a valid string or list of content blocks");
+        }
+        else if (Blocks(content, path + ".content", m.Content, role == Role.User ? BlockScope.User : BlockScope.Assistant) is { } e)
+        {
+            return e;
+        }
+
+        request.Messages.Add(m);
+        return null;
     }
 
     private static ClientError? SystemTurn(JsonElement msg, string path, ChatRequest request)

@@ -25,7 +25,8 @@ public static class AnthropicRequestWriter
     /// <summary>Writes the request for <paramref name="model"/> under <paramref name="rules"/>.</summary>
     public static void Write(Utf8JsonWriter w, ChatRequest r, string model, AnthropicVersionRules rules, bool allowDrop, List<string> dropped)
     {
-        void Unsupported(string field, string reason)
+        // One delegate shared by every check below (not one per use): refuse, or drop and list when the route allows.
+        Action<string, string> unsupported = (field, reason) =>
         {
             if (!allowDrop)
             {
@@ -33,8 +34,50 @@ public static class AnthropicRequestWriter
             }
 
             dropped.Add(field);
+        };
+
+        RefuseUnsupported(r, unsupported);
+        var thinking = Thinking(r, rules, unsupported, out var maxTokens);
+        var toolChoice = r.ToolChoice;
+        if (thinking.Enabled && toolChoice is { Kind: ToolChoiceKind.Required or ToolChoiceKind.Function })
+        {
+            unsupported("tool_choice", "Anthropic cannot force a tool while thinking");
+            toolChoice = null;
         }
 
+        w.WriteStartObject();
+        w.WriteString("model", model);
+        w.WriteNumber("max_tokens", maxTokens);
+        WriteSystem(w, r.System, unsupported);
+        WriteMessages(w, r.Messages, dropped);
+        WriteTools(w, r, toolChoice, dropped);
+        if (r.Stop.Count > 0)
+        {
+            w.WriteStartArray("stop_sequences");
+            r.Stop.ForEach(w.WriteStringValue);
+            w.WriteEndArray();
+        }
+
+        WriteSampling(w, r, rules, thinking.Enabled, unsupported);
+        thinking.Write(w);
+        if (r.User is not null)
+        {
+            w.WriteStartObject("metadata");
+            w.WriteString("user_id", r.User);
+            w.WriteEndObject();
+        }
+
+        if (r.Stream)
+        {
+            w.WriteBoolean("stream", true);
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>Parameters Anthropic has no equivalent for: refused, or dropped and listed when the route allows.</summary>
+    private static void RefuseUnsupported(ChatRequest r, Action<string, string> unsupported)
+    {
         if (r.N is > 1)
         {
             throw new UnsupportedFeatureException("n", "Anthropic returns one answer per request");
@@ -42,39 +85,30 @@ public static class AnthropicRequestWriter
 
         if (r.PresencePenalty is not null)
         {
-            Unsupported("presence_penalty", "Anthropic has no presence penalty");
+            unsupported("presence_penalty", "Anthropic has no presence penalty");
         }
 
         if (r.FrequencyPenalty is not null)
         {
-            Unsupported("frequency_penalty", "Anthropic has no frequency penalty");
+            unsupported("frequency_penalty", "Anthropic has no frequency penalty");
         }
 
         if (r.Seed is not null)
         {
-            Unsupported("seed", "Anthropic has no sampling seed");
+            unsupported("seed", "Anthropic has no sampling seed");
         }
 
         // Not emulated with a forced tool: that changes the answer's shape (tool_use, not text) and clashes with the client's own tools.
         if (r.ResponseFormat is { Kind: not ResponseFormatKind.Text })
         {
-            Unsupported("response_format", "Anthropic deployments do not take an output format through this gateway");
+            unsupported("response_format", "Anthropic deployments do not take an output format through this gateway");
         }
+    }
 
-        var thinking = Thinking(r, rules, Unsupported, out var maxTokens);
-        var toolChoice = r.ToolChoice;
-        if (thinking.Enabled && toolChoice is { Kind: ToolChoiceKind.Required or ToolChoiceKind.Function })
-        {
-            Unsupported("tool_choice", "Anthropic cannot force a tool while thinking");
-            toolChoice = null;
-        }
-
-        w.WriteStartObject();
-        w.WriteString("model", model);
-        w.WriteNumber("max_tokens", maxTokens);
-        WriteSystem(w, r.System, Unsupported);
+    private static void WriteMessages(Utf8JsonWriter w, List<Message> messages, List<string> dropped)
+    {
         w.WriteStartArray("messages");
-        foreach (var (role, parts) in Turns(r.Messages, dropped))
+        foreach (var (role, parts) in Turns(messages, dropped))
         {
             w.WriteStartObject();
             w.WriteString("role", role == Role.User ? "user" : "assistant");
@@ -97,29 +131,6 @@ public static class AnthropicRequestWriter
         }
 
         w.WriteEndArray();
-        WriteTools(w, r, toolChoice, dropped);
-        if (r.Stop.Count > 0)
-        {
-            w.WriteStartArray("stop_sequences");
-            r.Stop.ForEach(w.WriteStringValue);
-            w.WriteEndArray();
-        }
-
-        WriteSampling(w, r, rules, thinking.Enabled, Unsupported);
-        thinking.Write(w);
-        if (r.User is not null)
-        {
-            w.WriteStartObject("metadata");
-            w.WriteString("user_id", r.User);
-            w.WriteEndObject();
-        }
-
-        if (r.Stream)
-        {
-            w.WriteBoolean("stream", true);
-        }
-
-        w.WriteEndObject();
     }
 
     /// <summary>How reasoning is expressed: a budget (<c>thinking.type: enabled</c>), or adaptive thinking and/or an effort level.</summary>
@@ -323,30 +334,7 @@ public static class AnthropicRequestWriter
         w.WriteStartArray("tools");
         foreach (var t in r.Tools)
         {
-            w.WriteStartObject();
-            w.WriteString("name", t.Name);
-            if (t.Description is not null)
-            {
-                w.WriteString("description", t.Description);
-            }
-
-            w.WritePropertyName("input_schema");
-            if (t.Parameters is { } schema)
-            {
-                schema.WriteTo(w);
-            }
-            else
-            {
-                w.WriteRawValue("""{"type":"object","properties":{}}""", skipInputValidation: true);
-            }
-
-            if (t.Strict == true)
-            {
-                AnthropicContentWriter.AddOnce(dropped, "tools.strict");
-            }
-
-            AnthropicJson.WriteCache(w, t.Cache);
-            w.WriteEndObject();
+            WriteTool(w, t, dropped);
         }
 
         w.WriteEndArray();
@@ -374,6 +362,34 @@ public static class AnthropicRequestWriter
             w.WriteBoolean("disable_parallel_tool_use", true);
         }
 
+        w.WriteEndObject();
+    }
+
+    private static void WriteTool(Utf8JsonWriter w, ToolDefinition t, List<string> dropped)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", t.Name);
+        if (t.Description is not null)
+        {
+            w.WriteString("description", t.Description);
+        }
+
+        w.WritePropertyName("input_schema");
+        if (t.Parameters is { } schema)
+        {
+            schema.WriteTo(w);
+        }
+        else
+        {
+            w.WriteRawValue("""{"type":"object","properties":{}}""", skipInputValidation: true);
+        }
+
+        if (t.Strict == true)
+        {
+            AnthropicContentWriter.AddOnce(dropped, "tools.strict");
+        }
+
+        AnthropicJson.WriteCache(w, t.Cache);
         w.WriteEndObject();
     }
 }

@@ -60,38 +60,7 @@ public static class AnthropicResponses
         var wroteText = false;
         foreach (var part in r.Content)
         {
-            switch (part)
-            {
-                case ThinkingPart { RedactedData: { } data }:
-                    w.WriteStartObject();
-                    w.WriteString("type", "redacted_thinking");
-                    w.WriteString("data", data);
-                    w.WriteEndObject();
-                    break;
-                case ThinkingPart t:
-                    w.WriteStartObject();
-                    w.WriteString("type", "thinking");
-                    w.WriteString("thinking", t.Text);
-                    w.WriteString("signature", t.Signature ?? "");
-                    w.WriteEndObject();
-                    break;
-                case TextPart { Text.Length: > 0 } t:
-                    w.WriteStartObject();
-                    w.WriteString("type", "text");
-                    w.WriteString("text", t.Text);
-                    w.WriteEndObject();
-                    wroteText = true;
-                    break;
-                case ToolCallPart c:
-                    w.WriteStartObject();
-                    w.WriteString("type", "tool_use");
-                    w.WriteString("id", c.Id);
-                    w.WriteString("name", c.Name);
-                    w.WritePropertyName("input");
-                    WriteInput(w, c.Arguments);
-                    w.WriteEndObject();
-                    break;
-            }
+            wroteText |= WriteContentBlock(w, part);
         }
 
         // An OpenAI refusal is a separate field there; an Anthropic client reads it as the answer's text.
@@ -119,6 +88,44 @@ public static class AnthropicResponses
         WriteUsageFields(w, r.Usage);
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>One content block of a client-bound message; true when it was text (non-empty).</summary>
+    private static bool WriteContentBlock(Utf8JsonWriter w, ContentPart part)
+    {
+        switch (part)
+        {
+            case ThinkingPart { RedactedData: { } data }:
+                w.WriteStartObject();
+                w.WriteString("type", "redacted_thinking");
+                w.WriteString("data", data);
+                w.WriteEndObject();
+                break;
+            case ThinkingPart t:
+                w.WriteStartObject();
+                w.WriteString("type", "thinking");
+                w.WriteString("thinking", t.Text);
+                w.WriteString("signature", t.Signature ?? "");
+                w.WriteEndObject();
+                break;
+            case TextPart { Text.Length: > 0 } t:
+                w.WriteStartObject();
+                w.WriteString("type", "text");
+                w.WriteString("text", t.Text);
+                w.WriteEndObject();
+                return true;
+            case ToolCallPart c:
+                w.WriteStartObject();
+                w.WriteString("type", "tool_use");
+                w.WriteString("id", c.Id);
+                w.WriteString("name", c.Name);
+                w.WritePropertyName("input");
+                WriteInput(w, c.Arguments);
+                w.WriteEndObject();
+                break;
+        }
+
+        return false;
     }
 
     /// <summary>

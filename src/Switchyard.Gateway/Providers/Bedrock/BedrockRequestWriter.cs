@@ -177,46 +177,58 @@ public static class BedrockRequestWriter
         w.WriteStartArray("tools");
         foreach (var tool in r.Tools)
         {
-            w.WriteStartObject();
-            w.WriteStartObject("toolSpec");
-            w.WriteString("name", tool.Name);
-            if (tool.Description is { Length: > 0 } description)
-            {
-                w.WriteString("description", description);
-            }
-
-            w.WriteStartObject("inputSchema");
-            w.WritePropertyName("json");
-            if (tool.Parameters is { ValueKind: JsonValueKind.Object } schema)
-            {
-                schema.WriteTo(w);
-            }
-            else
-            {
-                // Converse requires a schema; a function without parameters takes an empty object.
-                w.WriteStartObject();
-                w.WriteString("type", "object");
-                w.WriteStartObject("properties");
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteEndObject();
-            if (tool.Strict == true)
-            {
-                refusals.Hint("strict");
-            }
-
-            if (tool.Cache is not null)
-            {
-                BedrockContentWriter.CachePoint(w, model, refusals);
-            }
+            WriteTool(w, tool, model, refusals);
         }
 
         w.WriteEndArray();
-        switch (r.ToolChoice?.Kind)
+        WriteToolChoice(w, r.ToolChoice);
+        w.WriteEndObject();
+    }
+
+    private static void WriteTool(Utf8JsonWriter w, ToolDefinition tool, BedrockModelTraits model, Refusals refusals)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("toolSpec");
+        w.WriteString("name", tool.Name);
+        if (tool.Description is { Length: > 0 } description)
+        {
+            w.WriteString("description", description);
+        }
+
+        w.WriteStartObject("inputSchema");
+        w.WritePropertyName("json");
+        if (tool.Parameters is { ValueKind: JsonValueKind.Object } schema)
+        {
+            schema.WriteTo(w);
+        }
+        else
+        {
+            // Converse requires a schema; a function without parameters takes an empty object.
+            w.WriteStartObject();
+            w.WriteString("type", "object");
+            w.WriteStartObject("properties");
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+        if (tool.Strict == true)
+        {
+            refusals.Hint("strict");
+        }
+
+        if (tool.Cache is not null)
+        {
+            BedrockContentWriter.CachePoint(w, model, refusals);
+        }
+    }
+
+    /// <summary>Converse's <c>toolChoice</c>: auto, any or one tool; absent for none or no choice.</summary>
+    private static void WriteToolChoice(Utf8JsonWriter w, ToolChoice? choice)
+    {
+        switch (choice?.Kind)
         {
             case ToolChoiceKind.Auto:
                 w.WriteStartObject("toolChoice");
@@ -233,13 +245,11 @@ public static class BedrockRequestWriter
             case ToolChoiceKind.Function:
                 w.WriteStartObject("toolChoice");
                 w.WriteStartObject("tool");
-                w.WriteString("name", r.ToolChoice.FunctionName);
+                w.WriteString("name", choice.FunctionName);
                 w.WriteEndObject();
                 w.WriteEndObject();
                 break;
         }
-
-        w.WriteEndObject();
     }
 
     /// <summary>Model-specific fields Converse passes through untouched: Claude's thinking and top_k, Nova's topK.</summary>

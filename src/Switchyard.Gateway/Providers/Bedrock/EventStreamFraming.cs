@@ -141,38 +141,21 @@ public static class EventStreamFraming
         name = rest.Slice(1, nameLength);
         type = rest[1 + nameLength];
         var valueAt = 2 + nameLength;
-        int valueLength;
-        switch (type)
+        var valueLength = ValueLength(type);
+        if (valueLength == UnknownType)
         {
-            case 0 or 1: // boolean true / false: the type is the value
-                valueLength = 0;
-                break;
-            case 2: // byte
-                valueLength = 1;
-                break;
-            case 3: // int16
-                valueLength = 2;
-                break;
-            case 4: // int32
-                valueLength = 4;
-                break;
-            case 5 or 8: // int64, timestamp (ms)
-                valueLength = 8;
-                break;
-            case 9: // UUID
-                valueLength = 16;
-                break;
-            case 6 or StringType: // byte array, string: u16 length prefix
-                if (rest.Length < valueAt + 2)
-                {
-                    return false;
-                }
+            return false;
+        }
 
-                valueLength = BinaryPrimitives.ReadUInt16BigEndian(rest[valueAt..]);
-                valueAt += 2;
-                break;
-            default:
+        if (valueLength == LengthPrefixed)
+        {
+            if (rest.Length < valueAt + 2)
+            {
                 return false;
+            }
+
+            valueLength = BinaryPrimitives.ReadUInt16BigEndian(rest[valueAt..]);
+            valueAt += 2;
         }
 
         if (rest.Length < valueAt + valueLength)
@@ -184,6 +167,25 @@ public static class EventStreamFraming
         at += valueAt + valueLength;
         return true;
     }
+
+    private const int LengthPrefixed = -1;
+    private const int UnknownType = -2;
+
+    /// <summary>
+    /// The value size of a header type: fixed for most, <see cref="LengthPrefixed"/> for byte arrays and strings
+    /// (a u16 length precedes the value), <see cref="UnknownType"/> for a type the format does not define.
+    /// </summary>
+    private static int ValueLength(byte type) => type switch
+    {
+        0 or 1 => 0, // boolean true / false: the type is the value
+        2 => 1, // byte
+        3 => 2, // int16
+        4 => 4, // int32
+        5 or 8 => 8, // int64, timestamp (ms)
+        9 => 16, // UUID
+        6 or StringType => LengthPrefixed, // byte array, string
+        _ => UnknownType,
+    };
 }
 
 /// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as event-stream checksums use. Table driven.</summary>

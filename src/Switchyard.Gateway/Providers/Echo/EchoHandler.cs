@@ -149,42 +149,13 @@ internal static class EchoWriter
             buffer.Write("\n\n"u8);
         }
 
-        void Delta(Utf8JsonWriter w, string? role, string? content, string? finish)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("index", 0);
-            w.WriteStartObject("delta");
-            if (role is not null)
-            {
-                w.WriteString("role", role);
-            }
-
-            if (content is not null)
-            {
-                w.WriteString("content", content);
-            }
-
-            w.WriteEndObject();
-            w.WriteNull("logprobs");
-            if (finish is null)
-            {
-                w.WriteNull("finish_reason");
-            }
-            else
-            {
-                w.WriteString("finish_reason", finish);
-            }
-
-            w.WriteEndObject();
-        }
-
-        Chunk(w => Delta(w, "assistant", "", null), false);
+        Chunk(w => ChunkChoice(w, "assistant", "", null), false);
         foreach (var piece in Pieces(reply))
         {
-            Chunk(w => Delta(w, null, piece, null), false);
+            Chunk(w => ChunkChoice(w, null, piece, null), false);
         }
 
-        Chunk(w => Delta(w, null, null, "stop"), false);
+        Chunk(w => ChunkChoice(w, null, null, "stop"), false);
         if (includeUsage)
         {
             Chunk(_ => { }, true);
@@ -192,6 +163,36 @@ internal static class EchoWriter
 
         buffer.Write("data: [DONE]\n\n"u8);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One <c>choices</c> entry of a chunk: a delta with what is set, and the finish reason or null.</summary>
+    private static void ChunkChoice(Utf8JsonWriter w, string? role, string? content, string? finish)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        w.WriteStartObject("delta");
+        if (role is not null)
+        {
+            w.WriteString("role", role);
+        }
+
+        if (content is not null)
+        {
+            w.WriteString("content", content);
+        }
+
+        w.WriteEndObject();
+        w.WriteNull("logprobs");
+        if (finish is null)
+        {
+            w.WriteNull("finish_reason");
+        }
+        else
+        {
+            w.WriteString("finish_reason", finish);
+        }
+
+        w.WriteEndObject();
     }
 
     /// <summary>Splits after each space, so the pieces concatenate back to the text exactly.</summary>

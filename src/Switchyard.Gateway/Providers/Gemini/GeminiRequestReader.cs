@@ -38,6 +38,22 @@ public static class GeminiRequestReader
             return Invalid("contents", "* GenerateContentRequest.contents: contents is not specified");
         }
 
+        if (ReadContents(contents, request) is { } contentError)
+        {
+            return contentError;
+        }
+
+        if (Get(root, "tools", out var tools) && ReadTools(tools, request) is { } toolError)
+        {
+            return toolError;
+        }
+
+        request.ToolChoice = ToolChoiceOf(root);
+        return Get(root, "generationConfig", "generation_config", out var config) ? ReadConfig(config, request) : null;
+    }
+
+    private static ClientError? ReadContents(JsonElement contents, ChatRequest request)
+    {
         var calls = new CallBook();
         var i = 0;
         foreach (var content in contents.EnumerateArray())
@@ -58,30 +74,31 @@ public static class GeminiRequestReader
             request.Messages.Add(message);
         }
 
-        if (Get(root, "tools", out var tools) && ReadTools(tools, request) is { } toolError)
+        return null;
+    }
+
+    /// <summary><c>toolConfig.functionCallingConfig</c> → the canonical tool choice; null when absent or of an unknown mode.</summary>
+    private static ToolChoice? ToolChoiceOf(JsonElement root)
+    {
+        if (!Get(root, "toolConfig", "tool_config", out var toolConfig)
+            || !Get(toolConfig, "functionCallingConfig", "function_calling_config", out var fcc))
         {
-            return toolError;
+            return null;
         }
 
-        if (Get(root, "toolConfig", "tool_config", out var toolConfig)
-            && Get(toolConfig, "functionCallingConfig", "function_calling_config", out var fcc))
+        var names = Get(fcc, "allowedFunctionNames", "allowed_function_names", out var allowed) && allowed.ValueKind == JsonValueKind.Array
+            ? allowed.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!).ToList()
+            : [];
+        return Str(fcc, "mode")?.ToUpperInvariant() switch
         {
-            var names = Get(fcc, "allowedFunctionNames", "allowed_function_names", out var allowed) && allowed.ValueKind == JsonValueKind.Array
-                ? allowed.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!).ToList()
-                : [];
-            request.ToolChoice = Str(fcc, "mode")?.ToUpperInvariant() switch
-            {
-                "NONE" => new ToolChoice(ToolChoiceKind.None),
+            "NONE" => new ToolChoice(ToolChoiceKind.None),
 
-                // ANY limited to one function forces that function; to several, the restriction has no
-                // canonical form and is approximated as "some tool must be called".
-                "ANY" => names.Count == 1 ? new ToolChoice(ToolChoiceKind.Function, names[0]) : new ToolChoice(ToolChoiceKind.Required),
-                "AUTO" or "VALIDATED" => new ToolChoice(ToolChoiceKind.Auto),
-                _ => null,
-            };
-        }
-
-        return Get(root, "generationConfig", "generation_config", out var config) ? ReadConfig(config, request) : null;
+            // ANY limited to one function forces that function; to several, the restriction has no
+            // canonical form and is approximated as "some tool must be called".
+            "ANY" => names.Count == 1 ? new ToolChoice(ToolChoiceKind.Function, names[0]) : new ToolChoice(ToolChoiceKind.Required),
+            "AUTO" or "VALIDATED" => new ToolChoice(ToolChoiceKind.Auto),
+            _ => null,
+        };
     }
 
     private static ClientError? ReadParts(JsonElement content, string path, List<ContentPart> into, CallBook? calls)
@@ -94,78 +111,99 @@ public static class GeminiRequestReader
         var j = 0;
         foreach (var part in parts.EnumerateArray())
         {
-            var at = $"{path}.parts[{j++}]";
-            if (part.ValueKind != JsonValueKind.Object)
+            if (ReadPart(part, $"{path}.parts[{j++}]", into, calls) is { } error)
             {
-                return Invalid(at, $"* GenerateContentRequest.{at}: must be an object.");
-            }
-
-            // A signature on a non-thought part (Gemini puts it on the function call or text that follows the
-            // model's hidden reasoning) becomes a text-less ThinkingPart just before it, so it survives a round trip.
-            var signature = Str(part, "thoughtSignature", "thought_signature");
-            if (Str(part, "text") is { } text)
-            {
-                if (IsTrue(part, "thought"))
-                {
-                    into.Add(new ThinkingPart(text, signature));
-                    continue;
-                }
-
-                AddSignature(into, signature);
-                into.Add(new TextPart(text));
-            }
-            else if (Get(part, "inlineData", "inline_data", out var inline))
-            {
-                var mime = Str(inline, "mimeType", "mime_type") ?? "";
-                var data = Str(inline, "data") ?? "";
-                if (Media(mime, null, data) is not { } media)
-                {
-                    return Invalid($"{at}.inlineData.mimeType", $"* GenerateContentRequest.{at}.inlineData: media of type '{mime}' cannot be translated by this gateway (images, PDF and text are).");
-                }
-
-                into.Add(media);
-            }
-            else if (Get(part, "fileData", "file_data", out var file))
-            {
-                var mime = Str(file, "mimeType", "mime_type") ?? "";
-                var uri = Str(file, "fileUri", "file_uri") ?? "";
-                if (Media(mime, uri, null) is not { } media)
-                {
-                    return Invalid($"{at}.fileData.mimeType", $"* GenerateContentRequest.{at}.fileData: media of type '{mime}' cannot be translated by this gateway (images, PDF and text are).");
-                }
-
-                into.Add(media);
-            }
-            else if (Get(part, "functionCall", "function_call", out var fc) && calls is not null)
-            {
-                var name = Str(fc, "name");
-                if (string.IsNullOrEmpty(name))
-                {
-                    return Invalid($"{at}.functionCall.name", $"* GenerateContentRequest.{at}.functionCall.name: must be a non-empty string.");
-                }
-
-                AddSignature(into, signature);
-                var args = Get(fc, "args", out var a) ? Compact(a) : "{}";
-                into.Add(new ToolCallPart(calls.Called(Str(fc, "id"), name), name, args));
-            }
-            else if (Get(part, "functionResponse", "function_response", out var fr) && calls is not null)
-            {
-                var name = Str(fr, "name");
-                if (string.IsNullOrEmpty(name))
-                {
-                    return Invalid($"{at}.functionResponse.name", $"* GenerateContentRequest.{at}.functionResponse.name: must be a non-empty string.");
-                }
-
-                var (output, isError) = ToolOutput(fr);
-                into.Add(new ToolResultPart(calls.Answered(Str(fr, "id"), name), [new TextPart(output)], isError, name));
-            }
-            else
-            {
-                var kind = part.EnumerateObject().Select(p => p.Name).FirstOrDefault(n => n is not ("thoughtSignature" or "thought" or "thought_signature")) ?? "empty part";
-                return Invalid(at, $"* GenerateContentRequest.{at}: '{kind}' parts cannot be translated by this gateway (text, inlineData, fileData, functionCall and functionResponse can).");
+                return error;
             }
         }
 
+        return null;
+    }
+
+    /// <summary>One part at <paramref name="at"/>; function calls and responses only where <paramref name="calls"/> pairs them.</summary>
+    private static ClientError? ReadPart(JsonElement part, string at, List<ContentPart> into, CallBook? calls)
+    {
+        if (part.ValueKind != JsonValueKind.Object)
+        {
+            return Invalid(at, $"* GenerateContentRequest.{at}: must be an object.");
+        }
+
+        // A signature on a non-thought part (Gemini puts it on the function call or text that follows the
+        // model's hidden reasoning) becomes a text-less ThinkingPart just before it, so it survives a round trip.
+        var signature = Str(part, "thoughtSignature", "thought_signature");
+        if (Str(part, "text") is { } text)
+        {
+            if (IsTrue(part, "thought"))
+            {
+                into.Add(new ThinkingPart(text, signature));
+                return null;
+            }
+
+            AddSignature(into, signature);
+            into.Add(new TextPart(text));
+            return null;
+        }
+
+        if (Get(part, "inlineData", "inline_data", out var inline))
+        {
+            return AddMedia(into, at, "inlineData", Str(inline, "mimeType", "mime_type") ?? "", null, Str(inline, "data") ?? "");
+        }
+
+        if (Get(part, "fileData", "file_data", out var file))
+        {
+            return AddMedia(into, at, "fileData", Str(file, "mimeType", "mime_type") ?? "", Str(file, "fileUri", "file_uri") ?? "", null);
+        }
+
+        if (Get(part, "functionCall", "function_call", out var fc) && calls is not null)
+        {
+            return ReadFunctionCall(fc, at, signature, into, calls);
+        }
+
+        if (Get(part, "functionResponse", "function_response", out var fr) && calls is not null)
+        {
+            return ReadFunctionResponse(fr, at, into, calls);
+        }
+
+        var kind = part.EnumerateObject().Select(p => p.Name).FirstOrDefault(n => n is not ("thoughtSignature" or "thought" or "thought_signature")) ?? "empty part";
+        return Invalid(at, $"* GenerateContentRequest.{at}: '{kind}' parts cannot be translated by this gateway (text, inlineData, fileData, functionCall and functionResponse can).");
+    }
+
+    /// <summary>An <c>inlineData</c> or <c>fileData</c> part (<paramref name="field"/>), if its media type can be translated.</summary>
+    private static ClientError? AddMedia(List<ContentPart> into, string at, string field, string mime, string? uri, string? data)
+    {
+        if (Media(mime, uri, data) is not { } media)
+        {
+            return Invalid($"{at}.{field}.mimeType", $"* GenerateContentRequest.{at}.{field}: media of type '{mime}' cannot be translated by this gateway (images, PDF and text are).");
+        }
+
+        into.Add(media);
+        return null;
+    }
+
+    private static ClientError? ReadFunctionCall(JsonElement fc, string at, string? signature, List<ContentPart> into, CallBook calls)
+    {
+        var name = Str(fc, "name");
+        if (string.IsNullOrEmpty(name))
+        {
+            return Invalid($"{at}.functionCall.name", $"* GenerateContentRequest.{at}.functionCall.name: must be a non-empty string.");
+        }
+
+        AddSignature(into, signature);
+        var args = Get(fc, "args", out var a) ? Compact(a) : "{}";
+        into.Add(new ToolCallPart(calls.Called(Str(fc, "id"), name), name, args));
+        return null;
+    }
+
+    private static ClientError? ReadFunctionResponse(JsonElement fr, string at, List<ContentPart> into, CallBook calls)
+    {
+        var name = Str(fr, "name");
+        if (string.IsNullOrEmpty(name))
+        {
+            return Invalid($"{at}.functionResponse.name", $"* GenerateContentRequest.{at}.functionResponse.name: must be a non-empty string.");
+        }
+
+        var (output, isError) = ToolOutput(fr);
+        into.Add(new ToolResultPart(calls.Answered(Str(fr, "id"), name), [new TextPart(output)], isError, name));
         return null;
     }
 

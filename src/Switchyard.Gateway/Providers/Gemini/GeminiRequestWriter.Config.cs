@@ -46,37 +46,49 @@ public static partial class GeminiRequestWriter
         Opt(w, "temperature", r.Temperature, Start);
         Opt(w, "topP", r.TopP, Start);
         Opt(w, "topK", r.TopK, Start);
-        if (r.Seed is { } seed)
-        {
-            if (seed is >= int.MinValue and <= int.MaxValue)
-            {
-                Start();
-                w.WriteNumber("seed", seed);
-            }
-            else
-            {
-                ctx.Refuse("seed", "Gemini seeds are 32-bit integers");
-            }
-        }
+        WriteSeed(w, r.Seed, ctx, Start);
 
         Opt(w, "presencePenalty", r.PresencePenalty, Start);
         Opt(w, "frequencyPenalty", r.FrequencyPenalty, Start);
         if (r.Reasoning is { } reasoning)
         {
             Start();
-            w.WriteStartObject("thinkingConfig");
-
-            // An explicit budget wins; an effort becomes the documented approximate budget; neither is
-            // Gemini's "dynamic" (-1), the model's own choice.
-            w.WriteNumber("thinkingBudget", reasoning.BudgetTokens ?? (reasoning.Effort is null ? -1 : reasoning.BudgetOr(r.MaxTokens ?? 8192)));
-            w.WriteBoolean("includeThoughts", reasoning.IncludeThoughts);
-            w.WriteEndObject();
+            WriteThinkingConfig(w, reasoning, r.MaxTokens);
         }
 
         if (started)
         {
             w.WriteEndObject();
         }
+    }
+
+    private static void WriteSeed(Utf8JsonWriter w, long? value, Context ctx, Action start)
+    {
+        if (value is not { } seed)
+        {
+            return;
+        }
+
+        if (seed is >= int.MinValue and <= int.MaxValue)
+        {
+            start();
+            w.WriteNumber("seed", seed);
+        }
+        else
+        {
+            ctx.Refuse("seed", "Gemini seeds are 32-bit integers");
+        }
+    }
+
+    private static void WriteThinkingConfig(Utf8JsonWriter w, ReasoningConfig reasoning, int? maxTokens)
+    {
+        w.WriteStartObject("thinkingConfig");
+
+        // An explicit budget wins; an effort becomes the documented approximate budget; neither is
+        // Gemini's "dynamic" (-1), the model's own choice.
+        w.WriteNumber("thinkingBudget", reasoning.BudgetTokens ?? (reasoning.Effort is null ? -1 : reasoning.BudgetOr(maxTokens ?? 8192)));
+        w.WriteBoolean("includeThoughts", reasoning.IncludeThoughts);
+        w.WriteEndObject();
     }
 
     private static void Opt(Utf8JsonWriter w, string name, double? value, Action start)

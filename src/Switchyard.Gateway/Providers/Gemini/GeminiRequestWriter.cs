@@ -257,30 +257,7 @@ public static partial class GeminiRequestWriter
             w.WriteStartArray("functionDeclarations");
             foreach (var t in r.Tools)
             {
-                w.WriteStartObject();
-                w.WriteString("name", t.Name);
-                if (t.Description is not null)
-                {
-                    w.WriteString("description", t.Description);
-                }
-
-                if (t.Parameters is { } p)
-                {
-                    w.WritePropertyName("parametersJsonSchema");
-                    p.WriteTo(w);
-                }
-
-                if (t.Strict == true)
-                {
-                    ctx.Hint("strict");
-                }
-
-                if (t.Cache is not null)
-                {
-                    ctx.Hint("cache_control");
-                }
-
-                w.WriteEndObject();
+                WriteFunctionDeclaration(w, t, ctx);
             }
 
             w.WriteEndArray();
@@ -290,28 +267,61 @@ public static partial class GeminiRequestWriter
 
         if (r.ToolChoice is { } tc)
         {
-            w.WriteStartObject("toolConfig");
-            w.WriteStartObject("functionCallingConfig");
-            w.WriteString("mode", tc.Kind switch
-            {
-                ToolChoiceKind.None => "NONE",
-                ToolChoiceKind.Required or ToolChoiceKind.Function => "ANY",
-                _ => "AUTO",
-            });
-            if (tc is { Kind: ToolChoiceKind.Function, FunctionName: { } forced })
-            {
-                w.WriteStartArray("allowedFunctionNames");
-                w.WriteStringValue(forced);
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
+            WriteToolConfig(w, tc);
         }
 
         if (r.ParallelToolCalls == false && r.Tools.Count > 0)
         {
             ctx.Hint("parallel_tool_calls"); // Gemini has no switch for it
         }
+    }
+
+    private static void WriteFunctionDeclaration(Utf8JsonWriter w, ToolDefinition t, Context ctx)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", t.Name);
+        if (t.Description is not null)
+        {
+            w.WriteString("description", t.Description);
+        }
+
+        if (t.Parameters is { } p)
+        {
+            w.WritePropertyName("parametersJsonSchema");
+            p.WriteTo(w);
+        }
+
+        if (t.Strict == true)
+        {
+            ctx.Hint("strict");
+        }
+
+        if (t.Cache is not null)
+        {
+            ctx.Hint("cache_control");
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteToolConfig(Utf8JsonWriter w, ToolChoice tc)
+    {
+        w.WriteStartObject("toolConfig");
+        w.WriteStartObject("functionCallingConfig");
+        w.WriteString("mode", tc.Kind switch
+        {
+            ToolChoiceKind.None => "NONE",
+            ToolChoiceKind.Required or ToolChoiceKind.Function => "ANY",
+            _ => "AUTO",
+        });
+        if (tc is { Kind: ToolChoiceKind.Function, FunctionName: { } forced })
+        {
+            w.WriteStartArray("allowedFunctionNames");
+            w.WriteStringValue(forced);
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 }

@@ -24,67 +24,73 @@ public static class OpenAIBodyRewriter
     public static byte[] Rewrite(ReadOnlySpan<byte> body, in RequestHead request, ReadOnlySpan<byte> encodedModel, out int length)
     {
         // Edit 1: model. Edit 2 (streams that don't already ask for usage): stream_options.
-        var streamEdit = request.Stream && !request.ClientWantsUsage;
-        int editStart, editLength;
-        ReadOnlySpan<byte> editValue;
-        if (!streamEdit)
-        {
-            editStart = -1;
-            editLength = 0;
-            editValue = default;
-        }
-        else if (request.StreamOptionsStart >= 0)
-        {
-            // Replace the whole stream_options value. It only carries include_usage (and the optional
-            // include_obfuscation, which defaults to true upstream, so dropping it changes nothing).
-            editStart = request.StreamOptionsStart;
-            editLength = request.StreamOptionsLength;
-            editValue = IncludeUsageObject;
-        }
-        else
-        {
-            editStart = request.RootEnd;
-            editLength = 0;
-            editValue = StreamOptionsMember;
-        }
-
-        var size = body.Length - request.ModelLength + encodedModel.Length - editLength + editValue.Length;
+        var model = new Edit(request.ModelStart, request.ModelLength, encodedModel);
+        var usage = UsageEdit(request);
+        var size = body.Length - model.Length + model.Value.Length - usage.Length + usage.Value.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         var dst = buffer.AsSpan();
         var written = 0;
-
-        static void Copy(ReadOnlySpan<byte> src, Span<byte> to, ref int at)
+        if (usage.Start < 0)
         {
-            src.CopyTo(to[at..]);
-            at += src.Length;
+            Splice(body, model, dst, ref written);
         }
-
-        if (editStart < 0 || editStart > request.ModelStart)
+        else if (usage.Start > model.Start)
         {
-            Copy(body[..request.ModelStart], dst, ref written);
-            Copy(encodedModel, dst, ref written);
-            var afterModel = request.ModelStart + request.ModelLength;
-            if (editStart < 0)
-            {
-                Copy(body[afterModel..], dst, ref written);
-            }
-            else
-            {
-                Copy(body[afterModel..editStart], dst, ref written);
-                Copy(editValue, dst, ref written);
-                Copy(body[(editStart + editLength)..], dst, ref written);
-            }
+            Splice(body, model, usage, dst, ref written);
         }
         else
         {
-            Copy(body[..editStart], dst, ref written);
-            Copy(editValue, dst, ref written);
-            Copy(body[(editStart + editLength)..request.ModelStart], dst, ref written);
-            Copy(encodedModel, dst, ref written);
-            Copy(body[(request.ModelStart + request.ModelLength)..], dst, ref written);
+            Splice(body, usage, model, dst, ref written);
         }
 
         length = written;
         return buffer;
+    }
+
+    /// <summary>The edit that makes a stream ask for usage; <see cref="Edit.Start"/> is -1 when none is needed.</summary>
+    private static Edit UsageEdit(in RequestHead request)
+    {
+        if (!request.Stream || request.ClientWantsUsage)
+        {
+            return new Edit(-1, 0, default);
+        }
+
+        // Replace the whole stream_options value. It only carries include_usage (and the optional
+        // include_obfuscation, which defaults to true upstream, so dropping it changes nothing).
+        return request.StreamOptionsStart >= 0
+            ? new Edit(request.StreamOptionsStart, request.StreamOptionsLength, IncludeUsageObject)
+            : new Edit(request.RootEnd, 0, StreamOptionsMember);
+    }
+
+    /// <summary>Copies <paramref name="body"/> with one edit applied.</summary>
+    private static void Splice(ReadOnlySpan<byte> body, in Edit only, Span<byte> dst, ref int written)
+    {
+        Copy(body[..only.Start], dst, ref written);
+        Copy(only.Value, dst, ref written);
+        Copy(body[(only.Start + only.Length)..], dst, ref written);
+    }
+
+    /// <summary>Copies <paramref name="body"/> with two edits applied; <paramref name="first"/> comes earlier in the body.</summary>
+    private static void Splice(ReadOnlySpan<byte> body, in Edit first, in Edit second, Span<byte> dst, ref int written)
+    {
+        Copy(body[..first.Start], dst, ref written);
+        Copy(first.Value, dst, ref written);
+        Copy(body[(first.Start + first.Length)..second.Start], dst, ref written);
+        Copy(second.Value, dst, ref written);
+        Copy(body[(second.Start + second.Length)..], dst, ref written);
+    }
+
+    private static void Copy(ReadOnlySpan<byte> src, Span<byte> to, ref int at)
+    {
+        src.CopyTo(to[at..]);
+        at += src.Length;
+    }
+
+    /// <summary>Replace <see cref="Length"/> bytes at <see cref="Start"/> of the body with <see cref="Value"/>.</summary>
+    private readonly ref struct Edit(int start, int length, ReadOnlySpan<byte> value)
+    {
+        public readonly int Start = start;
+        public readonly int Length = length;
+        public readonly ReadOnlySpan<byte> Value = value;
     }
 }

@@ -26,6 +26,18 @@ public static class OpenAIChatRequestReader
             i++;
         }
 
+        if (ReadTools(root, request) is { } toolError)
+        {
+            return toolError;
+        }
+
+        ReadParameters(root, request);
+        return null;
+    }
+
+    /// <summary><c>tools</c> (each needs a function name) and <c>tool_choice</c>.</summary>
+    private static ClientError? ReadTools(JsonElement root, ChatRequest request)
+    {
         if (root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
         {
             var t = 0;
@@ -58,6 +70,12 @@ public static class OpenAIChatRequestReader
             };
         }
 
+        return null;
+    }
+
+    /// <summary>The scalar parameters, <c>stop</c>, <c>response_format</c> and <c>reasoning_effort</c>; wrong types read as absent.</summary>
+    private static void ReadParameters(JsonElement root, ChatRequest request)
+    {
         request.ParallelToolCalls = Bool(root, "parallel_tool_calls");
         request.MaxTokens = Int(root, "max_completion_tokens") ?? Int(root, "max_tokens");
         request.Temperature = Num(root, "temperature");
@@ -96,8 +114,6 @@ public static class OpenAIChatRequestReader
         {
             request.Reasoning = new ReasoningConfig(effort, null);
         }
-
-        return null;
     }
 
     private static ClientError? ReadMessage(JsonElement msg, ChatRequest request, string path)
@@ -118,51 +134,56 @@ public static class OpenAIChatRequestReader
             }
 
             case "assistant":
-            {
-                var m = new Message(Role.Assistant) { Name = Str(msg, "name") };
-                m.Content.AddRange(Parts(content));
-                if (msg.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
-                {
-                    foreach (var call in calls.EnumerateArray())
-                    {
-                        var fn = call.GetProperty("function");
-                        m.Content.Add(new ToolCallPart(Str(call, "id") ?? "", Str(fn, "name") ?? "", Str(fn, "arguments") ?? "{}"));
-                    }
-                }
-
-                request.Messages.Add(m);
+                request.Messages.Add(Assistant(msg, content));
                 return null;
-            }
-
             case "tool":
-            {
-                var id = Str(msg, "tool_call_id");
-                if (id is null)
-                {
-                    return Invalid($"{path}.tool_call_id", "Tool messages need 'tool_call_id'.");
-                }
-
-                var part = new ToolResultPart(id, Parts(content).ToList());
-
-                // Consecutive tool results belong to one user turn (Anthropic and Gemini require that).
-                if (request.Messages.Count > 0 && request.Messages[^1] is { Role: Role.User } last
-                    && last.Content.Count > 0 && last.Content.All(c => c is ToolResultPart))
-                {
-                    last.Content.Add(part);
-                }
-                else
-                {
-                    var m = new Message(Role.User);
-                    m.Content.Add(part);
-                    request.Messages.Add(m);
-                }
-
-                return null;
-            }
+                return ReadToolResult(msg, content, request, path);
 
             default:
                 return Invalid($"{path}.role", $"Invalid value for 'role': '{role}'. Supported: system, developer, user, assistant, tool.");
         }
+    }
+
+    private static Message Assistant(JsonElement msg, JsonElement content)
+    {
+        var m = new Message(Role.Assistant) { Name = Str(msg, "name") };
+        m.Content.AddRange(Parts(content));
+        if (msg.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var call in calls.EnumerateArray())
+            {
+                var fn = call.GetProperty("function");
+                m.Content.Add(new ToolCallPart(Str(call, "id") ?? "", Str(fn, "name") ?? "", Str(fn, "arguments") ?? "{}"));
+            }
+        }
+
+        return m;
+    }
+
+    private static ClientError? ReadToolResult(JsonElement msg, JsonElement content, ChatRequest request, string path)
+    {
+        var id = Str(msg, "tool_call_id");
+        if (id is null)
+        {
+            return Invalid($"{path}.tool_call_id", "Tool messages need 'tool_call_id'.");
+        }
+
+        var part = new ToolResultPart(id, Parts(content).ToList());
+
+        // Consecutive tool results belong to one user turn (Anthropic and Gemini require that).
+        if (request.Messages.Count > 0 && request.Messages[^1] is { Role: Role.User } last
+            && last.Content.Count > 0 && last.Content.All(c => c is ToolResultPart))
+        {
+            last.Content.Add(part);
+        }
+        else
+        {
+            var m = new Message(Role.User);
+            m.Content.Add(part);
+            request.Messages.Add(m);
+        }
+
+        return null;
     }
 
     /// <summary>OpenAI content (a string or an array of parts) → canonical parts.</summary>

@@ -13,6 +13,33 @@ public static class OpenAIChatRequestWriter
     {
         w.WriteStartObject();
         w.WriteString("model", model);
+        WriteMessages(w, r, dropped);
+        WriteTools(w, r);
+        WriteSampling(w, r, dropped);
+        WriteResponseFormat(w, r.ResponseFormat);
+        if (r.Reasoning is { } reasoning)
+        {
+            w.WriteString("reasoning_effort", reasoning.EffortOrDefault());
+        }
+
+        if (r.User is not null)
+        {
+            w.WriteString("user", r.User);
+        }
+
+        if (r.Stream)
+        {
+            w.WriteBoolean("stream", true);
+            w.WriteStartObject("stream_options");
+            w.WriteBoolean("include_usage", true);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteMessages(Utf8JsonWriter w, ChatRequest r, List<string> dropped)
+    {
         w.WriteStartArray("messages");
         if (r.System.Count > 0)
         {
@@ -28,33 +55,17 @@ public static class OpenAIChatRequestWriter
         }
 
         w.WriteEndArray();
+    }
+
+    /// <summary><c>tools</c>, <c>tool_choice</c> and <c>parallel_tool_calls</c> (only meaningful with tools).</summary>
+    private static void WriteTools(Utf8JsonWriter w, ChatRequest r)
+    {
         if (r.Tools.Count > 0)
         {
             w.WriteStartArray("tools");
             foreach (var t in r.Tools)
             {
-                w.WriteStartObject();
-                w.WriteString("type", "function");
-                w.WriteStartObject("function");
-                w.WriteString("name", t.Name);
-                if (t.Description is not null)
-                {
-                    w.WriteString("description", t.Description);
-                }
-
-                if (t.Parameters is { } p)
-                {
-                    w.WritePropertyName("parameters");
-                    p.WriteTo(w);
-                }
-
-                if (t.Strict is { } strict)
-                {
-                    w.WriteBoolean("strict", strict);
-                }
-
-                w.WriteEndObject();
-                w.WriteEndObject();
+                WriteTool(w, t);
             }
 
             w.WriteEndArray();
@@ -81,7 +92,37 @@ public static class OpenAIChatRequestWriter
         {
             w.WriteBoolean("parallel_tool_calls", ptc);
         }
+    }
 
+    private static void WriteTool(Utf8JsonWriter w, ToolDefinition t)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", "function");
+        w.WriteStartObject("function");
+        w.WriteString("name", t.Name);
+        if (t.Description is not null)
+        {
+            w.WriteString("description", t.Description);
+        }
+
+        if (t.Parameters is { } p)
+        {
+            w.WritePropertyName("parameters");
+            p.WriteTo(w);
+        }
+
+        if (t.Strict is { } strict)
+        {
+            w.WriteBoolean("strict", strict);
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Output cap and sampling parameters; <c>top_k</c> has no OpenAI equivalent and is dropped.</summary>
+    private static void WriteSampling(Utf8JsonWriter w, ChatRequest r, List<string> dropped)
+    {
         if (r.MaxTokens is { } max)
         {
             w.WriteNumber("max_completion_tokens", max);
@@ -112,51 +153,36 @@ public static class OpenAIChatRequestWriter
             r.Stop.ForEach(w.WriteStringValue);
             w.WriteEndArray();
         }
+    }
 
-        if (r.ResponseFormat is { } rf && rf.Kind != ResponseFormatKind.Text)
+    private static void WriteResponseFormat(Utf8JsonWriter w, ResponseFormat? rf)
+    {
+        if (rf is null || rf.Kind == ResponseFormatKind.Text)
         {
-            w.WriteStartObject("response_format");
-            if (rf.Kind == ResponseFormatKind.JsonObject)
-            {
-                w.WriteString("type", "json_object");
-            }
-            else
-            {
-                w.WriteString("type", "json_schema");
-                w.WriteStartObject("json_schema");
-                w.WriteString("name", rf.Name ?? "response");
-                if (rf.Schema is { } schema)
-                {
-                    w.WritePropertyName("schema");
-                    schema.WriteTo(w);
-                }
+            return;
+        }
 
-                if (rf.Strict is { } strict)
-                {
-                    w.WriteBoolean("strict", strict);
-                }
-
-                w.WriteEndObject();
+        w.WriteStartObject("response_format");
+        if (rf.Kind == ResponseFormatKind.JsonObject)
+        {
+            w.WriteString("type", "json_object");
+        }
+        else
+        {
+            w.WriteString("type", "json_schema");
+            w.WriteStartObject("json_schema");
+            w.WriteString("name", rf.Name ?? "response");
+            if (rf.Schema is { } schema)
+            {
+                w.WritePropertyName("schema");
+                schema.WriteTo(w);
             }
 
-            w.WriteEndObject();
-        }
+            if (rf.Strict is { } strict)
+            {
+                w.WriteBoolean("strict", strict);
+            }
 
-        if (r.Reasoning is { } reasoning)
-        {
-            w.WriteString("reasoning_effort", reasoning.EffortOrDefault());
-        }
-
-        if (r.User is not null)
-        {
-            w.WriteString("user", r.User);
-        }
-
-        if (r.Stream)
-        {
-            w.WriteBoolean("stream", true);
-            w.WriteStartObject("stream_options");
-            w.WriteBoolean("include_usage", true);
             w.WriteEndObject();
         }
 
@@ -253,52 +279,57 @@ public static class OpenAIChatRequestWriter
         w.WriteStartArray("content");
         foreach (var part in parts)
         {
-            switch (part)
-            {
-                case TextPart t:
-                    w.WriteStartObject();
-                    w.WriteString("type", "text");
-                    w.WriteString("text", t.Text);
-                    w.WriteEndObject();
-                    break;
-                case ImagePart i:
-                    w.WriteStartObject();
-                    w.WriteString("type", "image_url");
-                    w.WriteStartObject("image_url");
-                    w.WriteString("url", i.AsUrl());
-                    if (i.Detail is not null)
-                    {
-                        w.WriteString("detail", i.Detail);
-                    }
-
-                    w.WriteEndObject();
-                    w.WriteEndObject();
-                    break;
-                case DocumentPart { MediaType: "text/plain", Data: { } text }:
-                    // OpenAI Chat has no text-document part: a plain-text document travels as text.
-                    w.WriteStartObject();
-                    w.WriteString("type", "text");
-                    w.WriteString("text", DecodeText(text));
-                    w.WriteEndObject();
-                    break;
-                case DocumentPart d when d.Data is not null:
-                    w.WriteStartObject();
-                    w.WriteString("type", "file");
-                    w.WriteStartObject("file");
-                    w.WriteString("filename", d.Title ?? "document.pdf");
-                    w.WriteString("file_data", $"data:{d.MediaType ?? "application/pdf"};base64,{d.Data}");
-                    w.WriteEndObject();
-                    w.WriteEndObject();
-                    break;
-                case DocumentPart:
-                    throw new UnsupportedFeatureException("document", "OpenAI Chat accepts documents only as inline data, not URLs");
-                case ThinkingPart:
-                    dropped.Add("thinking");
-                    break;
-            }
+            WritePart(w, part, dropped);
         }
 
         w.WriteEndArray();
+    }
+
+    private static void WritePart(Utf8JsonWriter w, ContentPart part, List<string> dropped)
+    {
+        switch (part)
+        {
+            case TextPart t:
+                w.WriteStartObject();
+                w.WriteString("type", "text");
+                w.WriteString("text", t.Text);
+                w.WriteEndObject();
+                break;
+            case ImagePart i:
+                w.WriteStartObject();
+                w.WriteString("type", "image_url");
+                w.WriteStartObject("image_url");
+                w.WriteString("url", i.AsUrl());
+                if (i.Detail is not null)
+                {
+                    w.WriteString("detail", i.Detail);
+                }
+
+                w.WriteEndObject();
+                w.WriteEndObject();
+                break;
+            case DocumentPart { MediaType: "text/plain", Data: { } text }:
+                // OpenAI Chat has no text-document part: a plain-text document travels as text.
+                w.WriteStartObject();
+                w.WriteString("type", "text");
+                w.WriteString("text", DecodeText(text));
+                w.WriteEndObject();
+                break;
+            case DocumentPart d when d.Data is not null:
+                w.WriteStartObject();
+                w.WriteString("type", "file");
+                w.WriteStartObject("file");
+                w.WriteString("filename", d.Title ?? "document.pdf");
+                w.WriteString("file_data", $"data:{d.MediaType ?? "application/pdf"};base64,{d.Data}");
+                w.WriteEndObject();
+                w.WriteEndObject();
+                break;
+            case DocumentPart:
+                throw new UnsupportedFeatureException("document", "OpenAI Chat accepts documents only as inline data, not URLs");
+            case ThinkingPart:
+                dropped.Add("thinking");
+                break;
+        }
     }
 
     /// <summary>A text document's content: canonical documents carry base64; a document that is not base64 is already text.</summary>

@@ -53,34 +53,7 @@ public sealed class OpenAIChunkDecoder : IStreamDecoder
             {
                 if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
                 {
-                    if (OpenAIChatRequestReader.Str(delta, "reasoning_content") is { Length: > 0 } thinking)
-                    {
-                        events.Add(StreamEvent.Thinking(thinking));
-                    }
-
-                    if (OpenAIChatRequestReader.Str(delta, "content") is { Length: > 0 } text)
-                    {
-                        events.Add(StreamEvent.TextChunk(text));
-                    }
-
-                    if (delta.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
-                    {
-                        foreach (var call in calls.EnumerateArray())
-                        {
-                            var index = call.TryGetProperty("index", out var ix) && ix.TryGetInt32(out var i) ? i : 0;
-                            call.TryGetProperty("function", out var fn);
-                            if (startedTools.Add(index))
-                            {
-                                events.Add(StreamEvent.ToolStart(index, OpenAIChatRequestReader.Str(call, "id") ?? $"call_{index}",
-                                    OpenAIChatRequestReader.Str(fn, "name") ?? ""));
-                            }
-
-                            if (OpenAIChatRequestReader.Str(fn, "arguments") is { Length: > 0 } args)
-                            {
-                                events.Add(StreamEvent.ToolArgs(index, args));
-                            }
-                        }
-                    }
+                    Delta(delta, events);
                 }
 
                 if (OpenAIChatRequestReader.Str(choice, "finish_reason") is { } finish)
@@ -93,6 +66,43 @@ public sealed class OpenAIChunkDecoder : IStreamDecoder
         if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
         {
             events.Add(StreamEvent.UsageUpdate(OpenAIChatResponses.ReadUsage(usage)));
+        }
+    }
+    private void Delta(JsonElement delta, List<StreamEvent> events)
+    {
+        if (OpenAIChatRequestReader.Str(delta, "reasoning_content") is { Length: > 0 } thinking)
+        {
+            events.Add(StreamEvent.Thinking(thinking));
+        }
+
+        if (OpenAIChatRequestReader.Str(delta, "content") is { Length: > 0 } text)
+        {
+            events.Add(StreamEvent.TextChunk(text));
+        }
+
+        if (delta.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var call in calls.EnumerateArray())
+            {
+                ToolCall(call, events);
+            }
+        }
+    }
+
+    /// <summary>A tool-call fragment; the first one seen for an index starts that call.</summary>
+    private void ToolCall(JsonElement call, List<StreamEvent> events)
+    {
+        var index = call.TryGetProperty("index", out var ix) && ix.TryGetInt32(out var i) ? i : 0;
+        call.TryGetProperty("function", out var fn);
+        if (startedTools.Add(index))
+        {
+            events.Add(StreamEvent.ToolStart(index, OpenAIChatRequestReader.Str(call, "id") ?? $"call_{index}",
+                OpenAIChatRequestReader.Str(fn, "name") ?? ""));
+        }
+
+        if (OpenAIChatRequestReader.Str(fn, "arguments") is { Length: > 0 } args)
+        {
+            events.Add(StreamEvent.ToolArgs(index, args));
         }
     }
 }
@@ -139,43 +149,12 @@ public sealed class OpenAIChunkEncoder(string model, long created, bool includeU
             }
 
             case StreamEventKind.ToolCallStart:
-            {
                 EnsureRole(output);
-                var (index, callId, name) = (e.Index, e.Id, e.Name);
-                Delta(output, w =>
-                {
-                    w.WriteStartArray("tool_calls");
-                    w.WriteStartObject();
-                    w.WriteNumber("index", index);
-                    w.WriteString("id", callId);
-                    w.WriteString("type", "function");
-                    w.WriteStartObject("function");
-                    w.WriteString("name", name);
-                    w.WriteString("arguments", "");
-                    w.WriteEndObject();
-                    w.WriteEndObject();
-                    w.WriteEndArray();
-                });
+                ToolCallStart(output, e.Index, e.Id, e.Name);
                 break;
-            }
-
             case StreamEventKind.ToolCallDelta:
-            {
-                var (index, args) = (e.Index, e.Text);
-                Delta(output, w =>
-                {
-                    w.WriteStartArray("tool_calls");
-                    w.WriteStartObject();
-                    w.WriteNumber("index", index);
-                    w.WriteStartObject("function");
-                    w.WriteString("arguments", args);
-                    w.WriteEndObject();
-                    w.WriteEndObject();
-                    w.WriteEndArray();
-                });
+                ToolCallArguments(output, e.Index, e.Text);
                 break;
-            }
-
             case StreamEventKind.Usage:
                 usage.Merge(e.Usage); // providers split usage across events (Anthropic: input first, output last)
                 sawUsage = true;
@@ -187,6 +166,35 @@ public sealed class OpenAIChunkEncoder(string model, long created, bool includeU
             // Error events end the stream through Fail, called by the relay.
         }
     }
+
+    private void ToolCallStart(IBufferWriter<byte> output, int index, string? callId, string? name) =>
+        Delta(output, w =>
+        {
+            w.WriteStartArray("tool_calls");
+            w.WriteStartObject();
+            w.WriteNumber("index", index);
+            w.WriteString("id", callId);
+            w.WriteString("type", "function");
+            w.WriteStartObject("function");
+            w.WriteString("name", name);
+            w.WriteString("arguments", "");
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndArray();
+        });
+
+    private void ToolCallArguments(IBufferWriter<byte> output, int index, string? args) =>
+        Delta(output, w =>
+        {
+            w.WriteStartArray("tool_calls");
+            w.WriteStartObject();
+            w.WriteNumber("index", index);
+            w.WriteStartObject("function");
+            w.WriteString("arguments", args);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndArray();
+        });
 
     /// <inheritdoc />
     public void Complete(IBufferWriter<byte> output)

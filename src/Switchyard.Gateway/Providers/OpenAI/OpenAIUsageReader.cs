@@ -38,37 +38,11 @@ public static class OpenAIUsageReader
             {
                 if (reader.ValueTextEquals("usage"u8))
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartObject)
-                    {
-                        info.HasUsage = true;
-                        ReadUsageObject(ref reader, ref usage);
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
+                    ReadUsage(ref reader, ref usage, ref info);
                 }
                 else if (reader.ValueTextEquals("choices"u8))
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartArray)
-                    {
-                        reader.Read();
-                        info.ChoicesEmpty = reader.TokenType == JsonTokenType.EndArray;
-                        if (!info.ChoicesEmpty)
-                        {
-                            reader.Skip();
-                            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                            {
-                                reader.Skip();
-                            }
-                        }
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
+                    ReadChoices(ref reader, ref info);
                 }
                 else if (reader.ValueTextEquals("error"u8))
                 {
@@ -88,6 +62,43 @@ public static class OpenAIUsageReader
         catch (JsonException)
         {
             return false;
+        }
+    }
+
+    /// <summary>From the <c>usage</c> name: reads the object, or skips a null (or anything else).</summary>
+    private static void ReadUsage(ref Utf8JsonReader reader, ref TokenUsage usage, ref ChunkInfo info)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            info.HasUsage = true;
+            ReadUsageObject(ref reader, ref usage);
+        }
+        else
+        {
+            reader.Skip();
+        }
+    }
+
+    /// <summary>From the <c>choices</c> name: only whether the array is empty matters; its elements are skipped.</summary>
+    private static void ReadChoices(ref Utf8JsonReader reader, ref ChunkInfo info)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return;
+        }
+
+        reader.Read();
+        info.ChoicesEmpty = reader.TokenType == JsonTokenType.EndArray;
+        if (!info.ChoicesEmpty)
+        {
+            reader.Skip();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                reader.Skip();
+            }
         }
     }
 

@@ -176,6 +176,12 @@ internal sealed class VertexTokenSource : IDisposable
             error = $"minting an access token failed ({ex.GetType().Name})";
         }
 
+        Settle(minted, error);
+    }
+
+    /// <summary>Ends the mint: keeps the new token and schedules its refresh, or records the failure and backs off.</summary>
+    private void Settle(Minted? minted, string? error)
+    {
         lock (gate)
         {
             inflight = null;

@@ -17,69 +17,12 @@ internal static class ResponsesHeadParser
         head = default;
         head.StreamOptionsStart = -1; // no passthrough for this format: the offsets stay unset
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 128 });
-        var hasModel = false;
-        var hasInput = false;
+        var seen = default(Seen);
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            if (ReadRoot(ref reader, ref head, ref seen) is { } error)
             {
-                return Invalid("The request body must be a JSON object.", null, "invalid_request_body");
-            }
-
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-            {
-                var name = reader.GetString()!;
-                reader.Read();
-                var token = reader.TokenType;
-                ClientError? error = name switch
-                {
-                    "model" => token == JsonTokenType.String ? null : TypeError(name, "a string"),
-                    "input" => token is JsonTokenType.String or JsonTokenType.StartArray ? null : TypeError(name, "a string or an array"),
-                    "instructions" or "user" or "safety_identifier" => token is JsonTokenType.String or JsonTokenType.Null ? null : TypeError(name, "a string"),
-                    "tools" => token is JsonTokenType.StartArray or JsonTokenType.Null ? null : TypeError(name, "an array"),
-                    "text" or "reasoning" or "metadata" => token is JsonTokenType.StartObject or JsonTokenType.Null ? null : TypeError(name, "an object"),
-                    "stream" or "store" or "parallel_tool_calls" or "background" =>
-                        token is JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null ? null : TypeError(name, "a boolean"),
-                    "temperature" or "top_p" => token is JsonTokenType.Number or JsonTokenType.Null ? null : TypeError(name, "a number"),
-                    "max_output_tokens" => token == JsonTokenType.Null || (token == JsonTokenType.Number && reader.TryGetInt32(out var v) && v >= 1)
-                        ? null : TypeError(name, "a positive integer"),
-                    _ => null,
-                };
-                if (error is not null)
-                {
-                    return error;
-                }
-
-                switch (name)
-                {
-                    case "model":
-                        head.Model = reader.GetString()!;
-                        hasModel = true;
-                        break;
-                    case "input":
-                        hasInput = true;
-                        break;
-                    case "stream":
-                        head.Stream = token == JsonTokenType.True;
-                        break;
-
-                    // The gateway keeps no responses, conversations or prompt templates, so a request that
-                    // depends on server-side state cannot be honoured by any route: refuse it rather than
-                    // answer without the context the client expects the model to have.
-                    case "previous_response_id" or "conversation" or "prompt" when token != JsonTokenType.Null:
-                        return Invalid($"'{name}' is not supported: this gateway does not store responses, conversations or prompts. "
-                            + "Send the whole conversation in 'input' instead.", name, "unsupported_parameter");
-                    case "background" when token == JsonTokenType.True:
-                        return Invalid("'background' mode is not supported: this gateway does not store responses to poll later. "
-                            + "Use 'stream': true for long generations.", name, "unsupported_parameter");
-                }
-
-                reader.Skip();
-            }
-
-            if (reader.Read())
-            {
-                return Malformed(); // trailing content after the root object
+                return error;
             }
         }
         catch (JsonException)
@@ -87,7 +30,7 @@ internal static class ResponsesHeadParser
             return Malformed();
         }
 
-        if (!hasModel)
+        if (!seen.Model)
         {
             return Invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter");
         }
@@ -97,7 +40,87 @@ internal static class ResponsesHeadParser
             return Invalid("Invalid 'model': must not be empty.", "model", "invalid_value");
         }
 
-        return hasInput ? null : Invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter");
+        return seen.Input ? null : Invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter");
+    }
+
+    /// <summary>The required fields seen so far.</summary>
+    private struct Seen
+    {
+        public bool Model;
+        public bool Input;
+    }
+
+    private static ClientError? ReadRoot(ref Utf8JsonReader reader, ref RequestHead head, ref Seen seen)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return Invalid("The request body must be a JSON object.", null, "invalid_request_body");
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString()!;
+            reader.Read();
+            if ((CheckType(name, ref reader) ?? Record(name, ref reader, ref head, ref seen)) is { } error)
+            {
+                return error;
+            }
+
+            reader.Skip();
+        }
+
+        return reader.Read() ? Malformed() : null; // trailing content after the root object
+    }
+
+    /// <summary>Type checks on the fields every upstream would reject; the reader is on the value's first token.</summary>
+    private static ClientError? CheckType(string name, ref Utf8JsonReader reader)
+    {
+        var token = reader.TokenType;
+        return name switch
+        {
+            "model" => token == JsonTokenType.String ? null : TypeError(name, "a string"),
+            "input" => token is JsonTokenType.String or JsonTokenType.StartArray ? null : TypeError(name, "a string or an array"),
+            "instructions" or "user" or "safety_identifier" => token is JsonTokenType.String or JsonTokenType.Null ? null : TypeError(name, "a string"),
+            "tools" => token is JsonTokenType.StartArray or JsonTokenType.Null ? null : TypeError(name, "an array"),
+            "text" or "reasoning" or "metadata" => token is JsonTokenType.StartObject or JsonTokenType.Null ? null : TypeError(name, "an object"),
+            "stream" or "store" or "parallel_tool_calls" or "background" =>
+                token is JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null ? null : TypeError(name, "a boolean"),
+            "temperature" or "top_p" => token is JsonTokenType.Number or JsonTokenType.Null ? null : TypeError(name, "a number"),
+            "max_output_tokens" => token == JsonTokenType.Null || (token == JsonTokenType.Number && reader.TryGetInt32(out var v) && v >= 1)
+                ? null : TypeError(name, "a positive integer"),
+            _ => null,
+        };
+    }
+
+    /// <summary>Records what routing needs from a well-typed value, and refuses what needs server-side state.</summary>
+    private static ClientError? Record(string name, ref Utf8JsonReader reader, ref RequestHead head, ref Seen seen)
+    {
+        var token = reader.TokenType;
+        switch (name)
+        {
+            case "model":
+                head.Model = reader.GetString()!;
+                seen.Model = true;
+                break;
+            case "input":
+                seen.Input = true;
+                break;
+            case "stream":
+                head.Stream = token == JsonTokenType.True;
+                break;
+
+            // The gateway keeps no responses, conversations or prompt templates, so a request that
+            // depends on server-side state cannot be honoured by any route: refuse it rather than
+            // answer without the context the client expects the model to have.
+            case "previous_response_id" or "conversation" or "prompt" when token != JsonTokenType.Null:
+                return Invalid($"'{name}' is not supported: this gateway does not store responses, conversations or prompts. "
+                    + "Send the whole conversation in 'input' instead.", name, "unsupported_parameter");
+            case "background" when token == JsonTokenType.True:
+                return Invalid("'background' mode is not supported: this gateway does not store responses to poll later. "
+                    + "Use 'stream': true for long generations.", name, "unsupported_parameter");
+        }
+
+        return null;
     }
 
     private static ClientError Invalid(string message, string? param, string code) =>

@@ -24,59 +24,62 @@ internal static class ResponsesInputItems
         {
             case null or "message":
                 return ReadMessage(item, request, path);
-
             case "function_call":
-            {
-                if (Str(item, "call_id") is not { Length: > 0 } callId || Str(item, "name") is not { Length: > 0 } name)
-                {
-                    return Invalid($"{path}.call_id", "A 'function_call' item needs 'call_id' and 'name'.");
-                }
-
-                AssistantTurn(request, allowAfterCalls: true).Content.Add(new ToolCallPart(callId, name, Str(item, "arguments") ?? "{}"));
-                return null;
-            }
-
+                return ReadFunctionCall(item, request, path);
             case "function_call_output":
-            {
-                if (Str(item, "call_id") is not { Length: > 0 } callId)
-                {
-                    return Invalid($"{path}.call_id", "A 'function_call_output' item needs 'call_id'.");
-                }
-
-                item.TryGetProperty("output", out var output);
-                var parts = new List<ContentPart>();
-                if (output.ValueKind == JsonValueKind.String)
-                {
-                    parts.Add(new TextPart(output.GetString()!));
-                }
-                else if (Parts(output, parts, $"{path}.output") is { } error)
-                {
-                    return error;
-                }
-
-                AddToolResult(request, new ToolResultPart(callId, parts));
-                return null;
-            }
-
+                return ReadFunctionCallOutput(item, request, path);
             case "reasoning":
-            {
-                // The full reasoning text when the client kept it, else its summary.
-                var full = string.Concat(Texts(item, "content", "reasoning_text"));
-                var text = full.Length > 0 ? full : string.Join("\n\n", Texts(item, "summary", "summary_text"));
-                var encrypted = Str(item, "encrypted_content");
-                if (text.Length > 0 || encrypted is not null)
-                {
-                    AssistantTurn(request, allowAfterCalls: false).Content.Add(new ThinkingPart(text, encrypted));
-                }
-
+                ReadReasoning(item, request);
                 return null;
-            }
-
             case "item_reference":
                 return Invalid($"{path}.type", "'item_reference' input items are not supported: this gateway does not store items. Send the item itself.");
-
             default:
                 return Invalid($"{path}.type", $"Input item type '{type}' is not supported by this gateway. Supported: message, function_call, function_call_output, reasoning.");
+        }
+    }
+
+    private static ClientError? ReadFunctionCall(JsonElement item, ChatRequest request, string path)
+    {
+        if (Str(item, "call_id") is not { Length: > 0 } callId || Str(item, "name") is not { Length: > 0 } name)
+        {
+            return Invalid($"{path}.call_id", "A 'function_call' item needs 'call_id' and 'name'.");
+        }
+
+        AssistantTurn(request, allowAfterCalls: true).Content.Add(new ToolCallPart(callId, name, Str(item, "arguments") ?? "{}"));
+        return null;
+    }
+
+    private static ClientError? ReadFunctionCallOutput(JsonElement item, ChatRequest request, string path)
+    {
+        if (Str(item, "call_id") is not { Length: > 0 } callId)
+        {
+            return Invalid($"{path}.call_id", "A 'function_call_output' item needs 'call_id'.");
+        }
+
+        item.TryGetProperty("output", out var output);
+        var parts = new List<ContentPart>();
+        if (output.ValueKind == JsonValueKind.String)
+        {
+            parts.Add(new TextPart(output.GetString()!));
+        }
+        else if (Parts(output, parts, $"{path}.output") is { } error)
+        {
+            return error;
+        }
+
+        AddToolResult(request, new ToolResultPart(callId, parts));
+        return null;
+    }
+
+    private static void ReadReasoning(JsonElement item, ChatRequest request)
+    {
+        // The full reasoning text when the client kept it, else its summary.
+        var full = string.Concat(Texts(item, "content", "reasoning_text"));
+        var text = full.Length > 0 ? full : string.Join("\n\n", Texts(item, "summary", "summary_text"));
+        var encrypted = Str(item, "encrypted_content");
+        if (text.Length > 0 || encrypted is not null)
+        {
+            AssistantTurn(request, allowAfterCalls: false).Content.Add(new ThinkingPart(text, encrypted));
         }
     }
 

@@ -40,62 +40,23 @@ internal sealed class ResponsesStreamEncoder(string model, long createdAt) : ISt
         switch (e.Kind)
         {
             case StreamEventKind.TextDelta when e.Text is { Length: > 0 } text:
-            {
-                var item = Current(OutputItemKind.Message, output);
-                item.Text.Append(text);
-                Event(output, "response.output_text.delta", w =>
-                {
-                    ItemRef(w, item, contentIndex: true);
-                    w.WriteString("delta", text);
-                    w.WriteStartArray("logprobs");
-                    w.WriteEndArray();
-                });
+                TextDelta(text, output);
                 break;
-            }
 
             case StreamEventKind.ThinkingDelta when e.Text is { Length: > 0 } text:
-            {
-                var item = Current(OutputItemKind.Reasoning, output);
-                item.Text.Append(text);
-                Event(output, "response.reasoning_text.delta", w =>
-                {
-                    ItemRef(w, item, contentIndex: true);
-                    w.WriteString("delta", text);
-                });
+                ThinkingDelta(text, output);
                 break;
-            }
 
             case StreamEventKind.ThinkingSignature:
                 Current(OutputItemKind.Reasoning, output).EncryptedContent = e.Text;
                 break;
 
             case StreamEventKind.ToolCallStart:
-            {
-                Close(output);
-                var item = new OutputItem(OutputItemKind.FunctionCall, ResponsesObjectWriter.ItemId(OutputItemKind.FunctionCall, id!, items.Count))
-                {
-                    CallId = ResponsesObjectWriter.CallId(e.Id, id!, items.Count),
-                    Name = e.Name ?? "",
-                };
-                calls[e.Index] = item;
-                Open(item, output);
+                StartCall(e, output);
                 break;
-            }
 
             case StreamEventKind.ToolCallDelta when e.Text is { Length: > 0 } fragment && calls.TryGetValue(e.Index, out var call):
-                call.Text.Append(fragment);
-
-                // Upstreams stream tool calls one after another; a late fragment of an already closed call
-                // still reaches the final response object, but cannot be streamed without reopening the item.
-                if (call == open)
-                {
-                    Event(output, "response.function_call_arguments.delta", w =>
-                    {
-                        ItemRef(w, call, contentIndex: false);
-                        w.WriteString("delta", fragment);
-                    });
-                }
-
+                CallDelta(call, fragment, output);
                 break;
 
             case StreamEventKind.Usage:
@@ -108,6 +69,59 @@ internal sealed class ResponsesStreamEncoder(string model, long createdAt) : ISt
                 break;
 
             // Error events end the stream through Fail, called by the relay.
+        }
+    }
+
+    private void TextDelta(string text, IBufferWriter<byte> output)
+    {
+        var item = Current(OutputItemKind.Message, output);
+        item.Text.Append(text);
+        Event(output, "response.output_text.delta", w =>
+        {
+            ItemRef(w, item, contentIndex: true);
+            w.WriteString("delta", text);
+            w.WriteStartArray("logprobs");
+            w.WriteEndArray();
+        });
+    }
+
+    private void ThinkingDelta(string text, IBufferWriter<byte> output)
+    {
+        var item = Current(OutputItemKind.Reasoning, output);
+        item.Text.Append(text);
+        Event(output, "response.reasoning_text.delta", w =>
+        {
+            ItemRef(w, item, contentIndex: true);
+            w.WriteString("delta", text);
+        });
+    }
+
+    /// <summary>A function call is its own output item: the open item closes first.</summary>
+    private void StartCall(in StreamEvent e, IBufferWriter<byte> output)
+    {
+        Close(output);
+        var item = new OutputItem(OutputItemKind.FunctionCall, ResponsesObjectWriter.ItemId(OutputItemKind.FunctionCall, id!, items.Count))
+        {
+            CallId = ResponsesObjectWriter.CallId(e.Id, id!, items.Count),
+            Name = e.Name ?? "",
+        };
+        calls[e.Index] = item;
+        Open(item, output);
+    }
+
+    private void CallDelta(OutputItem call, string fragment, IBufferWriter<byte> output)
+    {
+        call.Text.Append(fragment);
+
+        // Upstreams stream tool calls one after another; a late fragment of an already closed call
+        // still reaches the final response object, but cannot be streamed without reopening the item.
+        if (call == open)
+        {
+            Event(output, "response.function_call_arguments.delta", w =>
+            {
+                ItemRef(w, call, contentIndex: false);
+                w.WriteString("delta", fragment);
+            });
         }
     }
 
