@@ -30,13 +30,8 @@ public sealed partial class Dispatcher(
     {
         var policy = ctx.Policy ?? ctx.Route!.Alias.Policy;
         var deadline = ctx.ClientDeadline is { } client && client < policy.RequestTimeout ? client : policy.RequestTimeout;
-        if (Unmeetable(ctx) is { } early)
-        {
-            await ClientResponses.WriteFailureAsync(ctx, early).ConfigureAwait(false);
-            return;
-        }
-
-        var walk = default(Walk);
+        var early = Unmeetable(ctx); // no deployment can meet the client's deadline: answer that now, without a call
+        var walk = new Walk { Last = early, Step = early is null ? 0 : ctx.Plan.Length };
         var bodies = new AttemptBodies();
         try
         {
@@ -53,8 +48,7 @@ public sealed partial class Dispatcher(
                 UpstreamFailure? failure;
                 if (remaining <= TimeSpan.Zero)
                 {
-                    failure = new UpstreamFailure(FailureKind.DeadlineExceeded,
-                        $"The request's deadline of {deadline.TotalSeconds:0.###} s passed after {ctx.Attempts} attempt(s).");
+                    failure = DeadlinePassed(ctx, deadline);
                 }
                 else if (HedgeStep(ctx, walk) is > 0 and var hedgeStep)
                 {
@@ -90,6 +84,9 @@ public sealed partial class Dispatcher(
             bodies.Dispose();
         }
     }
+
+    private static UpstreamFailure DeadlinePassed(GatewayContext ctx, TimeSpan deadline) => new(FailureKind.DeadlineExceeded,
+        $"The request's deadline of {deadline.TotalSeconds:0.###} s passed after {ctx.Attempts} attempt(s).");
 
     /// <summary>
     /// What follows an attempt's outcome: stop (committed, or nothing more to try: <see cref="Walk.Last"/> is

@@ -41,9 +41,6 @@ public sealed class MethodLengthTests
     /// </summary>
     internal static readonly HashSet<string> Allowlist = new(StringComparer.Ordinal)
     {
-        // Being rewritten in a parallel change (the dispatcher's attempt loop); it is split there, not here,
-        // so the two changes do not collide. Remove this entry when that lands.
-        "Switchyard.Dispatch.Dispatcher.RunAsync",
     };
 
     [Fact]
