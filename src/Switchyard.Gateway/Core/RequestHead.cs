@@ -52,6 +52,15 @@ public struct RequestHead
     /// <summary>Position of the root object's closing brace.</summary>
     public int RootEnd;
 
+    /// <summary>
+    /// Start of a member only the gateway understands (the client's own fallback list, <c>models</c>), with its
+    /// separating comma: a passthrough body is forwarded without it (a provider would refuse an unknown field).
+    /// </summary>
+    public int GatewayFieldStart;
+
+    /// <summary>Length of that member with its comma; 0 when the body has none.</summary>
+    public int GatewayFieldLength;
+
     /// <summary>What the request needs from a deployment (the router skips deployments that lack it).</summary>
     public RequestNeeds Needs;
 

@@ -188,9 +188,10 @@ public sealed class ChatCompletionsSdkTests
     {
         await using var h = await GatewayHarness.StartAsync();
 
-        // Odd whitespace, unknown fields, nested objects, escapes and non-ASCII: only the model token may change.
+        // Odd whitespace, fields the gateway does not read, nested objects, escapes and non-ASCII: only the model
+        // token may change. (The fake, like the real API, refuses fields it does not know, so these are real ones.)
         const string body = "{ \"messages\" : [ {\"role\":\"user\",\"content\":\"caf\\u00e9 \\\"quoted\\\" ☕\"} ],\n"
-            + "  \"model\":   \"chat\" , \"x_vendor_field\": {\"a\": [1, 2.50, null, true]},\n  \"temperature\": 0.7 ,\"metadata\":{\"k\":\"v\"}\n}";
+            + "  \"model\":   \"chat\" , \"logit_bias\": {\"50256\": -100, \"42\": 2.50},\n  \"temperature\": 0.7 ,\"metadata\":{\"k\":\"v\"}\n}";
         using var response = await h.PostChatAsync(body);
 
         Assert.Equal(200, (int)response.StatusCode);

@@ -158,6 +158,16 @@ public sealed partial class FakeOpenAIUpstream : IAsyncDisposable
             return;
         }
 
+        if (OpenAIWire.UnrecognizedArgument(endpoint.Value, body) is { } unknown)
+        {
+            // The real API's answer to a field it does not know (e.g. a gateway-only "models" list leaking through).
+            var error = OpenAIWire.Error($"Unrecognized request argument supplied: {unknown}", "invalid_request_error", null, null);
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            http.Response.ContentType = "application/json";
+            await http.Response.WriteAsync(OpenAIWire.Serialize(error));
+            return;
+        }
+
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _shutdown.Token);
         var context = new BehaviorContext
         {

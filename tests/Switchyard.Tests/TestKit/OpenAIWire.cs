@@ -50,6 +50,48 @@ internal static partial class OpenAIWire
     };
 
     /// <summary>The <c>{"error": {...}}</c> envelope used both as an HTTP error body and as an in-stream SSE error.</summary>
+    /// <summary>
+    /// Top-level fields of the real request bodies (OpenAI API reference, Chat Completions and Embeddings);
+    /// the real API refuses any other with "Unrecognized request argument supplied: NAME".
+    /// </summary>
+    private static readonly HashSet<string> ChatFields = new(StringComparer.Ordinal)
+    {
+        "model", "messages", "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs",
+        "max_completion_tokens", "max_tokens", "metadata", "modalities", "n", "parallel_tool_calls", "prediction",
+        "presence_penalty", "prompt_cache_key", "prompt_cache_retention", "reasoning_effort", "response_format",
+        "safety_identifier", "seed", "service_tier", "stop", "store", "stream", "stream_options", "temperature",
+        "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options",
+    };
+
+    private static readonly HashSet<string> EmbeddingsFields = new(StringComparer.Ordinal)
+    {
+        "model", "input", "dimensions", "encoding_format", "user",
+    };
+
+    /// <summary>The first top-level field of <paramref name="body"/> the real endpoint does not know, or null.</summary>
+    internal static string? UnrecognizedArgument(UpstreamEndpoint endpoint, string body)
+    {
+        var known = endpoint switch
+        {
+            UpstreamEndpoint.ChatCompletions => ChatFields,
+            UpstreamEndpoint.Embeddings => EmbeddingsFields,
+            _ => null,
+        };
+        if (known is null || string.IsNullOrWhiteSpace(body))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(body) is JsonObject root ? root.Select(p => p.Key).FirstOrDefault(k => !known.Contains(k)) : null;
+        }
+        catch (JsonException)
+        {
+            return null; // malformed bodies are the behaviour's business (some tests send them on purpose)
+        }
+    }
+
     internal static JsonObject Error(string message, string type, string? param, string? code) => new()
     {
         ["error"] = new JsonObject

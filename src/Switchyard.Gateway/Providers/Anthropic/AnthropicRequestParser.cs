@@ -27,7 +27,7 @@ public static class AnthropicRequestParser
         var seen = default(Seen);
         try
         {
-            if (ReadRoot(ref reader, ref head, ref seen) is { } error)
+            if (ReadRoot(body, ref reader, ref head, ref seen) is { } error)
             {
                 return error;
             }
@@ -37,6 +37,7 @@ public static class AnthropicRequestParser
             return Malformed();
         }
 
+        head.Needs.EstimatedPromptTokens = body.Length / 4;
         if (!seen.Model)
         {
             return Missing("model");
@@ -55,15 +56,16 @@ public static class AnthropicRequestParser
         return requireMaxTokens && !seen.MaxTokens ? Missing("max_tokens") : null;
     }
 
-    /// <summary>The required fields seen so far.</summary>
+    /// <summary>The fields seen so far (required ones, and those a duplicate of which would be ambiguous).</summary>
     private struct Seen
     {
         public bool Model;
         public bool Messages;
         public bool MaxTokens;
+        public bool Stream;
     }
 
-    private static ClientError? ReadRoot(ref Utf8JsonReader reader, ref RequestHead head, ref Seen seen)
+    private static ClientError? ReadRoot(ReadOnlySpan<byte> body, ref Utf8JsonReader reader, ref RequestHead head, ref Seen seen)
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -80,7 +82,7 @@ public static class AnthropicRequestParser
 
             var name = reader.GetString()!;
             reader.Read();
-            if (CheckField(name, ref reader, ref head, ref seen) is { } error)
+            if ((Duplicate(name, ref seen) ?? CheckField(name, ref reader, ref head, ref seen) ?? Needs(body, name, ref reader, ref head)) is { } error)
             {
                 return error;
             }
@@ -139,6 +141,61 @@ public static class AnthropicRequestParser
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// A second <c>model</c> or <c>stream</c>: parsers disagree on which one counts (we would route on the last,
+    /// a provider might serve the first), so the request is ambiguous and refused.
+    /// </summary>
+    private static ClientError? Duplicate(string name, ref Seen seen) => name switch
+    {
+        "model" when seen.Model => Invalid("model: the field appears more than once", name, "duplicate_field"),
+        "stream" when seen.Stream => Invalid("stream: the field appears more than once", name, "duplicate_field"),
+        "stream" => Mark(ref seen.Stream),
+        _ => null,
+    };
+
+    private static ClientError? Mark(ref bool flag)
+    {
+        flag = true;
+        return null;
+    }
+
+    /// <summary>
+    /// What a deployment must be able to do for this request (the planner leaves out those that cannot):
+    /// tools, images, a JSON-schema output, the output cap. Byte searches over the skipped values: cheap, and
+    /// a false "needs images" only narrows the plan to vision-capable deployments.
+    /// </summary>
+    private static ClientError? Needs(ReadOnlySpan<byte> body, string name, ref Utf8JsonReader reader, ref RequestHead head)
+    {
+        if (reader.TokenType is not (JsonTokenType.StartArray or JsonTokenType.StartObject or JsonTokenType.Number))
+        {
+            return null;
+        }
+
+        var start = (int)reader.TokenStartIndex;
+        if (name == "max_tokens")
+        {
+            head.Needs.MaxOutputTokens = reader.TryGetInt32(out var max) ? max : null;
+            return null;
+        }
+
+        reader.Skip();
+        var value = body[start..(int)reader.BytesConsumed];
+        switch (name)
+        {
+            case "messages":
+                head.Needs.Vision = value.IndexOf("\"image\""u8) >= 0;
+                break;
+            case "tools":
+                head.Needs.Tools = value.IndexOf((byte)'{') >= 0;
+                break;
+            case "output_format" or "output_config":
+                head.Needs.JsonSchema |= value.IndexOf("\"json_schema\""u8) >= 0;
+                break;
+        }
+
+        return null;
     }
 
     private static ClientError? CheckMaxTokens(ref Utf8JsonReader reader)

@@ -41,7 +41,8 @@ public sealed class GeminiFormat : IInboundFormat
         head.Model = call.Model;
         head.Stream = call.Stream;
         head.ClientWantsUsage = true; // Gemini always reports usage
-        return CheckTopLevel(body);
+        head.Needs.EstimatedPromptTokens = body.Length / 4;
+        return CheckTopLevel(body, ref head);
     }
 
     /// <summary>
@@ -49,7 +50,7 @@ public sealed class GeminiFormat : IInboundFormat
     /// Google refuses them (<c>Unknown name "x": Cannot find field.</c>) rather than silently lost in translation.
     /// <c>safetySettings</c> is accepted and has no canonical form: a translated request uses the target's defaults.
     /// </summary>
-    private static ClientError? CheckTopLevel(ReadOnlySpan<byte> body)
+    private static ClientError? CheckTopLevel(ReadOnlySpan<byte> body, ref RequestHead head)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 128 });
         var hasContents = false;
@@ -65,7 +66,9 @@ public sealed class GeminiFormat : IInboundFormat
                 var name = reader.GetString()!;
                 reader.Read();
                 var type = reader.TokenType;
+                var start = (int)reader.TokenStartIndex;
                 reader.Skip();
+                Needs(name, body[start..(int)reader.BytesConsumed], ref head);
                 var expected = name switch
                 {
                     "contents" or "tools" or "safetySettings" or "safety_settings" => JsonTokenType.StartArray,
@@ -99,6 +102,24 @@ public sealed class GeminiFormat : IInboundFormat
         }
 
         return hasContents ? null : Invalid("contents", "* GenerateContentRequest.contents: contents is not specified", "missing_required_parameter");
+    }
+
+    /// <summary>What a deployment must be able to do for this request (byte searches over the skipped values).</summary>
+    private static void Needs(string name, ReadOnlySpan<byte> value, ref RequestHead head)
+    {
+        switch (name)
+        {
+            case "contents":
+                head.Needs.Vision = value.IndexOf("\"image/"u8) >= 0; // an inline or file part with an image MIME type
+                break;
+            case "tools":
+                head.Needs.Tools = value.IndexOf("unctionDeclarations\""u8) >= 0 || value.IndexOf("unction_declarations\""u8) >= 0;
+                break;
+            case "generationConfig" or "generation_config":
+                head.Needs.JsonSchema = value.IndexOf("esponseSchema\""u8) >= 0 || value.IndexOf("esponseJsonSchema\""u8) >= 0
+                    || value.IndexOf("esponse_schema\""u8) >= 0 || value.IndexOf("esponse_json_schema\""u8) >= 0;
+                break;
+        }
     }
 
     /// <inheritdoc />

@@ -5,9 +5,11 @@ namespace Switchyard.Providers.OpenAI;
 
 /// <summary>
 /// Builds the upstream body for the OpenAI passthrough path by splicing the original bytes: the
-/// <c>model</c> token is replaced by the deployment's model, and for streams <c>stream_options</c> is made
-/// to ask for usage (so every stream is metered; the extra chunk is kept away from a client that did not
-/// ask). Everything else is forwarded byte for byte: field order, unknown fields, whitespace.
+/// <c>model</c> token is replaced by the deployment's model, for streams <c>stream_options</c> is made to
+/// ask for usage (so every stream is metered; the extra chunk is kept away from a client that did not
+/// ask), and a member only the gateway understands (the client's own fallback list, <c>models</c>) is cut
+/// out: the real API refuses unknown fields. Everything else is forwarded byte for byte: field order,
+/// unknown fields, whitespace.
 /// </summary>
 public static class OpenAIBodyRewriter
 {
@@ -23,26 +25,39 @@ public static class OpenAIBodyRewriter
     /// <param name="length">Bytes written.</param>
     public static byte[] Rewrite(ReadOnlySpan<byte> body, in RequestHead request, ReadOnlySpan<byte> encodedModel, out int length)
     {
-        // Edit 1: model. Edit 2 (streams that don't already ask for usage): stream_options.
-        var model = new Edit(request.ModelStart, request.ModelLength, encodedModel);
-        var usage = UsageEdit(request);
-        var size = body.Length - model.Length + model.Value.Length - usage.Length + usage.Value.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
-        var dst = buffer.AsSpan();
-        var written = 0;
-        if (usage.Start < 0)
+        // At most three edits, none overlapping: the model, stream_options, the gateway's own member.
+        Span<Edit> edits = stackalloc Edit[3];
+        var count = 0;
+        edits[count++] = new Edit(request.ModelStart, request.ModelLength, EditValue.Model);
+        if (UsageEdit(request) is { Start: >= 0 } usage)
         {
-            Splice(body, model, dst, ref written);
-        }
-        else if (usage.Start > model.Start)
-        {
-            Splice(body, model, usage, dst, ref written);
-        }
-        else
-        {
-            Splice(body, usage, model, dst, ref written);
+            edits[count++] = usage;
         }
 
+        if (request.GatewayFieldLength > 0)
+        {
+            edits[count++] = new Edit(request.GatewayFieldStart, request.GatewayFieldLength, EditValue.Nothing);
+        }
+
+        edits = edits[..count];
+        edits.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        var size = body.Length;
+        foreach (var e in edits)
+        {
+            size += Value(e.Value, encodedModel).Length - e.Length;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        var written = 0;
+        var at = 0;
+        foreach (var e in edits)
+        {
+            Copy(body[at..e.Start], buffer, ref written);
+            Copy(Value(e.Value, encodedModel), buffer, ref written);
+            at = e.Start + e.Length;
+        }
+
+        Copy(body[at..], buffer, ref written);
         length = written;
         return buffer;
     }
@@ -52,33 +67,23 @@ public static class OpenAIBodyRewriter
     {
         if (!request.Stream || request.ClientWantsUsage)
         {
-            return new Edit(-1, 0, default);
+            return new Edit(-1, 0, EditValue.Nothing);
         }
 
         // Replace the whole stream_options value. It only carries include_usage (and the optional
         // include_obfuscation, which defaults to true upstream, so dropping it changes nothing).
         return request.StreamOptionsStart >= 0
-            ? new Edit(request.StreamOptionsStart, request.StreamOptionsLength, IncludeUsageObject)
-            : new Edit(request.RootEnd, 0, StreamOptionsMember);
+            ? new Edit(request.StreamOptionsStart, request.StreamOptionsLength, EditValue.IncludeUsage)
+            : new Edit(request.RootEnd, 0, EditValue.StreamOptions);
     }
 
-    /// <summary>Copies <paramref name="body"/> with one edit applied.</summary>
-    private static void Splice(ReadOnlySpan<byte> body, in Edit only, Span<byte> dst, ref int written)
+    private static ReadOnlySpan<byte> Value(EditValue value, ReadOnlySpan<byte> encodedModel) => value switch
     {
-        Copy(body[..only.Start], dst, ref written);
-        Copy(only.Value, dst, ref written);
-        Copy(body[(only.Start + only.Length)..], dst, ref written);
-    }
-
-    /// <summary>Copies <paramref name="body"/> with two edits applied; <paramref name="first"/> comes earlier in the body.</summary>
-    private static void Splice(ReadOnlySpan<byte> body, in Edit first, in Edit second, Span<byte> dst, ref int written)
-    {
-        Copy(body[..first.Start], dst, ref written);
-        Copy(first.Value, dst, ref written);
-        Copy(body[(first.Start + first.Length)..second.Start], dst, ref written);
-        Copy(second.Value, dst, ref written);
-        Copy(body[(second.Start + second.Length)..], dst, ref written);
-    }
+        EditValue.Model => encodedModel,
+        EditValue.IncludeUsage => IncludeUsageObject,
+        EditValue.StreamOptions => StreamOptionsMember,
+        _ => default,
+    };
 
     private static void Copy(ReadOnlySpan<byte> src, Span<byte> to, ref int at)
     {
@@ -86,11 +91,15 @@ public static class OpenAIBodyRewriter
         at += src.Length;
     }
 
-    /// <summary>Replace <see cref="Length"/> bytes at <see cref="Start"/> of the body with <see cref="Value"/>.</summary>
-    private readonly ref struct Edit(int start, int length, ReadOnlySpan<byte> value)
+    /// <summary>What replaces an edited range.</summary>
+    private enum EditValue : byte
     {
-        public readonly int Start = start;
-        public readonly int Length = length;
-        public readonly ReadOnlySpan<byte> Value = value;
+        Nothing,
+        Model,
+        IncludeUsage,
+        StreamOptions,
     }
+
+    /// <summary>Replace <see cref="Length"/> bytes at <see cref="Start"/> of the body with <see cref="Value"/>.</summary>
+    private readonly record struct Edit(int Start, int Length, EditValue Value);
 }

@@ -88,6 +88,15 @@ public static class OpenAIRequestParser
         /// <summary>Why the scan stopped, once a <c>Read…</c> method returned false.</summary>
         public RequestError? Error;
 
+        /// <summary>A <c>stream</c> member was seen (a second one is ambiguous).</summary>
+        private bool hasStream;
+
+        /// <summary>Where the current member's name starts.</summary>
+        private int memberStart;
+
+        /// <summary>Where the previous member's value ends (0 before the first member).</summary>
+        private int previousEnd;
+
         public HeadScan(ReadOnlySpan<byte> body, Operation operation)
         {
             this.body = body;
@@ -112,6 +121,8 @@ public static class OpenAIRequestParser
                     break;
                 }
 
+                memberStart = (int)reader.TokenStartIndex;
+
                 // The dispatch stays in the loop (not a method of its own): one call less per field keeps
                 // this within noise of the single-method parser it replaced (bench "parse chat body").
                 var ok = reader.ValueTextEquals("model"u8) ? ReadModel()
@@ -134,6 +145,8 @@ public static class OpenAIRequestParser
                 {
                     return Error;
                 }
+
+                previousEnd = (int)reader.BytesConsumed;
             }
 
             // Trailing content after the root object (e.g. "{}{}") is malformed JSON too.
@@ -157,6 +170,11 @@ public static class OpenAIRequestParser
 
         private bool ReadModel()
         {
+            if (HasModel)
+            {
+                return Fail(Duplicate("model"));
+            }
+
             reader.Read();
             if (reader.TokenType != JsonTokenType.String)
             {
@@ -172,6 +190,12 @@ public static class OpenAIRequestParser
 
         private bool ReadStream()
         {
+            if (hasStream)
+            {
+                return Fail(Duplicate("stream"));
+            }
+
+            hasStream = true;
             reader.Read();
             if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
             {
@@ -286,6 +310,11 @@ public static class OpenAIRequestParser
         /// <summary>OpenRouter-style <c>models: [...]</c>; allocates, but only when the client sends one.</summary>
         private bool ReadClientFallbacks()
         {
+            if (Head.ClientFallbacks is not null)
+            {
+                return Fail(Duplicate("models"));
+            }
+
             reader.Read();
             if (reader.TokenType != JsonTokenType.StartArray)
             {
@@ -304,7 +333,32 @@ public static class OpenAIRequestParser
             }
 
             Head.ClientFallbacks = list.ToArray();
+            MarkGatewayField();
             return true;
+        }
+
+        /// <summary>
+        /// Marks the current member (the reader is on its value's last token) as the gateway's own, with one
+        /// comma: the one before it, or for a first member the one after it.
+        /// </summary>
+        private void MarkGatewayField()
+        {
+            var end = (int)reader.BytesConsumed;
+            if (previousEnd > 0)
+            {
+                Head.GatewayFieldStart = previousEnd;
+                Head.GatewayFieldLength = end - previousEnd;
+                return;
+            }
+
+            var after = end;
+            while (after < body.Length && body[after] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            {
+                after++;
+            }
+
+            Head.GatewayFieldStart = memberStart;
+            Head.GatewayFieldLength = (after < body.Length && body[after] == (byte)',' ? after + 1 : end) - memberStart;
         }
 
         private bool ReadUser()
@@ -395,6 +449,13 @@ public static class OpenAIRequestParser
 
     private static RequestError TypeError(string param, string expected) =>
         new($"Invalid type for '{param}': expected {expected}.", param, "invalid_type");
+
+    /// <summary>
+    /// A second copy of a field that decides routing: parsers disagree on which copy counts (we would route on
+    /// one, a provider might serve the other), so the request is ambiguous and refused.
+    /// </summary>
+    private static RequestError Duplicate(string field) =>
+        new($"'{field}' appears more than once in the request body.", field, "duplicate_field");
 
     private static RequestError Malformed() =>
         new("We could not parse the JSON body of your request: it is not valid JSON.", null, "invalid_json");

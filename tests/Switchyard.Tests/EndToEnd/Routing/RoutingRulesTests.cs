@@ -258,4 +258,56 @@ public sealed class RoutingRulesTests
 
     private static string Chat(string model, bool stream = false) =>
         $$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}""";
+
+    [Theory]
+    [InlineData("""{"model":"solo","messages":[{"role":"user","content":"hi"}],"models":["only-b"]}""")]
+    [InlineData("""{"models":["only-b"],"model":"solo","messages":[{"role":"user","content":"hi"}]}""")]
+    [InlineData("""{ "model" : "solo" ,  "models" : [ "only-b" ] , "stream":false, "messages":[{"role":"user","content":"hi"}]}""")]
+    public async Task ClientFallbackList_IsNeverForwarded_AndItsModelsAreTried(string body)
+    {
+        await using var h = await GatewayHarness.StartAsync();
+        h.A.Enqueue(UpstreamBehavior.ServerError(), UpstreamBehavior.ServerError()); // solo (dep-a) fails, retry included
+
+        using var r = await h.PostChatAsync(body);
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("dep-b", Wire.Header(r, "x-switchyard-deployment"));
+        foreach (var sent in h.A.Requests.Concat(h.B.Requests))
+        {
+            using var doc = JsonDocument.Parse(sent.Body);
+            Assert.False(doc.RootElement.TryGetProperty("models", out _), "the gateway-only 'models' reached a provider: " + sent.Body);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"model":"solo","model":"only-b","messages":[{"role":"user","content":"hi"}]}""", "model")]
+    [InlineData("""{"model":"solo","stream":false,"stream":true,"messages":[{"role":"user","content":"hi"}]}""", "stream")]
+    [InlineData("""{"model":"solo","models":["a"],"models":["b"],"messages":[{"role":"user","content":"hi"}]}""", "models")]
+    public async Task DuplicateRoutingField_Is400_NothingSent(string body, string field)
+    {
+        await using var h = await GatewayHarness.StartAsync();
+
+        using var r = await h.PostChatAsync(body);
+        var error = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal("duplicate_field", error.GetProperty("code").GetString());
+        Assert.Equal(field, error.GetProperty("param").GetString());
+        Assert.Equal(0, h.A.RequestCount + h.B.RequestCount);
+    }
+
+    [Fact]
+    public async Task DuplicateModel_InAnthropicAndResponsesBodies_Is400()
+    {
+        await using var h = await GatewayHarness.StartAsync();
+        using var messages = h.Post("/v1/messages", """{"model":"solo","model":"only-b","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""");
+        messages.Headers.Add("anthropic-version", "2023-06-01");
+        using var a = await h.SendAsync(messages);
+        using var b = await h.SendAsync(h.Post("/v1/responses", """{"model":"solo","input":"hi","model":"only-b"}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, a.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, b.StatusCode);
+        Assert.Contains("duplicate_field", await b.Content.ReadAsStringAsync());
+        Assert.Equal(0, h.A.RequestCount + h.B.RequestCount);
+    }
 }

@@ -20,7 +20,7 @@ internal static class ResponsesHeadParser
         var seen = default(Seen);
         try
         {
-            if (ReadRoot(ref reader, ref head, ref seen) is { } error)
+            if (ReadRoot(body, ref reader, ref head, ref seen) is { } error)
             {
                 return error;
             }
@@ -30,6 +30,7 @@ internal static class ResponsesHeadParser
             return Malformed();
         }
 
+        head.Needs.EstimatedPromptTokens = body.Length / 4;
         if (!seen.Model)
         {
             return Invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter");
@@ -43,14 +44,15 @@ internal static class ResponsesHeadParser
         return seen.Input ? null : Invalid("Missing required parameter: 'input'.", "input", "missing_required_parameter");
     }
 
-    /// <summary>The required fields seen so far.</summary>
+    /// <summary>The fields seen so far (required ones, and those a duplicate of which would be ambiguous).</summary>
     private struct Seen
     {
         public bool Model;
         public bool Input;
+        public bool Stream;
     }
 
-    private static ClientError? ReadRoot(ref Utf8JsonReader reader, ref RequestHead head, ref Seen seen)
+    private static ClientError? ReadRoot(ReadOnlySpan<byte> body, ref Utf8JsonReader reader, ref RequestHead head, ref Seen seen)
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -66,7 +68,9 @@ internal static class ResponsesHeadParser
                 return error;
             }
 
+            var start = (int)reader.TokenStartIndex;
             reader.Skip();
+            Needs(name, body[start..(int)reader.BytesConsumed], ref head);
         }
 
         return reader.Read() ? Malformed() : null; // trailing content after the root object
@@ -98,6 +102,9 @@ internal static class ResponsesHeadParser
         var token = reader.TokenType;
         switch (name)
         {
+            case "model" or "stream" when name == "model" ? seen.Model : seen.Stream:
+                // Parsers disagree on which of two copies counts: the request is ambiguous.
+                return Invalid($"'{name}' appears more than once in the request body.", name, "duplicate_field");
             case "model":
                 head.Model = reader.GetString()!;
                 seen.Model = true;
@@ -107,6 +114,10 @@ internal static class ResponsesHeadParser
                 break;
             case "stream":
                 head.Stream = token == JsonTokenType.True;
+                seen.Stream = true;
+                break;
+            case "max_output_tokens" when token == JsonTokenType.Number:
+                head.Needs.MaxOutputTokens = reader.GetInt32();
                 break;
 
             // The gateway keeps no responses, conversations or prompt templates, so a request that
@@ -121,6 +132,23 @@ internal static class ResponsesHeadParser
         }
 
         return null;
+    }
+
+    /// <summary>What a deployment must be able to do for this request (byte searches over the skipped values).</summary>
+    private static void Needs(string name, ReadOnlySpan<byte> value, ref RequestHead head)
+    {
+        switch (name)
+        {
+            case "input":
+                head.Needs.Vision = value.IndexOf("\"input_image\""u8) >= 0;
+                break;
+            case "tools":
+                head.Needs.Tools = value.IndexOf((byte)'{') >= 0;
+                break;
+            case "text":
+                head.Needs.JsonSchema = value.IndexOf("\"json_schema\""u8) >= 0;
+                break;
+        }
     }
 
     private static ClientError Invalid(string message, string? param, string code) =>
