@@ -48,6 +48,13 @@ public sealed class GeminiStreamDecoder(string fallbackModel) : IStreamDecoder
             events.Add(StreamEvent.Started(id, Str(root, "modelVersion", "model_version") ?? fallbackModel));
         }
 
+        // Usage first: a frame's promptTokenCount must reach the client's first event (Anthropic's message_start,
+        // which encoders hold until the first content) before that frame's text does.
+        if (Get(root, "usageMetadata", "usage_metadata", out var usage))
+        {
+            events.Add(StreamEvent.UsageUpdate(GeminiResponses.ReadUsage(usage)));
+        }
+
         var finish = (string?)null;
         if (Get(root, "candidates", out var candidates) && candidates.ValueKind == JsonValueKind.Array && candidates.GetArrayLength() > 0)
         {
@@ -71,11 +78,6 @@ public sealed class GeminiStreamDecoder(string fallbackModel) : IStreamDecoder
         {
             events.Add(StreamEvent.Finished(GeminiResponses.Finish(finish, ids.Count > 0)));
             finished = true;
-        }
-
-        if (Get(root, "usageMetadata", "usage_metadata", out var usage))
-        {
-            events.Add(StreamEvent.UsageUpdate(GeminiResponses.ReadUsage(usage)));
         }
     }
 
