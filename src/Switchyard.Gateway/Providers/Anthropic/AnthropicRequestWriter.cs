@@ -22,8 +22,11 @@ public static class AnthropicRequestWriter
     /// <summary>Anthropic's smallest thinking budget.</summary>
     public const int MinThinkingBudget = 1024;
 
-    /// <summary>Writes the request for <paramref name="model"/> under <paramref name="rules"/>.</summary>
-    public static void Write(Utf8JsonWriter w, ChatRequest r, string model, AnthropicVersionRules rules, bool allowDrop, List<string> dropped)
+    /// <summary>
+    /// Writes the request for <paramref name="model"/> under <paramref name="rules"/>. <paramref name="vertex"/>: the
+    /// body goes to Claude on Vertex AI, whose models gained native structured outputs later than the Claude API's.
+    /// </summary>
+    public static void Write(Utf8JsonWriter w, ChatRequest r, string model, AnthropicVersionRules rules, bool allowDrop, List<string> dropped, bool vertex = false)
     {
         // One delegate shared by every check below (not one per use): refuse, or drop and list when the route allows.
         Action<string, string> unsupported = (field, reason) =>
@@ -45,21 +48,25 @@ public static class AnthropicRequestWriter
             toolChoice = null;
         }
 
+        var output = Output(r, model, vertex, thinking.Enabled, unsupported);
         w.WriteStartObject();
         w.WriteString("model", model);
         w.WriteNumber("max_tokens", maxTokens);
         WriteSystem(w, r.System, unsupported);
         WriteMessages(w, r.Messages, dropped);
-        WriteTools(w, r, toolChoice, dropped);
-        if (r.Stop.Count > 0)
+        if (output.Mode == StructuredOutputMode.ForcedTool)
         {
-            w.WriteStartArray("stop_sequences");
-            r.Stop.ForEach(w.WriteStringValue);
-            w.WriteEndArray();
+            AnthropicStructuredOutput.WriteForcedTool(w, output.Schema!);
+        }
+        else
+        {
+            WriteTools(w, r, toolChoice, dropped);
         }
 
+        WriteStop(w, r.Stop);
         WriteSampling(w, r, rules, thinking.Enabled, unsupported);
         thinking.Write(w);
+        WriteOutputConfig(w, thinking.Effort, output);
         if (r.User is not null)
         {
             w.WriteStartObject("metadata");
@@ -73,6 +80,29 @@ public static class AnthropicRequestWriter
         }
 
         w.WriteEndObject();
+    }
+
+    /// <summary>The JSON-output plan; a forced output tool cannot go with thinking (Anthropic refuses forced tools then).</summary>
+    private static StructuredOutputPlan Output(ChatRequest r, string model, bool vertex, bool thinking, Action<string, string> unsupported)
+    {
+        var output = AnthropicStructuredOutput.Prepare(r, model, vertex, unsupported);
+        if (output.Mode == StructuredOutputMode.ForcedTool && thinking)
+        {
+            unsupported("response_format", $"'{model}' takes JSON output through a forced tool, which Anthropic refuses while thinking");
+            return default;
+        }
+
+        return output;
+    }
+
+    private static void WriteStop(Utf8JsonWriter w, List<string> stop)
+    {
+        if (stop.Count > 0)
+        {
+            w.WriteStartArray("stop_sequences");
+            stop.ForEach(w.WriteStringValue);
+            w.WriteEndArray();
+        }
     }
 
     /// <summary>Parameters Anthropic has no equivalent for: refused, or dropped and listed when the route allows.</summary>
@@ -98,11 +128,32 @@ public static class AnthropicRequestWriter
             unsupported("seed", "Anthropic has no sampling seed");
         }
 
-        // Not emulated with a forced tool: that changes the answer's shape (tool_use, not text) and clashes with the client's own tools.
-        if (r.ResponseFormat is { Kind: not ResponseFormatKind.Text })
+    }
+
+    /// <summary><c>output_config</c>: the reasoning effort and the native JSON output format, in one object.</summary>
+    private static void WriteOutputConfig(Utf8JsonWriter w, string? effort, StructuredOutputPlan output)
+    {
+        if (effort is null && output.Mode != StructuredOutputMode.Native)
         {
-            unsupported("response_format", "Anthropic deployments do not take an output format through this gateway");
+            return;
         }
+
+        w.WriteStartObject("output_config");
+        if (effort is not null)
+        {
+            w.WriteString("effort", effort);
+        }
+
+        if (output.Mode == StructuredOutputMode.Native)
+        {
+            w.WriteStartObject("format");
+            w.WriteString("type", "json_schema");
+            w.WritePropertyName("schema");
+            output.Schema!.WriteTo(w);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
     }
 
     private static void WriteMessages(Utf8JsonWriter w, List<Message> messages, List<string> dropped)
@@ -149,13 +200,6 @@ public static class AnthropicRequestWriter
             {
                 w.WriteStartObject("thinking");
                 w.WriteString("type", "adaptive");
-                w.WriteEndObject();
-            }
-
-            if (Effort is not null)
-            {
-                w.WriteStartObject("output_config");
-                w.WriteString("effort", Effort);
                 w.WriteEndObject();
             }
         }

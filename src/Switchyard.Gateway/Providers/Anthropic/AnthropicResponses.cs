@@ -26,6 +26,10 @@ public static class AnthropicResponses
                     case "redacted_thinking":
                         response.Content.Add(new ThinkingPart("", null, Str(block, "data") ?? ""));
                         break;
+                    case "tool_use" when Str(block, "name") == AnthropicStructuredOutput.ToolName:
+                        // The gateway's forced output tool: its input is the JSON answer the client asked for.
+                        response.Content.Add(new TextPart(TryGet(block, "input", JsonValueKind.Object, out var answer) ? Compact(answer) : "{}"));
+                        break;
                     case "tool_use":
                         response.Content.Add(new ToolCallPart(Str(block, "id") ?? "", Str(block, "name") ?? "",
                             TryGet(block, "input", JsonValueKind.Object, out var input) ? Compact(input) : "{}"));
@@ -39,6 +43,10 @@ public static class AnthropicResponses
 
         var stop = Str(root, "stop_reason");
         response.FinishReason = Finish(stop);
+        if (response.FinishReason == FinishReason.ToolCalls && !response.Content.Exists(p => p is ToolCallPart))
+        {
+            response.FinishReason = FinishReason.Stop; // only the forced output tool was "called": a plain answer
+        }
         response.StopSequence = Str(root, "stop_sequence");
         if (TryGet(root, "usage", JsonValueKind.Object, out var usage))
         {

@@ -14,6 +14,7 @@ public sealed class AnthropicStreamDecoder : IStreamDecoder
 {
     private readonly Dictionary<int, int> tools = []; // content block index → canonical tool ordinal
     private readonly HashSet<int> toolsWithArgs = [];
+    private int structuredBlock = -1; // the content block of the gateway's forced output tool, streamed as text
 
     // Anthropic reports input usage in message_start and output in message_delta; every Usage event carries the
     // merged total so far, so an encoder that keeps only the last one still has both.
@@ -53,6 +54,8 @@ public sealed class AnthropicStreamDecoder : IStreamDecoder
             case "content_block_delta" when TryGet(root, "delta", JsonValueKind.Object, out var delta):
                 BlockDelta(Index(root), delta, events);
                 break;
+            case "content_block_stop" when Index(root) == structuredBlock:
+                break;
             case "content_block_stop":
                 // A tool called without arguments streams no input_json_delta; OpenAI clients expect "{}".
                 if (tools.TryGetValue(Index(root), out var ordinal) && toolsWithArgs.Add(ordinal))
@@ -64,7 +67,8 @@ public sealed class AnthropicStreamDecoder : IStreamDecoder
             case "message_delta":
                 if (TryGet(root, "delta", JsonValueKind.Object, out var md) && Str(md, "stop_reason") is { } stop)
                 {
-                    events.Add(StreamEvent.Finished(Finish(stop)));
+                    var finish = Finish(stop);
+                    events.Add(StreamEvent.Finished(finish == FinishReason.ToolCalls && tools.Count == 0 ? FinishReason.Stop : finish));
                 }
 
                 if (TryGet(root, "usage", JsonValueKind.Object, out var deltaUsage))
@@ -100,6 +104,9 @@ public sealed class AnthropicStreamDecoder : IStreamDecoder
             case "thinking" when Str(block, "thinking") is { Length: > 0 } thinking:
                 events.Add(StreamEvent.Thinking(thinking));
                 break;
+            case "tool_use" when Str(block, "name") == AnthropicStructuredOutput.ToolName:
+                structuredBlock = index; // its arguments are the JSON answer: they stream as text
+                break;
             case "tool_use":
                 var ordinal = tools.Count;
                 tools[index] = ordinal;
@@ -128,6 +135,9 @@ public sealed class AnthropicStreamDecoder : IStreamDecoder
                 break;
             case "signature_delta" when Str(delta, "signature") is { } signature:
                 events.Add(StreamEvent.Signature(signature));
+                break;
+            case "input_json_delta" when index == structuredBlock && Str(delta, "partial_json") is { Length: > 0 } answer:
+                events.Add(StreamEvent.TextChunk(answer));
                 break;
             case "input_json_delta" when Str(delta, "partial_json") is { Length: > 0 } json && tools.TryGetValue(index, out var ordinal):
                 toolsWithArgs.Add(ordinal);

@@ -25,6 +25,7 @@ public static class BedrockRequestWriter
         var refusals = new Refusals(allowDrop, dropped);
         CheckUnexpressible(r, model, refusals);
         var budget = ThinkingBudget(r, model, refusals);
+        var jsonOutput = JsonOutputSchema(r, model, budget, refusals);
 
         w.WriteStartObject();
         BedrockContentWriter.WriteMessages(w, r.Messages, model, refusals);
@@ -34,7 +35,15 @@ public static class BedrockRequestWriter
         }
 
         WriteInferenceConfig(w, r, budget);
-        WriteToolConfig(w, r, model, refusals);
+        if (jsonOutput is not null)
+        {
+            WriteForcedOutputTool(w, jsonOutput);
+        }
+        else
+        {
+            WriteToolConfig(w, r, model, refusals);
+        }
+
         WriteAdditionalFields(w, r, model, budget);
         w.WriteEndObject();
     }
@@ -47,13 +56,10 @@ public static class BedrockRequestWriter
             refusals.Refuse("n", "Bedrock Converse returns a single choice");
         }
 
-        if (r.ResponseFormat is { Kind: ResponseFormatKind.JsonSchema })
+        if (r.ResponseFormat is { Kind: not ResponseFormatKind.Text } && r.Tools.Count > 0)
         {
-            refusals.Refuse("response_format", "Bedrock Converse has no JSON-schema output mode");
-        }
-        else if (r.ResponseFormat is { Kind: ResponseFormatKind.JsonObject })
-        {
-            refusals.Refuse("response_format", "Bedrock Converse has no JSON output mode");
+            // JSON output goes through a forced tool (below), which cannot sit beside the request's own tools.
+            refusals.Refuse("response_format", "Bedrock Converse takes JSON output only through a forced tool, which cannot go with the request's own tools");
         }
 
         if (r.PresencePenalty is not null)
@@ -150,6 +156,60 @@ public static class BedrockRequestWriter
             w.WriteEndArray();
         }
 
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Converse has no output-format field: JSON output (OpenAI <c>response_format</c>, Responses <c>text.format</c>,
+    /// Gemini <c>responseSchema</c>) becomes a tool whose input schema is the output schema, forced with
+    /// <c>toolChoice.tool</c>; the reader turns its input back into the answer's text. Not with thinking (Claude
+    /// refuses a forced tool while thinking) and not beside the request's own tools (refused above).
+    /// </summary>
+    private static System.Text.Json.Nodes.JsonNode? JsonOutputSchema(ChatRequest r, BedrockModelTraits model, int? thinkingBudget, Refusals refusals)
+    {
+        if (r.ResponseFormat is not { Kind: not ResponseFormatKind.Text } format || r.Tools.Count > 0)
+        {
+            return null;
+        }
+
+        if (!model.Anthropic && !model.Nova)
+        {
+            // Converse forces a named tool only on Claude and Nova; Llama and the rest take "auto" alone.
+            refusals.Refuse("response_format", "this Bedrock model cannot be forced to a tool, which is how Converse takes JSON output");
+            return null;
+        }
+
+        if (thinkingBudget is not null)
+        {
+            refusals.Refuse("response_format", "Bedrock takes JSON output through a forced tool, which Claude refuses while thinking");
+            return null;
+        }
+
+        return format.Schema is { } schema
+            ? System.Text.Json.Nodes.JsonNode.Parse(schema.GetRawText())
+            : new System.Text.Json.Nodes.JsonObject { ["type"] = "object" };
+    }
+
+    private static void WriteForcedOutputTool(Utf8JsonWriter w, System.Text.Json.Nodes.JsonNode schema)
+    {
+        w.WriteStartObject("toolConfig");
+        w.WriteStartArray("tools");
+        w.WriteStartObject();
+        w.WriteStartObject("toolSpec");
+        w.WriteString("name", BedrockResponseReader.OutputTool);
+        w.WriteString("description", "Give the final answer as this tool's input, which must follow the schema exactly.");
+        w.WriteStartObject("inputSchema");
+        w.WritePropertyName("json");
+        schema.WriteTo(w);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteStartObject("toolChoice");
+        w.WriteStartObject("tool");
+        w.WriteString("name", BedrockResponseReader.OutputTool);
+        w.WriteEndObject();
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 

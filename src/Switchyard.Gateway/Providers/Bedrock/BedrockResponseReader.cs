@@ -6,6 +6,9 @@ namespace Switchyard.Providers.Bedrock;
 /// <summary>Bedrock Converse response JSON → canonical <see cref="ChatResponse"/>; stop reasons and usage for both paths. Pure.</summary>
 public static class BedrockResponseReader
 {
+    /// <summary>The forced tool that carries JSON output (see BedrockRequestWriter); its input is the answer's text.</summary>
+    public const string OutputTool = "structured_output";
+
     /// <summary>
     /// Reads a Converse answer. Converse returns no response id and no model name, so both are given:
     /// <paramref name="id"/> by the adapter, <paramref name="model"/> from the deployment.
@@ -28,6 +31,10 @@ public static class BedrockResponseReader
 
         var stopReason = Str(root, "stopReason");
         response.FinishReason = Finish(stopReason);
+        if (response.FinishReason == FinishReason.ToolCalls && !response.Content.Exists(p => p is ToolCallPart))
+        {
+            response.FinishReason = FinishReason.Stop; // only the forced output tool was "called": a plain answer
+        }
         if (stopReason == "stop_sequence"
             && root.TryGetProperty("additionalModelResponseFields", out var extra) && extra.ValueKind == JsonValueKind.Object)
         {
@@ -77,6 +84,11 @@ public static class BedrockResponseReader
         if (Str(block, "text") is { } text)
         {
             return text.Length > 0 ? new TextPart(text) : null;
+        }
+
+        if (block.TryGetProperty("toolUse", out var output) && output.ValueKind == JsonValueKind.Object && Str(output, "name") == OutputTool)
+        {
+            return new TextPart(output.TryGetProperty("input", out var answer) && answer.ValueKind != JsonValueKind.Null ? answer.GetRawText() : "{}");
         }
 
         if (block.TryGetProperty("toolUse", out var toolUse) && toolUse.ValueKind == JsonValueKind.Object)

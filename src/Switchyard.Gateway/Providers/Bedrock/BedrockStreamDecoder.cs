@@ -18,6 +18,7 @@ namespace Switchyard.Providers.Bedrock;
 public sealed class BedrockStreamDecoder(string id, string model) : IStreamDecoder
 {
     private readonly Dictionary<int, int> toolOrdinals = [];
+    private int outputBlock = -1; // the block of the forced JSON-output tool: its input streams as text
     private bool started;
     private bool failed;
 
@@ -81,21 +82,15 @@ public sealed class BedrockStreamDecoder(string id, string model) : IStreamDecod
                 break;
             case "contentBlockStart":
                 Start(events);
-                if (root.TryGetProperty("start", out var start) && start.TryGetProperty("toolUse", out var toolUse))
-                {
-                    var ordinal = toolOrdinals.Count;
-                    toolOrdinals[BlockIndex(root)] = ordinal;
-                    events.Add(StreamEvent.ToolStart(ordinal, BedrockResponseReader.Str(toolUse, "toolUseId") ?? $"tooluse_{ordinal}",
-                        BedrockResponseReader.Str(toolUse, "name") ?? ""));
-                }
-
+                BlockStart(root, events);
                 break;
             case "contentBlockDelta":
                 Start(events);
                 Delta(root, events);
                 break;
             case "messageStop":
-                events.Add(StreamEvent.Finished(BedrockResponseReader.Finish(BedrockResponseReader.Str(root, "stopReason"))));
+                var finish = BedrockResponseReader.Finish(BedrockResponseReader.Str(root, "stopReason"));
+                events.Add(StreamEvent.Finished(finish == FinishReason.ToolCalls && toolOrdinals.Count == 0 ? FinishReason.Stop : finish));
                 break;
             case "metadata":
                 if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
@@ -111,6 +106,26 @@ public sealed class BedrockStreamDecoder(string id, string model) : IStreamDecod
         return false;
     }
 
+    /// <summary>A tool call begins, or the forced JSON-output tool's block (its input then streams as text).</summary>
+    private void BlockStart(JsonElement root, List<StreamEvent> events)
+    {
+        if (!root.TryGetProperty("start", out var start) || !start.TryGetProperty("toolUse", out var toolUse))
+        {
+            return;
+        }
+
+        if (BedrockResponseReader.Str(toolUse, "name") == BedrockResponseReader.OutputTool)
+        {
+            outputBlock = BlockIndex(root);
+            return;
+        }
+
+        var ordinal = toolOrdinals.Count;
+        toolOrdinals[BlockIndex(root)] = ordinal;
+        events.Add(StreamEvent.ToolStart(ordinal, BedrockResponseReader.Str(toolUse, "toolUseId") ?? $"tooluse_{ordinal}",
+            BedrockResponseReader.Str(toolUse, "name") ?? ""));
+    }
+
     private void Delta(JsonElement root, List<StreamEvent> events)
     {
         if (!root.TryGetProperty("delta", out var delta) || delta.ValueKind != JsonValueKind.Object)
@@ -121,6 +136,11 @@ public sealed class BedrockStreamDecoder(string id, string model) : IStreamDecod
         if (BedrockResponseReader.Str(delta, "text") is { Length: > 0 } text)
         {
             events.Add(StreamEvent.TextChunk(text));
+        }
+        else if (BlockIndex(root) == outputBlock && delta.TryGetProperty("toolUse", out var answer)
+                 && BedrockResponseReader.Str(answer, "input") is { Length: > 0 } json)
+        {
+            events.Add(StreamEvent.TextChunk(json));
         }
         else if (delta.TryGetProperty("toolUse", out var toolUse) && BedrockResponseReader.Str(toolUse, "input") is { Length: > 0 } input)
         {

@@ -22,7 +22,7 @@ internal static class VertexAnthropicBody
         var messages = new ArrayBufferWriter<byte>(1024);
         using (var w = new Utf8JsonWriter(messages, AnthropicJson.WriterOptions))
         {
-            AnthropicRequestWriter.Write(w, request, model, AnthropicVersionRules.For(null), allowDrop, dropped);
+            AnthropicRequestWriter.Write(w, request, model, AnthropicVersionRules.For(null), allowDrop, dropped, vertex: true);
         }
 
         return FromMessagesBody(messages.WrittenSpan);

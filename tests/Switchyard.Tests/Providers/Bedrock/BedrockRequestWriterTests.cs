@@ -24,7 +24,10 @@ public sealed class BedrockRequestWriterTests
         switch (field)
         {
             case "n": request.N = 2; break;
-            case "response_format": request.ResponseFormat = new ResponseFormat(ResponseFormatKind.JsonObject); break;
+            case "response_format": // JSON output is a forced tool: it cannot sit beside the request's own tools
+                request.ResponseFormat = new ResponseFormat(ResponseFormatKind.JsonObject);
+                request.Tools.Add(new ToolDefinition("f", null, null));
+                break;
             case "seed": request.Seed = 1; break;
             case "presence_penalty": request.PresencePenalty = 0.1; break;
             case "parallel_tool_calls":
@@ -39,6 +42,19 @@ public sealed class BedrockRequestWriterTests
 
         Write(request, Claude, allowDrop: true, out var dropped);
         Assert.Contains(field, dropped);
+    }
+
+    [Fact]
+    public void JsonOutput_IsAForcedToolWhoseInputIsTheSchema()
+    {
+        var request = User("hi");
+        using var schema = System.Text.Json.JsonDocument.Parse("""{"type":"object","properties":{"a":{"type":"string"}}}""");
+        request.ResponseFormat = new ResponseFormat(ResponseFormatKind.JsonSchema, "x", schema.RootElement.Clone());
+
+        var body = Write(request, Claude, allowDrop: false, out _);
+
+        Assert.Equal("structured_output", body["toolConfig"]!["toolChoice"]!["tool"]!["name"]!.GetValue<string>());
+        Assert.Equal("string", body["toolConfig"]!["tools"]![0]!["toolSpec"]!["inputSchema"]!["json"]!["properties"]!["a"]!["type"]!.GetValue<string>());
     }
 
     [Fact]

@@ -156,6 +156,82 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
             }
         }
 
+        return ContentRefusal(json);
+    }
+
+    /// <summary>Top-level fields of a Messages body (API reference); any other is refused as the real API does.</summary>
+    private static readonly HashSet<string> MessagesFields = new(StringComparer.Ordinal)
+    {
+        "model", "messages", "max_tokens", "system", "metadata", "stop_sequences", "stream", "temperature", "top_p",
+        "top_k", "tools", "tool_choice", "thinking", "service_tier", "container", "mcp_servers", "output_config",
+        "context_management", "inference_geo",
+    };
+
+    /// <summary>The content rules the real API enforces that matter to translation.</summary>
+    private static AnthropicErrorBehavior? ContentRefusal(JsonObject json)
+    {
+        if (json.Select(p => p.Key).FirstOrDefault(k => !MessagesFields.Contains(k)) is { } extra)
+        {
+            return new(400, "invalid_request_error", $"{extra}: Extra inputs are not permitted");
+        }
+
+        var thinking = json["thinking"]?["type"]?.GetValue<string>() is "enabled" or "adaptive";
+        if (thinking && json["tool_choice"]?["type"]?.GetValue<string>() is "any" or "tool")
+        {
+            return new(400, "invalid_request_error", "Thinking may not be enabled when tool_choice forces tool use.");
+        }
+
+        if (json["output_config"]?["format"] is JsonObject format)
+        {
+            var model = json["model"]?.GetValue<string>() ?? "";
+            if (!NativeStructuredOutputs(model))
+            {
+                return new(400, "invalid_request_error", $"'claude' model '{model}' does not support output_config.format");
+            }
+
+            if (format["schema"] is JsonNode schema && OpenObject(schema) is { } path)
+            {
+                return new(400, "invalid_request_error", $"output_config.format.schema: For 'object' type, 'additionalProperties' must be explicitly set to false ({path})");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The models the fake grants native structured outputs (Claude 4.5 and later, by id).</summary>
+    private static bool NativeStructuredOutputs(string model) =>
+        model.Contains("-4-5", StringComparison.Ordinal) || model.Contains("-4-6", StringComparison.Ordinal) || model.Contains("-4-7", StringComparison.Ordinal);
+
+    /// <summary>The path of an object schema not closed with <c>additionalProperties: false</c>, or null.</summary>
+    private static string? OpenObject(JsonNode node, string path = "schema")
+    {
+        if (node is JsonObject o)
+        {
+            var isObject = o.ContainsKey("properties") || o["type"]?.GetValueKind() == System.Text.Json.JsonValueKind.String && o["type"]!.GetValue<string>() == "object";
+            if (isObject && !(o["additionalProperties"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.False))
+            {
+                return path;
+            }
+
+            foreach (var (key, child) in o)
+            {
+                if (child is not null && key != "additionalProperties" && OpenObject(child, $"{path}.{key}") is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+        else if (node is JsonArray a)
+        {
+            for (var i = 0; i < a.Count; i++)
+            {
+                if (a[i] is { } item && OpenObject(item, $"{path}[{i}]") is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+
         return null;
     }
 
