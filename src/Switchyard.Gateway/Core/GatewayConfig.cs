@@ -19,6 +19,9 @@ public sealed record GatewayConfig(
     /// <summary>Where the snapshot came from (a file path, or "embedded defaults").</summary>
     public string Source { get; init; } = "embedded defaults";
 
+    /// <summary>Usage records (<c>usage:</c> in YAML): what the gateway does when no store takes them, and the bounds.</summary>
+    public UsageSettings Usage { get; init; } = UsageSettings.Default;
+
     /// <summary>
     /// The breaker of <paramref name="deployment"/>: its own, else the default of an alias that lists it among
     /// its deployments (aliases that disagree are refused at load), else the server's.
@@ -63,6 +66,46 @@ public sealed record ServerSettings(long MaxRequestBodyBytes, string DataDirecto
 
     /// <summary><c>server.echo_model</c>: serve the built-in offline model <c>switchyard/echo</c> (true by default).</summary>
     public bool EchoModel { get; init; } = true;
+}
+
+/// <summary>
+/// Usage records (<c>usage:</c> in YAML). Records go to a write-ahead journal in the data directory (fsynced)
+/// and from there into the database; <see cref="OnStoreFailure"/> says what happens when neither takes them.
+/// Only <see cref="OnStoreFailure"/> follows a reload; the bounds and the busy timeout apply from the next start.
+/// </summary>
+/// <param name="OnStoreFailure"><c>on_store_failure</c>: refuse new requests (default) or serve them unrecorded.</param>
+public sealed record UsageSettings(UsageStoreFailurePolicy OnStoreFailure)
+{
+    public const int DefaultMemoryBuffer = 50_000;
+    public const long DefaultJournalMaxBytes = 1L << 30;
+
+    public static UsageSettings Default { get; } = new(UsageStoreFailurePolicy.Refuse);
+
+    /// <summary>
+    /// <c>memory_buffer</c>: records held in memory while neither store takes them (about 1 KB each); beyond
+    /// it new records are dropped and counted. Requests that never reached an upstream (refusals, no cost) may
+    /// use only half of it, so the rest stays for records that bill.
+    /// </summary>
+    public int MemoryBuffer { get; init; } = DefaultMemoryBuffer;
+
+    /// <summary>
+    /// <c>journal_max_size</c>: bytes the journal may hold while the database is behind or down; at the bound
+    /// the journal takes no more and records go to the database directly, or nowhere (<see cref="OnStoreFailure"/>).
+    /// </summary>
+    public long JournalMaxBytes { get; init; } = DefaultJournalMaxBytes;
+
+    /// <summary><c>database_busy_timeout</c>: how long a database write waits for a lock held elsewhere before it counts as failed.</summary>
+    public TimeSpan DatabaseBusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary><c>usage.on_store_failure</c>: what the gateway does while no store takes usage records.</summary>
+public enum UsageStoreFailurePolicy
+{
+    /// <summary><c>refuse</c>: new requests get 503 and readiness fails; records of answered requests wait in memory.</summary>
+    Refuse,
+
+    /// <summary><c>accept_unrecorded</c>: keep serving; records wait in memory up to the bound, then are dropped and counted.</summary>
+    AcceptUnrecorded,
 }
 
 /// <summary>

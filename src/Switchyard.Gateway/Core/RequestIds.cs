@@ -3,35 +3,63 @@ using Microsoft.AspNetCore.Http;
 namespace Switchyard.Core;
 
 /// <summary>
-/// Every response carries <c>x-request-id</c>: the client's own (if it sent a sane one, so its logs and ours
-/// line up) or a new time-ordered id. Assigned by a middleware before any endpoint runs.
+/// Request ids. The gateway gives every request its own time-ordered id: the key of its usage record, which
+/// no client can choose (a client that reused one id on every request used to collapse its records into one).
+/// Every response carries <c>x-request-id</c>: the client's own when it sent a sane one (so its logs and ours
+/// line up), else the gateway's; when the client sent its own, the gateway's is in
+/// <c>x-switchyard-request-id</c> too, so support can find the record. Assigned by a middleware before any
+/// endpoint runs.
 /// </summary>
 public static class RequestIds
 {
-    /// <summary>The header name.</summary>
+    /// <summary>The header a client may send and every response echoes.</summary>
     public const string Header = "x-request-id";
 
-    /// <summary>Client-supplied ids longer than this are replaced (they end up in logs and the database).</summary>
+    /// <summary>The gateway's own id, on responses to clients that sent their own <see cref="Header"/>.</summary>
+    public const string GatewayHeader = "x-switchyard-request-id";
+
+    /// <summary>Client-supplied ids longer than this are not kept (they end up in logs and the database).</summary>
     private const int MaxLength = 128;
 
-    /// <summary>Sets the response's request id.</summary>
+    /// <summary>Gives the request its gateway id and sets the response's id headers.</summary>
     public static void Assign(HttpContext http)
     {
-        var given = http.Request.Headers[Header];
-        http.Response.Headers[Header] = given.Count == 1 && given[0] is { Length: > 0 and <= MaxLength } id && IsPrintableAscii(id)
-            ? id
-            : NewId();
+        var id = NewId();
+        if (ClientOf(http) is { } client)
+        {
+            http.Response.Headers[Header] = client;
+            http.Response.Headers[GatewayHeader] = id;
+        }
+        else
+        {
+            http.Response.Headers[Header] = id;
+        }
     }
 
     /// <summary><c>req_</c> and a time-ordered (v7) GUID in hex: one string, no intermediate.</summary>
-    private static string NewId() => string.Create(36, Guid.CreateVersion7(), static (chars, guid) =>
+    public static string NewId() => string.Create(36, Guid.CreateVersion7(), static (chars, guid) =>
     {
         "req_".CopyTo(chars);
         guid.TryFormat(chars[4..], out _, "N");
     });
 
-    /// <summary>The id assigned to this request.</summary>
-    public static string Of(HttpContext http) => http.Response.Headers[Header].ToString();
+    /// <summary>The gateway's id of this request (the key of its usage record), whatever the client sent.</summary>
+    public static string Of(HttpContext http)
+    {
+        var headers = http.Response.Headers;
+        return headers.TryGetValue(GatewayHeader, out var own) ? own.ToString() : headers[Header].ToString();
+    }
+
+    /// <summary>
+    /// The <c>x-request-id</c> the client sent, when it is one value of 1 to 128 printable ASCII characters
+    /// (stored in the record's own column and echoed; never a key); null otherwise. Read from the request,
+    /// which nothing rewrites.
+    /// </summary>
+    public static string? ClientOf(HttpContext http)
+    {
+        var given = http.Request.Headers[Header];
+        return given.Count == 1 && given[0] is { Length: > 0 and <= MaxLength } id && IsPrintableAscii(id) ? id : null;
+    }
 
     private static bool IsPrintableAscii(string s)
     {

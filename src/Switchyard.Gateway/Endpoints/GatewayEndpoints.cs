@@ -67,12 +67,11 @@ public static class GatewayEndpoints
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
         app.MapGet("/health/ready", http =>
         {
-            // Ready = a validated config is serving. A failing usage store does not make us unready:
-            // records spool to disk and are replayed, so traffic can continue; the body reports it.
-            var body = usage.StoreHealthy
-                ? """{"status":"ready","usage_store":"ok"}"""u8.ToArray()
-                : """{"status":"ready","usage_store":"degraded: spooling to disk"}"""u8.ToArray();
-            return WriteJsonAsync(http, 200, body);
+            // Ready = a validated config is serving and its usage can be recorded: 503 while no store (neither
+            // the database nor the journal) takes records and usage.on_store_failure is refuse (Admission refuses
+            // model traffic then). With accept_unrecorded it stays 200 and the body counts what was dropped.
+            var status = usage.Status;
+            return WriteJsonAsync(http, status.RefusalReason is null ? 200 : 503, ReadyBody(status));
         });
 
         MapTheRest(app, pipeline, chat, anthropic, gemini);
@@ -129,6 +128,43 @@ public static class GatewayEndpoints
                 $"Unknown format '{name}': use chat, responses, messages or embeddings, or explain a Gemini call at "
                 + "/v1/route/explain/v1beta/models/{model}:generateContent.", "format", "invalid_value")),
         };
+    }
+
+    /// <summary>The readiness body: the verdict, and the usage writer's state (no file paths: the probe needs no key).</summary>
+    private static byte[] ReadyBody(UsageWriterStatus status)
+    {
+        var buffer = new ArrayBufferWriter<byte>(384);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("status", status.RefusalReason is null ? "ready" : "not_ready");
+            if (status.RefusalReason is { } reason)
+            {
+                w.WriteString("reason", reason);
+            }
+
+            w.WriteString("usage_store", (status.JournalFailure, status.DatabaseFailure) switch
+            {
+                (null, null) => "ok",
+                (not null, not null) => "unavailable",
+                _ => "degraded",
+            });
+            w.WriteStartObject("usage");
+            w.WriteString("on_store_failure", status.Policy == UsageStoreFailurePolicy.Refuse ? "refuse" : "accept_unrecorded");
+            w.WriteString("journal", status.JournalFailure ?? "ok");
+            w.WriteString("database", status.DatabaseFailure ?? "ok");
+            w.WriteNumber("buffered_records", status.Buffered);
+            w.WriteNumber("dropped_records", status.Dropped);
+            w.WriteNumber("journal_backlog_bytes", status.JournalBacklogBytes);
+            w.WriteNumber("corrupt_journal_lines", status.CorruptJournalLines);
+            w.WriteNumber("conflicts", status.Conflicts);
+            w.WriteNumber("durability_lag_ms", Math.Round(status.LastDurabilityLag.TotalMilliseconds, 1));
+            w.WriteNumber("max_durability_lag_ms", Math.Round(status.MaxDurabilityLag.TotalMilliseconds, 1));
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     internal static Task WriteJsonAsync(HttpContext http, int status, byte[] body)

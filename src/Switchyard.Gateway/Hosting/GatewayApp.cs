@@ -127,10 +127,17 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(sp => new Dispatcher(
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
             sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
-        services.AddSingleton<IUsageStore>(_ => new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db")));
-        services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
+        services.AddSingleton<IUsageStore>(sp =>
+        {
+            var store = new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db"), config.Usage.DatabaseBusyTimeout);
+            LegacyUsageSpool.Import(store, Path.Combine(dataDir, LegacyUsageSpool.FileName), sp.GetRequiredService<ILogger<UsageWriter>>());
+            return store;
+        });
         services.AddSingleton(sp => new UsageWriter(
-            sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<UsageSpool>(), sp.GetRequiredService<ILogger<UsageWriter>>()));
+            sp.GetRequiredService<IUsageStore>(),
+            new UsageJournal(Path.Combine(dataDir, "usage-journal"), config.Usage.JournalMaxBytes, sp.GetRequiredService<ILogger<UsageJournal>>()),
+            config.Usage, options.TimeProvider, sp.GetRequiredService<ILogger<UsageWriter>>()));
+        services.AddSingleton<IUsageRecordingGate>(sp => sp.GetRequiredService<UsageWriter>()); // Admission's 503 while no store takes records
         services.AddSingleton(options.Random);
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider));
         services.AddSingleton(sp => new GatewayPipeline(sp));
@@ -143,7 +150,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         });
         app.MapGateway();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchyard");
-        _ = app.Services.GetRequiredService<UsageWriter>(); // open the store before the first request
+        var usageWriter = app.Services.GetRequiredService<UsageWriter>(); // open the store and the journal before the first request
 
         ConfigWatcher? watcher = null;
         if (options.ConfigPath is { } path && options.ConfigYaml is null)
@@ -154,6 +161,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
                 router.Swap(RouteTable.Build(next, keyPools));
                 keyStore.Replace(next.Auth);
                 healthRegistry.Configure(next);
+                usageWriter.SetPolicy(next.Usage.OnStoreFailure);
                 LogReloaded(logger, next.Source, next.Models.Count);
             }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider, options.Providers);
         }
@@ -178,7 +186,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
     /// <summary>Blocks until the host is asked to stop (Ctrl+C, SIGTERM).</summary>
     public Task WaitForShutdownAsync() => app.WaitForShutdownAsync();
 
-    /// <summary>Waits until every usage record so far is persisted (or spooled).</summary>
+    /// <summary>Waits until every usage record so far is in the database (bound it with <paramref name="ct"/>: it waits while the database refuses).</summary>
     public Task FlushUsageAsync(CancellationToken ct = default) => Usage.FlushAsync(ct);
 
     /// <summary>Stops listening, drains usage, releases everything.</summary>

@@ -21,6 +21,7 @@ public sealed class Settle(UsageWriter usage, TimeProvider time)
     public static UsageRecord ToRecord(GatewayContext ctx, TimeProvider time) => new()
     {
         RequestId = ctx.RequestId,
+        ClientRequestId = RequestIds.ClientOf(ctx.Http),
         StartedAtMs = ctx.StartedAtMs,
         KeyId = ctx.KeyId,
         Operation = OperationName(ctx.Operation),

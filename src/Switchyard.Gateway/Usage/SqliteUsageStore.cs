@@ -4,29 +4,81 @@ using SQLitePCL;
 namespace Switchyard.Usage;
 
 /// <summary>
-/// Usage records in SQLite (WAL mode: readers never block the writer). One connection, used only by the
-/// single <see cref="UsageWriter"/> loop for writes; reads open their own connection.
+/// Usage records in SQLite (WAL mode: readers never block the writer). One connection, used for writes by
+/// the <see cref="UsageWriter"/> under its lock; reads open their own connection.
 /// </summary>
-public sealed class SqliteUsageStore : IUsageStore
+/// <remarks>
+/// <para>The key is <c>request_id</c>, the gateway's id (unique); the client's <c>x-request-id</c> is in
+/// <c>client_request_id</c>, indexed but not unique. No write ignores a conflict: a record whose id is already
+/// stored goes to <c>usage_record_conflicts</c> (whole, as JSON) in the same transaction and is counted, so
+/// the bug that produced it surfaces and the batch does not wedge the journal.</para>
+/// <para>The journal checkpoint (<c>usage_journal.checkpoint</c>) is written in the same transaction as the
+/// records read up to it: a crash leaves either both or neither, so replay is exactly once.</para>
+/// <para><c>synchronous=FULL</c>: a commit is on disk when it returns. Through the journal that is belt and
+/// braces (records are already fsynced there), but records written directly while the journal is out of
+/// order rely on it, and so does deleting journal segments behind the checkpoint.</para>
+/// </remarks>
+public sealed partial class SqliteUsageStore : IUsageStore
 {
     private const string Columns =
         "request_id, started_at_ms, key_id, operation, alias, intended_deployment, final_deployment, final_model, " +
         "attempts, fallback_reason, stream, status, error_kind, prompt_tokens, completion_tokens, cached_tokens, " +
-        "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged, attempt_log";
+        "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged, attempt_log, " +
+        "client_request_id, usage_source, hedge_loser_prompt_tokens, hedge_loser_completion_tokens";
+
+    /// <summary>Columns added after the first release, added to databases created before (old rows keep the defaults).</summary>
+    private static readonly string[] AddedColumns =
+    [
+        "cache_write_tokens INTEGER NOT NULL DEFAULT 0", "reasoning_tokens INTEGER NOT NULL DEFAULT 0", "format TEXT",
+        "dropped_params TEXT", "route TEXT", "hedged INTEGER NOT NULL DEFAULT 0", "attempt_log TEXT",
+        "client_request_id TEXT", "usage_source TEXT", "hedge_loser_prompt_tokens INTEGER NOT NULL DEFAULT 0",
+        "hedge_loser_completion_tokens INTEGER NOT NULL DEFAULT 0",
+    ];
+
+    /// <summary>A gateway id: <c>req_</c> and 32 lowercase hex digits (<see cref="RequestIds.NewId"/>).</summary>
+    private const string GatewayIdGlob = "req_[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]" +
+        "[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]" +
+        "[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]";
 
     private readonly string connectionString;
     private readonly SqliteConnection connection;
     private readonly sqlite3_stmt insert;
+    private readonly sqlite3_stmt insertConflict;
+    private readonly sqlite3_stmt setCheckpoint;
+    private readonly sqlite3_stmt getCheckpoint;
 
-    /// <summary>Opens (creating if needed) the database at <paramref name="path"/>.</summary>
+    /// <summary>Opens (creating or migrating if needed) the database at <paramref name="path"/>.</summary>
     /// <param name="path">Database file.</param>
-    /// <param name="busyTimeoutSeconds">How long a write waits for a lock held elsewhere before the batch is spooled.</param>
-    public SqliteUsageStore(string path, int busyTimeoutSeconds = 5)
+    /// <param name="busyTimeout">How long a write waits for a lock held elsewhere before it fails (5 s when null).</param>
+    public SqliteUsageStore(string path, TimeSpan? busyTimeout = null)
     {
-        connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = busyTimeoutSeconds }.ToString();
+        var busy = busyTimeout ?? UsageSettings.Default.DatabaseBusyTimeout;
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Pooling = false,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busy.TotalSeconds)),
+        }.ToString();
         connection = new SqliteConnection(connectionString);
         connection.Open();
-        Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+        Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+        CreateAndMigrate();
+
+        // SQLite's own busy handler: a write waits this long for a lock held elsewhere, then fails.
+        Exec($"PRAGMA busy_timeout = {Math.Max(1, (int)busy.TotalMilliseconds)}");
+
+        // The insert goes through SQLite's C API directly (SQLitePCLRaw, which Microsoft.Data.Sqlite sits on):
+        // numbers bind without boxing and strings bind as UTF-16 without a UTF-8 copy. Through SqliteParameter
+        // it was ~3 KB of garbage per record, a third of everything the gateway allocated per request.
+        insert = Prepare($"INSERT INTO usage_records ({Columns}) VALUES ({string.Join(", ", Enumerable.Repeat("?", Columns.Split(", ").Length))})");
+        insertConflict = Prepare("INSERT INTO usage_record_conflicts (request_id, detected_at_ms, record_json) " +
+                                 "VALUES (?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), ?)");
+        setCheckpoint = Prepare("UPDATE usage_journal SET checkpoint = ? WHERE id = 1");
+        getCheckpoint = Prepare("SELECT checkpoint FROM usage_journal WHERE id = 1");
+    }
+
+    private void CreateAndMigrate()
+    {
         Exec("""
             CREATE TABLE IF NOT EXISTS usage_records (
               id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -34,14 +86,14 @@ public sealed class SqliteUsageStore : IUsageStore
               alias TEXT, intended_deployment TEXT, final_deployment TEXT, final_model TEXT,
               attempts INTEGER NOT NULL, fallback_reason TEXT, stream INTEGER NOT NULL, status INTEGER NOT NULL,
               error_kind TEXT, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
-              cached_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, ttft_ms REAL,
-              cache_write_tokens INTEGER NOT NULL DEFAULT 0, reasoning_tokens INTEGER NOT NULL DEFAULT 0,
-              format TEXT, dropped_params TEXT, route TEXT, hedged INTEGER NOT NULL DEFAULT 0, attempt_log TEXT);
+              cached_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, ttft_ms REAL);
             CREATE INDEX IF NOT EXISTS usage_records_started ON usage_records(started_at_ms);
-            CREATE UNIQUE INDEX IF NOT EXISTS usage_records_request ON usage_records(request_id);
+            CREATE TABLE IF NOT EXISTS usage_journal (id INTEGER PRIMARY KEY CHECK (id = 1), checkpoint INTEGER NOT NULL);
+            INSERT INTO usage_journal (id, checkpoint) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM usage_journal);
+            CREATE TABLE IF NOT EXISTS usage_record_conflicts (
+              id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, detected_at_ms INTEGER NOT NULL, record_json TEXT NOT NULL);
             """);
-        // Columns added after the first release: add them to databases created before.
-        foreach (var column in new[] { "cache_write_tokens INTEGER NOT NULL DEFAULT 0", "reasoning_tokens INTEGER NOT NULL DEFAULT 0", "format TEXT", "dropped_params TEXT", "route TEXT", "hedged INTEGER NOT NULL DEFAULT 0", "attempt_log TEXT" })
+        foreach (var column in AddedColumns)
         {
             try
             {
@@ -52,75 +104,164 @@ public sealed class SqliteUsageStore : IUsageStore
             }
         }
 
-        // SQLite's own busy handler: a write waits this long for a lock held elsewhere, then the batch is spooled.
-        Exec($"PRAGMA busy_timeout = {busyTimeoutSeconds * 1000}");
-
-        // INSERT OR IGNORE: a spooled batch replayed after a partial failure must not duplicate records.
-        // The insert goes through SQLite's C API directly (SQLitePCLRaw, which Microsoft.Data.Sqlite sits on):
-        // numbers bind without boxing and strings bind as UTF-16 without a UTF-8 copy. Through SqliteParameter
-        // it was ~3 KB of garbage per record, a third of everything the gateway allocated per request.
-        var sql = $"INSERT OR IGNORE INTO usage_records ({Columns}) VALUES ({string.Join(", ", Enumerable.Repeat("?", Columns.Split(", ").Length))})";
-        Check(raw.sqlite3_prepare_v2(connection.Handle, sql, out insert));
-    }
-
-    /// <inheritdoc />
-    public void Write(IReadOnlyList<UsageRecord> batch)
-    {
-        using var tx = connection.BeginTransaction();
-        foreach (var r in batch)
+        // Before the gateway owned record ids, request_id was the client's x-request-id when it sent one, and
+        // a unique index on it made a repeated id overwrite nothing and vanish (INSERT OR IGNORE). Old rows keep
+        // their id (it was unique); one that is not a gateway id was the client's, so it is copied to
+        // client_request_id, where support now looks. The unique index is recreated under a new name for the new meaning.
+        using (var check = connection.CreateCommand())
         {
-            var i = 0;
-            Text(++i, r.RequestId);
-            Long(++i, r.StartedAtMs);
-            Text(++i, r.KeyId);
-            Text(++i, r.Operation);
-            Text(++i, r.Alias);
-            Text(++i, r.IntendedDeployment);
-            Text(++i, r.FinalDeployment);
-            Text(++i, r.FinalModel);
-            Long(++i, r.Attempts);
-            Text(++i, r.FallbackReason);
-            Long(++i, r.Stream ? 1 : 0);
-            Long(++i, r.Status);
-            Text(++i, r.ErrorKind);
-            Long(++i, r.PromptTokens);
-            Long(++i, r.CompletionTokens);
-            Long(++i, r.CachedTokens);
-            Long(++i, r.TotalTokens);
-            Check(raw.sqlite3_bind_double(insert, ++i, r.LatencyMs));
-            if (r.TimeToFirstTokenMs is { } ttft)
+            check.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'usage_records_request'";
+            if ((long)check.ExecuteScalar()! > 0)
             {
-                Check(raw.sqlite3_bind_double(insert, ++i, ttft));
-            }
-            else
-            {
-                Check(raw.sqlite3_bind_null(insert, ++i));
-            }
-
-            Long(++i, r.CacheWriteTokens);
-            Long(++i, r.ReasoningTokens);
-            Text(++i, r.Format);
-            Text(++i, r.DroppedParams);
-            Text(++i, r.Route);
-            Long(++i, r.Hedged ? 1 : 0);
-            Text(++i, r.AttemptLog);
-            var rc = raw.sqlite3_step(insert);
-            raw.sqlite3_reset(insert);
-            if (rc != raw.SQLITE_DONE)
-            {
-                Check(rc);
+                Exec($"""
+                    BEGIN IMMEDIATE;
+                    UPDATE usage_records SET client_request_id = request_id
+                      WHERE client_request_id IS NULL AND request_id NOT GLOB '{GatewayIdGlob}';
+                    DROP INDEX usage_records_request;
+                    COMMIT;
+                    """);
             }
         }
 
-        tx.Commit();
+        Exec("""
+            CREATE UNIQUE INDEX IF NOT EXISTS usage_records_id ON usage_records(request_id);
+            CREATE INDEX IF NOT EXISTS usage_records_client_request ON usage_records(client_request_id) WHERE client_request_id IS NOT NULL;
+            """);
     }
 
-    private void Text(int index, string? value) =>
-        Check(value is null ? raw.sqlite3_bind_null(insert, index) : raw.sqlite3_bind_text16(insert, index, value.AsSpan()));
+    /// <inheritdoc />
+    public UsageWriteResult Write(IReadOnlyList<UsageRecord> batch, long? checkpoint = null)
+    {
+        // BEGIN IMMEDIATE through the C API: the write lock is taken now (a lock held elsewhere fails here,
+        // after busy_timeout), and only SQLite's busy handler waits, not Microsoft.Data.Sqlite's own retry loop.
+        ExecRaw("BEGIN IMMEDIATE");
+        try
+        {
+            int inserted = 0, conflicts = 0;
+            foreach (var r in batch)
+            {
+                if (Insert(insert, r))
+                {
+                    inserted++;
+                }
+                else
+                {
+                    KeepConflict(r);
+                    conflicts++;
+                }
+            }
 
-    private void Long(int index, long value) => Check(raw.sqlite3_bind_int64(insert, index, value));
+            if (checkpoint is { } position)
+            {
+                Check(raw.sqlite3_bind_int64(setCheckpoint, 1, position));
+                Step(setCheckpoint);
+            }
 
-    /// <summary>Turns a SQLite error code into the exception the writer spools on.</summary>
+            ExecRaw("COMMIT");
+            return new UsageWriteResult(inserted, conflicts);
+        }
+        catch
+        {
+            raw.sqlite3_exec(connection.Handle, "ROLLBACK");
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public long ReadCheckpoint()
+    {
+        try
+        {
+            var rc = raw.sqlite3_step(getCheckpoint);
+            if (rc != raw.SQLITE_ROW)
+            {
+                Check(rc);
+                return 0;
+            }
+
+            return raw.sqlite3_column_int64(getCheckpoint, 0);
+        }
+        finally
+        {
+            raw.sqlite3_reset(getCheckpoint);
+        }
+    }
+
+    /// <summary>Inserts <paramref name="r"/> with <paramref name="statement"/>; false on a constraint violation (the id is taken).</summary>
+    private bool Insert(sqlite3_stmt statement, UsageRecord r)
+    {
+        var i = 0;
+        Text(statement, ++i, r.RequestId);
+        Long(statement, ++i, r.StartedAtMs);
+        Text(statement, ++i, r.KeyId);
+        Text(statement, ++i, r.Operation);
+        Text(statement, ++i, r.Alias);
+        Text(statement, ++i, r.IntendedDeployment);
+        Text(statement, ++i, r.FinalDeployment);
+        Text(statement, ++i, r.FinalModel);
+        Long(statement, ++i, r.Attempts);
+        Text(statement, ++i, r.FallbackReason);
+        Long(statement, ++i, r.Stream ? 1 : 0);
+        Long(statement, ++i, r.Status);
+        Text(statement, ++i, r.ErrorKind);
+        Long(statement, ++i, r.PromptTokens);
+        Long(statement, ++i, r.CompletionTokens);
+        Long(statement, ++i, r.CachedTokens);
+        Long(statement, ++i, r.TotalTokens);
+        Check(raw.sqlite3_bind_double(statement, ++i, r.LatencyMs));
+        Check(r.TimeToFirstTokenMs is { } ttft ? raw.sqlite3_bind_double(statement, ++i, ttft) : raw.sqlite3_bind_null(statement, ++i));
+        Long(statement, ++i, r.CacheWriteTokens);
+        Long(statement, ++i, r.ReasoningTokens);
+        Text(statement, ++i, r.Format);
+        Text(statement, ++i, r.DroppedParams);
+        Text(statement, ++i, r.Route);
+        Long(statement, ++i, r.Hedged ? 1 : 0);
+        Text(statement, ++i, r.AttemptLog);
+        Text(statement, ++i, r.ClientRequestId);
+        Text(statement, ++i, r.UsageSource);
+        Long(statement, ++i, r.HedgeLoserPromptTokens);
+        Long(statement, ++i, r.HedgeLoserCompletionTokens);
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc == raw.SQLITE_DONE)
+        {
+            return true;
+        }
+
+        // ABORT, SQLite's default conflict resolution, undoes only the failed statement: the transaction and
+        // the batch's other rows stay (https://sqlite.org/lang_conflict.html).
+        if ((rc & 0xFF) == raw.SQLITE_CONSTRAINT)
+        {
+            return false;
+        }
+
+        Check(rc);
+        return true;
+    }
+
+    private void KeepConflict(UsageRecord r)
+    {
+        Text(insertConflict, 1, r.RequestId);
+        Text(insertConflict, 2, System.Text.Json.JsonSerializer.Serialize(r, UsageJsonContext.Default.UsageRecord));
+        Step(insertConflict);
+    }
+
+    private void Step(sqlite3_stmt statement)
+    {
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc != raw.SQLITE_DONE)
+        {
+            Check(rc);
+        }
+    }
+
+    private void Text(sqlite3_stmt statement, int index, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text16(statement, index, value.AsSpan()));
+
+    private void Long(sqlite3_stmt statement, int index, long value) => Check(raw.sqlite3_bind_int64(statement, index, value));
+
+    /// <summary>Turns a SQLite error code into the exception the writer reacts to.</summary>
     private void Check(int rc)
     {
         if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
@@ -129,50 +270,12 @@ public sealed class SqliteUsageStore : IUsageStore
         }
     }
 
-    /// <inheritdoc />
-    public IReadOnlyList<UsageRecord> ReadRecent(int limit)
-    {
-        using var c = new SqliteConnection(connectionString);
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT {Columns} FROM usage_records ORDER BY id DESC LIMIT $limit";
-        cmd.Parameters.AddWithValue("$limit", limit);
-        using var rd = cmd.ExecuteReader();
-        var list = new List<UsageRecord>();
-        while (rd.Read())
-        {
-            list.Add(new UsageRecord
-            {
-                RequestId = rd.GetString(0),
-                StartedAtMs = rd.GetInt64(1),
-                KeyId = rd.IsDBNull(2) ? null : rd.GetString(2),
-                Operation = rd.GetString(3),
-                Alias = rd.IsDBNull(4) ? null : rd.GetString(4),
-                IntendedDeployment = rd.IsDBNull(5) ? null : rd.GetString(5),
-                FinalDeployment = rd.IsDBNull(6) ? null : rd.GetString(6),
-                FinalModel = rd.IsDBNull(7) ? null : rd.GetString(7),
-                Attempts = rd.GetInt32(8),
-                FallbackReason = rd.IsDBNull(9) ? null : rd.GetString(9),
-                Stream = rd.GetInt32(10) != 0,
-                Status = rd.GetInt32(11),
-                ErrorKind = rd.IsDBNull(12) ? null : rd.GetString(12),
-                PromptTokens = rd.GetInt64(13),
-                CompletionTokens = rd.GetInt64(14),
-                CachedTokens = rd.GetInt64(15),
-                TotalTokens = rd.GetInt64(16),
-                LatencyMs = rd.GetDouble(17),
-                TimeToFirstTokenMs = rd.IsDBNull(18) ? null : rd.GetDouble(18),
-                CacheWriteTokens = rd.GetInt64(19),
-                ReasoningTokens = rd.GetInt64(20),
-                Format = rd.IsDBNull(21) ? null : rd.GetString(21),
-                DroppedParams = rd.IsDBNull(22) ? null : rd.GetString(22),
-                Route = rd.IsDBNull(23) ? null : rd.GetString(23),
-                Hedged = rd.GetInt32(24) != 0,
-                AttemptLog = rd.IsDBNull(25) ? null : rd.GetString(25),
-            });
-        }
+    private void ExecRaw(string sql) => Check(raw.sqlite3_exec(connection.Handle, sql));
 
-        return list;
+    private sqlite3_stmt Prepare(string sql)
+    {
+        Check(raw.sqlite3_prepare_v2(connection.Handle, sql, out var statement));
+        return statement;
     }
 
     private void Exec(string sql)
@@ -186,6 +289,9 @@ public sealed class SqliteUsageStore : IUsageStore
     public void Dispose()
     {
         insert.Dispose();
+        insertConflict.Dispose();
+        setCheckpoint.Dispose();
+        getCheckpoint.Dispose();
         connection.Dispose();
     }
 }

@@ -264,10 +264,17 @@ internal sealed class GatewayHarness : IAsyncDisposable
         SendAsync(Post("/v1/chat/completions", json, key));
 
     /// <summary>
-    /// The usage record of <paramref name="requestId"/>. Records are enqueued when the handler finishes, which can be
-    /// a moment after the client has its response, so this flushes and re-reads until the record is there (bounded).
+    /// The usage record of <paramref name="requestId"/>, the gateway's id: the response's <c>x-request-id</c> when the
+    /// client sent none (else <c>x-switchyard-request-id</c>: see <see cref="RecordId"/>). Records are enqueued when
+    /// the handler finishes, which can be a moment after the client has its response, so this flushes and re-reads
+    /// until the record is there (bounded).
     /// </summary>
     public Task<UsageRecord> UsageAsync(string requestId) => UsageWhereAsync(r => r.RequestId == requestId, $"request id {requestId}");
+
+    /// <summary>The gateway's id of a response's record: <c>x-switchyard-request-id</c> if the client sent its own <c>x-request-id</c>, else <c>x-request-id</c>.</summary>
+    public static string RecordId(HttpResponseMessage response) =>
+        Wire.Header(response, "x-switchyard-request-id") ?? Wire.Header(response, "x-request-id")
+        ?? throw new InvalidOperationException("the response has no request id");
 
     /// <summary>The only usage record, once exactly one exists (bounded wait).</summary>
     public async Task<UsageRecord> SingleUsageAsync()
@@ -311,12 +318,12 @@ internal sealed class GatewayHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Every byte of the gateway's data directory (database, WAL, spool), for "never stored" checks.</summary>
+    /// <summary>Every byte of the gateway's data directory (database, WAL, journal), for "never stored" checks.</summary>
     public async Task<byte[]> DataDirectoryBytesAsync()
     {
         await Gateway.FlushUsageAsync();
         using var all = new MemoryStream();
-        foreach (var file in Directory.EnumerateFiles(DataDirectory))
+        foreach (var file in Directory.EnumerateFiles(DataDirectory, "*", SearchOption.AllDirectories))
         {
             await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             await stream.CopyToAsync(all);
@@ -325,7 +332,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
         return all.ToArray();
     }
 
-    /// <summary>The gateway's data directory (SQLite database and spool).</summary>
+    /// <summary>The gateway's data directory (SQLite database and the usage journal).</summary>
     public string DataDirectory => Path.Combine(_dataDir, "data");
 
     /// <summary>Stops the gateway (graceful: in-flight requests finish, usage drains) but keeps fakes and data.</summary>

@@ -107,7 +107,7 @@ public sealed class UsageRecordTests
     }
 
     [Fact]
-    public async Task PostChat_ClientRequestId_IsEchoedAndKeysTheRecord()
+    public async Task PostChat_ClientRequestId_IsEchoedAndStoredBesideTheGatewaysId()
     {
         await using var h = await GatewayHarness.StartAsync();
 
@@ -117,8 +117,24 @@ public sealed class UsageRecordTests
         await response.Content.ReadAsStringAsync();
 
         Assert.Equal("client-trace-0042", Wire.Header(response, "x-request-id"));
-        var record = await h.UsageAsync("client-trace-0042");
+        var gatewayId = Wire.Header(response, "x-switchyard-request-id");
+        Assert.Matches("^req_[0-9a-f]{32}$", gatewayId);
+        var record = await h.UsageAsync(gatewayId!);
+        Assert.Equal("client-trace-0042", record.ClientRequestId);
         Assert.Equal(200, record.Status);
+    }
+
+    [Fact]
+    public async Task PostChat_WithoutClientRequestId_RecordIsKeyedByTheEchoedGatewayId()
+    {
+        await using var h = await GatewayHarness.StartAsync();
+
+        using var response = await h.PostChatAsync(Wire.ChatJson());
+        await response.Content.ReadAsStringAsync();
+
+        Assert.Null(Wire.Header(response, "x-switchyard-request-id"));
+        var record = await h.UsageAsync(Wire.Header(response, "x-request-id")!);
+        Assert.Null(record.ClientRequestId);
     }
 
     [Fact]
