@@ -14,92 +14,119 @@ public sealed partial class UsageWriter
     /// </summary>
     private void DatabaseLoop()
     {
-        var batch = new List<UsageRecord>(databaseBatch);
-        var backoff = RetryMin;
-        var resync = false;
-        var readFailed = false;
-        while (true)
+        var state = new DatabaseState(databaseBatch, RetryMin);
+        while (!(draining && Stopwatch.GetElapsedTime(drainStarted) >= ShutdownGrace)) // past the grace, a backlog replays at the next start
         {
-            if (draining && Stopwatch.GetElapsedTime(drainStarted) >= ShutdownGrace)
-            {
-                return; // a long backlog replays at the next start; it is safe in the journal
-            }
-
+            DatabaseStep step;
             try
             {
-                if (resync)
-                {
-                    lock (storeGate)
-                    {
-                        Interlocked.Exchange(ref checkpoint, store.ReadCheckpoint());
-                    }
-
-                    resync = false;
-                }
-
-                databaseWake.Reset(); // before looking at the journal's end, so an append after the look sets it again
-                var from = Interlocked.Read(ref checkpoint);
-                if (from >= journal.End)
-                {
-                    if (draining)
-                    {
-                        return;
-                    }
-
-                    databaseWake.Wait();
-                    continue;
-                }
-
-                batch.Clear();
-                long next;
-                try
-                {
-                    next = journal.Read(from, databaseBatch, batch);
-                    readFailed = false;
-                }
-                catch (Exception ex)
-                {
-                    if (!readFailed)
-                    {
-                        LogJournalReadFailed(logger, ex.Message);
-                        readFailed = true;
-                    }
-
-                    if (draining)
-                    {
-                        return;
-                    }
-
-                    Pause(backoff);
-                    backoff = Longer(backoff);
-                    continue;
-                }
-
-                UsageWriteResult result;
-                lock (storeGate)
-                {
-                    result = store.Write(batch, next);
-                }
-
-                Interlocked.Exchange(ref checkpoint, next);
-                Counted(result);
-                backoff = RetryMin;
-                Pulse();
-                journal.DeleteBefore(next);
+                step = CopyOnce(state);
             }
             catch (Exception ex)
             {
                 // Whatever the database throws, the loop lives on: the records wait in the journal.
                 SetDatabase(ex);
-                resync = true;
-                if (draining)
-                {
-                    return; // the records wait in the journal for the next start
-                }
-
-                Pause(backoff);
-                backoff = Longer(backoff);
+                state.Resync = true;
+                step = DatabaseStep.Failed;
             }
+
+            if (step == DatabaseStep.Done || (step == DatabaseStep.Failed && draining))
+            {
+                return; // drained, or the records wait in the journal for the next start
+            }
+
+            if (step == DatabaseStep.Failed)
+            {
+                Pause(state.Backoff);
+                state.Backoff = Longer(state.Backoff);
+            }
+        }
+    }
+
+    /// <summary>What one pass of the database loop did.</summary>
+    private enum DatabaseStep
+    {
+        Copied,
+        Done,
+        Failed,
+    }
+
+    /// <summary>The database loop's own state (one per loop, on its thread).</summary>
+    private sealed class DatabaseState(int capacity, TimeSpan backoff)
+    {
+        public List<UsageRecord> Batch { get; } = new(capacity);
+
+        public TimeSpan Backoff { get; set; } = backoff;
+
+        public bool Resync { get; set; }
+
+        public bool ReadFailed { get; set; }
+    }
+
+    /// <summary>Copies one batch from the checkpoint (or waits for the journal to grow); throws on database errors.</summary>
+    private DatabaseStep CopyOnce(DatabaseState state)
+    {
+        if (state.Resync)
+        {
+            lock (storeGate)
+            {
+                Interlocked.Exchange(ref checkpoint, store.ReadCheckpoint());
+            }
+
+            state.Resync = false;
+        }
+
+        databaseWake.Reset(); // before looking at the journal's end, so an append after the look sets it again
+        var from = Interlocked.Read(ref checkpoint);
+        if (from >= journal.End)
+        {
+            if (draining)
+            {
+                return DatabaseStep.Done;
+            }
+
+            databaseWake.Wait();
+            return DatabaseStep.Copied;
+        }
+
+        state.Batch.Clear();
+        if (ReadJournal(from, state) is not { } next)
+        {
+            return draining ? DatabaseStep.Done : DatabaseStep.Failed;
+        }
+
+        UsageWriteResult result;
+        lock (storeGate)
+        {
+            result = store.Write(state.Batch, next);
+        }
+
+        Interlocked.Exchange(ref checkpoint, next);
+        Counted(result);
+        state.Backoff = RetryMin;
+        Pulse();
+        journal.DeleteBefore(next);
+        return DatabaseStep.Copied;
+    }
+
+    /// <summary>Reads a batch from the journal; null when it cannot be read (logged once until it can again).</summary>
+    private long? ReadJournal(long from, DatabaseState state)
+    {
+        try
+        {
+            var next = journal.Read(from, databaseBatch, state.Batch);
+            state.ReadFailed = false;
+            return next;
+        }
+        catch (Exception ex)
+        {
+            if (!state.ReadFailed)
+            {
+                LogJournalReadFailed(logger, ex.Message);
+                state.ReadFailed = true;
+            }
+
+            return null;
         }
     }
 

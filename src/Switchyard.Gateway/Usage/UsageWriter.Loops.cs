@@ -55,16 +55,9 @@ public sealed partial class UsageWriter
 
             if (stopping)
             {
-                // Shutting down with no store: keep trying for a while (real time: a process must stop,
-                // whatever clock the writer was given), then give the records up, logged.
                 giveUpAt ??= Stopwatch.GetTimestamp();
-                if (Stopwatch.GetElapsedTime(giveUpAt.Value) >= ShutdownGrace)
+                if (GaveUp(batch, giveUpAt.Value))
                 {
-                    Take(batch, int.MaxValue);
-                    Interlocked.Add(ref lost, batch.Count);
-                    Interlocked.Add(ref buffered, -batch.Count);
-                    LogLostAtShutdown(logger, batch.Count, ShutdownGrace);
-                    Pulse();
                     return;
                 }
 
@@ -77,6 +70,25 @@ public sealed partial class UsageWriter
 
             backoff = Longer(backoff);
         }
+    }
+
+    /// <summary>
+    /// Shutting down with no store: keep trying for a while (real time: a process must stop, whatever clock
+    /// the writer was given), then give the records up, logged. True when they were given up.
+    /// </summary>
+    private bool GaveUp(List<UsageRecord> batch, long since)
+    {
+        if (Stopwatch.GetElapsedTime(since) < ShutdownGrace)
+        {
+            return false;
+        }
+
+        Take(batch, int.MaxValue);
+        Interlocked.Add(ref lost, batch.Count);
+        Interlocked.Add(ref buffered, -batch.Count);
+        LogLostAtShutdown(logger, batch.Count, ShutdownGrace);
+        Pulse();
+        return true;
     }
 
     /// <summary>Moves queued records into <paramref name="batch"/>; returns when the first of them was queued.</summary>
