@@ -67,6 +67,19 @@ public interface IInboundFormat
     void WriteError(in ClientError error, IBufferWriter<byte> output);
 }
 
+/// <summary>
+/// A client format that has an embeddings operation (OpenAI's <c>/v1/embeddings</c>, Gemini's <c>:embedContent</c>
+/// and <c>:batchEmbedContents</c>): its request read into the canonical form, and the vectors written back.
+/// </summary>
+public interface IEmbeddingsFormat
+{
+    /// <summary>Reads the request; the 400 to answer when it cannot be translated (token arrays, wrong shapes).</summary>
+    ClientError? ReadEmbeddings(ReadOnlySpan<byte> body, HttpContext http, out EmbeddingsRequest request);
+
+    /// <summary>Writes the vectors in the client's shape (<paramref name="model"/>: the upstream model that made them).</summary>
+    void WriteEmbeddings(EmbeddingsResult result, EmbeddingsRequest request, string model, long tokens, IBufferWriter<byte> output);
+}
+
 /// <summary>Canonical stream events → one client format's stream bytes. One instance per stream.</summary>
 public interface IStreamEncoder
 {

@@ -9,10 +9,10 @@ using Switchyard.Upstream;
 namespace Switchyard.Dispatch;
 
 /// <summary>
-/// An OpenAI embeddings request served by a provider's own embeddings API (Gemini, Bedrock): the body is
-/// read into an <see cref="EmbeddingsRequest"/>, sent, and the vectors are written back as an OpenAI
-/// <c>list</c> of <c>embedding</c> objects, as float arrays or, when the client asked, base64 of the
-/// little-endian float32 values (what the OpenAI SDKs request by default).
+/// An embeddings request served through a provider's embeddings API by translation (an OpenAI client to
+/// Gemini or Bedrock, a Gemini client to any of them): the client's format reads the body into an
+/// <see cref="EmbeddingsRequest"/>, the provider builds and reads its own call, and the format writes the
+/// vectors back in the client's shape. Same-protocol OpenAI traffic never comes here: it passes through.
 /// </summary>
 public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
 {
@@ -20,10 +20,14 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
     public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IEmbeddingsProvider provider, IProviderAdapter adapter,
         DeploymentTarget deployment, TimeSpan remaining, CancellationToken abort)
     {
-        if (Read(ctx.Body!.Span) is not { } request)
+        if (ctx.Format is not IEmbeddingsFormat format)
         {
-            return new UpstreamFailure(FailureKind.UnsupportedCapability,
-                $"deployment '{deployment.Name}' takes text inputs only (token-array inputs cannot be translated)") { Param = "input" };
+            return new UpstreamFailure(FailureKind.UnsupportedCapability, $"the {ctx.Format.Name} format has no embeddings operation");
+        }
+
+        if (format.ReadEmbeddings(ctx.Body!.Span, ctx.Http, out var request) is { } unreadable)
+        {
+            return new UpstreamFailure(FailureKind.UnsupportedCapability, $"deployment '{deployment.Name}': {unreadable.Message}") { Param = unreadable.Param };
         }
 
         if (Build(provider, request, deployment, out var refused) is not { } message)
@@ -95,72 +99,7 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
         var tokens = result.PromptTokens ?? request.Inputs.Sum(i => (i.Length + 3) / 4);
         ctx.Usage = new TokenUsage { InputTokens = tokens };
         var output = new ArrayBufferWriter<byte>(1024 + result.Vectors.Sum(v => v.Length * 12));
-        Write(output, result, request, deployment.Config.UpstreamModel, tokens);
+        ((IEmbeddingsFormat)ctx.Format).WriteEmbeddings(result, request, deployment.Config.UpstreamModel, tokens, output);
         return ClientResponses.WriteWholeAsync(ctx, deployment, 200, "application/json", output.WrittenMemory, time);
-    }
-
-    /// <summary>The request, or null when its input is not text (token arrays).</summary>
-    internal static EmbeddingsRequest? Read(ReadOnlySpan<byte> body)
-    {
-        using var doc = JsonDocument.Parse(body.ToArray());
-        var root = doc.RootElement;
-        var input = root.GetProperty("input");
-        List<string> inputs;
-        if (input.ValueKind == JsonValueKind.String)
-        {
-            inputs = [input.GetString()!];
-        }
-        else if (input.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
-        {
-            inputs = input.EnumerateArray().Select(e => e.GetString()!).ToList();
-        }
-        else
-        {
-            return null;
-        }
-
-        int? dimensions = root.TryGetProperty("dimensions", out var d) && d.TryGetInt32(out var n) ? n : null;
-        var base64 = root.TryGetProperty("encoding_format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == "base64";
-        return new EmbeddingsRequest(inputs, dimensions, base64);
-    }
-
-    /// <summary>Writes the OpenAI embeddings list.</summary>
-    internal static void Write(IBufferWriter<byte> output, EmbeddingsResult result, EmbeddingsRequest request, string model, long tokens)
-    {
-        using var w = new Utf8JsonWriter(output);
-        w.WriteStartObject();
-        w.WriteString("object", "list");
-        w.WriteStartArray("data");
-        for (var i = 0; i < result.Vectors.Count; i++)
-        {
-            w.WriteStartObject();
-            w.WriteString("object", "embedding");
-            w.WriteNumber("index", i);
-            if (request.Base64)
-            {
-                // OpenAI's base64 format: the float32 values, little-endian, back to back.
-                w.WriteBase64String("embedding", MemoryMarshal.AsBytes(result.Vectors[i].AsSpan()));
-            }
-            else
-            {
-                w.WriteStartArray("embedding");
-                foreach (var v in result.Vectors[i])
-                {
-                    w.WriteNumberValue(v);
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-        w.WriteString("model", model);
-        w.WriteStartObject("usage");
-        w.WriteNumber("prompt_tokens", tokens);
-        w.WriteNumber("total_tokens", tokens);
-        w.WriteEndObject();
-        w.WriteEndObject();
     }
 }

@@ -43,7 +43,7 @@ public static class GatewayEndpoints
 
         // Gemini: the model and method share one path segment ("{model}:generateContent"), which a route
         // template cannot split on the colon, so a catch-all takes it and GeminiRoute parses it.
-        app.MapPost("/v1beta/models/{**rest}", http => pipeline.HandleAsync(http, gemini, Operation.GenerateContent));
+        app.MapPost("/v1beta/models/{**rest}", http => pipeline.HandleAsync(http, gemini, GeminiRoute.OperationOf(http.Request)));
 
         var models = new ModelsEndpoint(router, authorizer);
         app.MapGet("/v1/models", models.ListAsync);
@@ -56,7 +56,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/route/explain/v1/embeddings", http => explain.ExplainAsync(http, chat, Operation.Embeddings));
         app.MapPost("/v1/route/explain/v1/responses", http => explain.ExplainAsync(http, responses, Operation.Responses));
         app.MapPost("/v1/route/explain/v1/messages", http => explain.ExplainAsync(http, anthropic, Operation.Messages));
-        app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, Operation.GenerateContent));
+        app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, GeminiRoute.OperationOf(http.Request)));
         app.MapGet("/v1/deployments", ActivatorUtilities.CreateInstance<DeploymentsEndpoint>(services).ListAsync);
         var drill = ActivatorUtilities.CreateInstance<DrillEndpoints>(services);
         app.MapPost("/v1/drill", drill.StartAsync);

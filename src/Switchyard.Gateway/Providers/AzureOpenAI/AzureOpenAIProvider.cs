@@ -22,4 +22,7 @@ public sealed class AzureOpenAIProvider : ProviderDescriptor
 
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new AzureOpenAIAdapter();
+
+    /// <summary>For clients of other formats (Gemini's embedContent); OpenAI clients pass through.</summary>
+    public override IEmbeddingsProvider CreateEmbeddings(ProviderServices services) => new OpenAI.OpenAIEmbeddings(new AzureOpenAIAdapter());
 }

@@ -15,6 +15,17 @@ public sealed class BedrockEmbeddings(TimeProvider time, Func<string, string?> e
 {
     private readonly ConditionalWeakTable<DeploymentTarget, BedrockTarget> targets = new();
 
+    /// <summary>Gemini's task types in Cohere's words; a type Cohere has no equivalent for is refused.</summary>
+    private static string? CohereInputType(string? taskType) => taskType switch
+    {
+        null => null,
+        "RETRIEVAL_QUERY" or "QUESTION_ANSWERING" or "FACT_VERIFICATION" or "CODE_RETRIEVAL_QUERY" => "search_query",
+        "RETRIEVAL_DOCUMENT" => "search_document",
+        "CLASSIFICATION" => "classification",
+        "CLUSTERING" => "clustering",
+        _ => throw new UnsupportedFeatureException("taskType", $"Cohere embeddings have no input type for '{taskType}'"),
+    };
+
     /// <inheritdoc />
     public HttpRequestMessage BuildEmbeddings(EmbeddingsRequest request, DeploymentTarget deployment)
     {
@@ -23,6 +34,12 @@ public sealed class BedrockEmbeddings(TimeProvider time, Func<string, string?> e
         if (!cohere && request.Inputs.Count != 1)
         {
             throw new UnsupportedFeatureException("input", "Titan embeddings take one input per request; send a single string");
+        }
+
+        var inputType = cohere ? CohereInputType(request.TaskType) : null;
+        if (!cohere && request.TaskType is { } task)
+        {
+            throw new UnsupportedFeatureException("taskType", $"Titan embeddings take no task type ('{task}')");
         }
 
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
@@ -38,7 +55,7 @@ public sealed class BedrockEmbeddings(TimeProvider time, Func<string, string?> e
                 }
 
                 w.WriteEndArray();
-                w.WriteString("input_type", "search_document");
+                w.WriteString("input_type", inputType ?? "search_document");
             }
             else
             {

@@ -36,6 +36,16 @@ public sealed class GeminiEmbeddings : IEmbeddingsProvider
                     w.WriteNumber("outputDimensionality", d);
                 }
 
+                if (request.TaskType is { } task)
+                {
+                    w.WriteString("taskType", task);
+                }
+
+                if (request.Title is { } title)
+                {
+                    w.WriteString("title", title);
+                }
+
                 w.WriteEndObject();
             }
 

@@ -11,7 +11,7 @@ namespace Switchyard.Providers.Gemini;
 /// clients). The model and the streaming choice come from the URL, not the body. Always translated: there is
 /// no Gemini passthrough, so a Gemini client routed to a Gemini deployment also goes through the canonical model.
 /// </summary>
-public sealed class GeminiFormat : IInboundFormat
+public sealed class GeminiFormat : IInboundFormat, IEmbeddingsFormat
 {
     private static readonly string[] TopLevel =
     [
@@ -42,8 +42,40 @@ public sealed class GeminiFormat : IInboundFormat
         head.Stream = call.Stream;
         head.ClientWantsUsage = true; // Gemini always reports usage
         head.Needs.EstimatedPromptTokens = body.Length / 4;
-        return CheckTopLevel(body, ref head);
+        if (call.IsEmbedding != (operation == Operation.Embeddings))
+        {
+            return new ClientError(404, ErrorCategory.NotFound, $"Method '{call.Method}' is not served at this URL.", null, "unknown_method");
+        }
+
+        return call.IsEmbedding ? CheckEmbedBody(body) : CheckTopLevel(body, ref head);
     }
+
+    /// <summary>An embed body must be a JSON object; its fields are read (and refused by name) at translation.</summary>
+    private static ClientError? CheckEmbedBody(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            return reader.Read() && reader.TokenType == JsonTokenType.StartObject && reader.TrySkip() && !reader.Read()
+                ? null
+                : Invalid(null, "Invalid JSON payload received. The request body must be a JSON object.", "invalid_request_body");
+        }
+        catch (JsonException)
+        {
+            return Malformed();
+        }
+    }
+
+    /// <inheritdoc />
+    public ClientError? ReadEmbeddings(ReadOnlySpan<byte> body, HttpContext http, out EmbeddingsRequest request)
+    {
+        request = new EmbeddingsRequest([], null, false);
+        return GeminiRoute.Parse(http.Request, out var call) ?? GeminiEmbedWire.Read(body, call.Method, out request);
+    }
+
+    /// <inheritdoc />
+    public void WriteEmbeddings(EmbeddingsResult result, EmbeddingsRequest request, string model, long tokens, IBufferWriter<byte> output) =>
+        GeminiEmbedWire.Write(output, result, request.Batch);
 
     /// <summary>
     /// Type checks of the top level, so bad input is refused before routing. Unknown fields are refused as

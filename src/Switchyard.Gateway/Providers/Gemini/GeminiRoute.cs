@@ -3,10 +3,17 @@ using Switchyard.Canonical;
 
 namespace Switchyard.Providers.Gemini;
 
-/// <summary>What a Gemini URL says: the model (a gateway alias) and whether the answer streams.</summary>
+/// <summary>What a Gemini URL says: the model (a gateway alias), whether the answer streams, and the method.</summary>
 /// <param name="Model">The part between <c>models/</c> and the last <c>:</c>.</param>
 /// <param name="Stream">True for <c>:streamGenerateContent</c>.</param>
-public readonly record struct GeminiCall(string Model, bool Stream);
+public readonly record struct GeminiCall(string Model, bool Stream)
+{
+    /// <summary>The method after the colon (<c>generateContent</c>, <c>embedContent</c>, ...).</summary>
+    public string Method { get; init; } = GeminiRoute.Generate;
+
+    /// <summary><c>:embedContent</c> or <c>:batchEmbedContents</c>.</summary>
+    public bool IsEmbedding => Method is GeminiRoute.Embed or GeminiRoute.BatchEmbed;
+}
 
 /// <summary>
 /// Parses <c>/v1beta/models/{model}:{method}</c>. Gemini puts the model and the streaming choice in the URL,
@@ -20,6 +27,18 @@ public static class GeminiRoute
 
     /// <summary>The streaming method.</summary>
     public const string StreamGenerate = "streamGenerateContent";
+
+    /// <summary>One embedding.</summary>
+    public const string Embed = "embedContent";
+
+    /// <summary>Several embeddings in one call.</summary>
+    public const string BatchEmbed = "batchEmbedContents";
+
+    /// <summary>The operation a <c>/v1beta/models/...</c> URL asks for (an unserved method reads as generation, whose parse refuses it).</summary>
+    public static Operation OperationOf(HttpRequest request) =>
+        request.Path.Value is { } path && (path.EndsWith(":" + Embed, StringComparison.Ordinal) || path.EndsWith(":" + BatchEmbed, StringComparison.Ordinal))
+            ? Operation.Embeddings
+            : Operation.GenerateContent;
 
     private const string Marker = "/models/";
 
@@ -45,6 +64,9 @@ public static class GeminiRoute
             case Generate:
                 call = new GeminiCall(model, false);
                 return null;
+            case Embed or BatchEmbed:
+                call = new GeminiCall(model, false) { Method = method };
+                return null;
             case StreamGenerate:
                 // Without alt=sse Google streams one JSON array that is only valid once complete; every Google
                 // SDK asks for SSE, so that is the one streaming shape served here.
@@ -59,7 +81,7 @@ public static class GeminiRoute
                 return null;
             default:
                 return new ClientError(404, ErrorCategory.NotFound,
-                    $"Method '{method}' is not served by this gateway: it serves generateContent and streamGenerateContent.", null, "unknown_method");
+                    $"Method '{method}' is not served by this gateway: it serves generateContent, streamGenerateContent, embedContent and batchEmbedContents.", null, "unknown_method");
         }
     }
 }

@@ -10,7 +10,7 @@ namespace Switchyard.Providers.OpenAI;
 /// OpenAI Chat Completions as an inbound format, for the translated path (an OpenAI client routed to a
 /// non-OpenAI provider). OpenAI-to-OpenAI traffic never gets here: it takes the passthrough path.
 /// </summary>
-public sealed class OpenAIChatFormat : IInboundFormat
+public sealed class OpenAIChatFormat : IInboundFormat, IEmbeddingsFormat
 {
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -28,6 +28,14 @@ public sealed class OpenAIChatFormat : IInboundFormat
         OpenAIRequestParser.Parse(body, operation, out head) is { } e
             ? new ClientError(400, ErrorCategory.InvalidRequest, e.Message, e.Param, e.Code)
             : null;
+
+    /// <inheritdoc />
+    public ClientError? ReadEmbeddings(ReadOnlySpan<byte> body, HttpContext http, out EmbeddingsRequest request) =>
+        OpenAIEmbeddingsWire.Read(body, out request);
+
+    /// <inheritdoc />
+    public void WriteEmbeddings(EmbeddingsResult result, EmbeddingsRequest request, string model, long tokens, IBufferWriter<byte> output) =>
+        OpenAIEmbeddingsWire.Write(output, result, request, model, tokens);
 
     /// <inheritdoc />
     public ClientError? Parse(ReadOnlySpan<byte> body, HttpContext http, out ChatRequest request)

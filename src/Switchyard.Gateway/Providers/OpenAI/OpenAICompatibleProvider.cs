@@ -65,4 +65,7 @@ public sealed class OpenAICompatibleProvider : ProviderDescriptor
 
     /// <inheritdoc />
     public override IPassthroughProtocol CreatePassthrough() => new OpenAIPassthrough();
+
+    /// <summary>For clients of other formats (Gemini's embedContent); OpenAI clients pass through.</summary>
+    public override IEmbeddingsProvider CreateEmbeddings(ProviderServices services) => new OpenAIEmbeddings(new OpenAIChatAdapter());
 }

@@ -109,6 +109,41 @@ public sealed class NativeEmbeddingsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GeminiClient_EmbedContent_ToGemini_KeepsTheTaskType()
+    {
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        using var r = await http.PostAsync("/v1beta/models/gem-embed:embedContent", new StringContent(
+            """{"content":{"parts":[{"text":"where is Oslo?"}]},"taskType":"RETRIEVAL_QUERY","outputDimensionality":3}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using var answer = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        Assert.Equal([0.5, -1.25, 0.125], answer.RootElement.GetProperty("embedding").GetProperty("values").EnumerateArray().Select(v => v.GetDouble()));
+        using var sent = JsonDocument.Parse(received.Single().Body);
+        var item = sent.RootElement.GetProperty("requests")[0];
+        Assert.Equal("RETRIEVAL_QUERY", item.GetProperty("taskType").GetString());
+        Assert.Equal(3, item.GetProperty("outputDimensionality").GetInt32());
+    }
+
+    [Fact]
+    public async Task GeminiClient_TaskTypeToCohere_IsMapped_ToTitan_IsRefused()
+    {
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        using var cohere = await http.PostAsync("/v1beta/models/cohere-embed:batchEmbedContents", new StringContent(
+            """{"requests":[{"content":{"parts":[{"text":"a"}]},"taskType":"CLUSTERING"},{"content":{"parts":[{"text":"b"}]},"taskType":"CLUSTERING"}]}""", Encoding.UTF8, "application/json"));
+        using var titan = await http.PostAsync("/v1beta/models/titan-embed:embedContent", new StringContent(
+            """{"content":{"parts":[{"text":"a"}]},"taskType":"CLUSTERING"}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, cohere.StatusCode);
+        using var batch = JsonDocument.Parse(await cohere.Content.ReadAsStringAsync());
+        Assert.Equal(2, batch.RootElement.GetProperty("embeddings").GetArrayLength());
+        Assert.Contains("\"input_type\":\"clustering\"", received.Single().Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, titan.StatusCode);
+        using var error = JsonDocument.Parse(await titan.Content.ReadAsStringAsync());
+        Assert.Equal(400, error.RootElement.GetProperty("error").GetProperty("code").GetInt32()); // Google's shape
+        Assert.Contains("taskType", error.RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task Titan_SingleInput_FloatFormatAndTokenCount()
     {
         using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
