@@ -142,7 +142,7 @@ public sealed class ProviderCatalogTests
         var registry = ProviderCatalog.Default.CreateRegistry(services);
 
         Assert.All(ProviderCatalog.Default.KindNames, kind => Assert.NotNull(registry.Adapter(kind)));
-        Assert.Equal(["bedrock", "gemini"], ProviderCatalog.Default.KindNames.Where(k => registry.Embeddings(k) is not null));
+        Assert.Equal(["azure-openai", "bedrock", "gemini", "openai-compatible"], ProviderCatalog.Default.KindNames.Where(k => registry.Embeddings(k) is not null));
         Assert.NotNull(registry.Passthrough(OpenAIChatAdapter.ProtocolName));
         Assert.NotNull(registry.Passthrough(AnthropicAdapter.ProtocolName));
         var handlers = ProviderCatalog.Default.CreateInProcessHandlers(services);

@@ -42,6 +42,35 @@ public sealed class BedrockEmbeddings(TimeProvider time, Func<string, string?> e
             throw new UnsupportedFeatureException("taskType", $"Titan embeddings take no task type ('{task}')");
         }
 
+        var body = Body(request, cohere, inputType);
+        var baseUrl = deployment.Config.Provider.BaseUrl.ToString().TrimEnd('/');
+        var message = new HttpRequestMessage(HttpMethod.Post, new Uri($"{baseUrl}/model/{Uri.EscapeDataString(model)}/invoke"))
+        {
+            Content = new ByteArrayContent(body),
+        };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        foreach (var (name, value) in deployment.Config.Provider.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        var target = targets.GetValue(deployment, d => BedrockTarget.Create(d, environment));
+        if (deployment.LeaseBearer(message) is { } bearer)
+        {
+            message.Headers.Authorization = bearer;
+        }
+        else if (target.Credentials is { } credentials)
+        {
+            SigV4Signer.Sign(message, body, credentials, target.Region, BedrockAdapter.SigningService, time.GetUtcNow());
+        }
+
+        return message;
+    }
+
+    /// <summary>Cohere's <c>{"texts","input_type"}</c>, or Titan's <c>{"inputText","dimensions"}</c>.</summary>
+    private static byte[] Body(EmbeddingsRequest request, bool cohere, string? inputType)
+    {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -69,30 +98,7 @@ public sealed class BedrockEmbeddings(TimeProvider time, Func<string, string?> e
             w.WriteEndObject();
         }
 
-        var body = buffer.WrittenSpan.ToArray();
-        var baseUrl = deployment.Config.Provider.BaseUrl.ToString().TrimEnd('/');
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri($"{baseUrl}/model/{Uri.EscapeDataString(model)}/invoke"))
-        {
-            Content = new ByteArrayContent(body),
-        };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        foreach (var (name, value) in deployment.Config.Provider.Headers)
-        {
-            message.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        var target = targets.GetValue(deployment, d => BedrockTarget.Create(d, environment));
-        if (deployment.LeaseBearer(message) is { } bearer)
-        {
-            message.Headers.Authorization = bearer;
-        }
-        else if (target.Credentials is { } credentials)
-        {
-            SigV4Signer.Sign(message, body, credentials, target.Region, BedrockAdapter.SigningService, time.GetUtcNow());
-        }
-
-        return message;
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <inheritdoc />
