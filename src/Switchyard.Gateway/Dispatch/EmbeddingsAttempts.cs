@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Pipeline;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Dispatch;
@@ -14,11 +12,12 @@ namespace Switchyard.Dispatch;
 /// <c>list</c> of <c>embedding</c> objects, as float arrays or, when the client asked, base64 of the
 /// little-endian float32 values (what the OpenAI SDKs request by default).
 /// </summary>
-public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
+public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time, DrainSignal drain)
 {
     /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
+    /// <param name="meter">A hedged attempt's collector, which keeps the reported usage if it loses (null otherwise).</param>
     public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IEmbeddingsProvider provider, IProviderAdapter adapter,
-        DeploymentTarget deployment, TimeSpan remaining, CancellationToken abort)
+        DeploymentTarget deployment, TimeSpan remaining, CancellationToken abort, DeliveredContent? meter)
     {
         if (Read(ctx.Body!.Span) is not { } request)
         {
@@ -32,7 +31,7 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
         }
 
         var timeouts = deployment.Config.Timeouts;
-        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
+        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort, drain.Expired);
         using var _ = message;
         var (response, sendFailure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer, adapter, null).ConfigureAwait(false);
         if (sendFailure is not null)
@@ -42,7 +41,8 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
 
         using (response)
         {
-            var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response!, deployment, timer, timeouts.Idle).ConfigureAwait(false);
+            var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response!, deployment, timer, timeouts.Idle,
+                ctx.Table.Config.Server.MaxUpstreamResponseSize).ConfigureAwait(false);
             if (failure is not null)
             {
                 return failure;
@@ -55,7 +55,7 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
             }
             catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
-                return new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' returned embeddings that could not be read: {ex.Message}", 502);
+                return new UpstreamFailure(FailureKind.InvalidResponse, $"deployment '{deployment.Name}' returned embeddings that could not be read: {ex.Message}", 502);
             }
             finally
             {
@@ -64,6 +64,12 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
 
             if (!ctx.TryCommit())
             {
+                if (meter is not null)
+                {
+                    meter.Complete = true;
+                    meter.Reported.InputTokens = PromptTokens(request, result); // a hedge that lost: its cost
+                }
+
                 return UpstreamFailure.Lost(deployment);
             }
 
@@ -91,13 +97,19 @@ public sealed class EmbeddingsAttempts(UpstreamHttp upstream, TimeProvider time)
     /// <summary>Once committed: meters the tokens and writes the OpenAI <c>list</c>.</summary>
     private Task WriteAnswer(GatewayContext ctx, DeploymentTarget deployment, EmbeddingsRequest request, EmbeddingsResult result)
     {
-        // Providers that report no count get the chars/4 estimate, so the record is never silently zero.
-        var tokens = result.PromptTokens ?? request.Inputs.Sum(i => (i.Length + 3) / 4);
+        var tokens = PromptTokens(request, result);
         ctx.Usage = new TokenUsage { InputTokens = tokens };
         var output = new ArrayBufferWriter<byte>(1024 + result.Vectors.Sum(v => v.Length * 12));
         Write(output, result, request, deployment.Config.UpstreamModel, tokens);
         return ClientResponses.WriteWholeAsync(ctx, deployment, 200, "application/json", output.WrittenMemory, time);
     }
+
+    /// <summary>
+    /// The upstream's count; providers that report none get the chars/4 estimate, so the record is never silently
+    /// zero (the vectors are what the client is given; there is no completion to count).
+    /// </summary>
+    private static long PromptTokens(EmbeddingsRequest request, EmbeddingsResult result) =>
+        result.PromptTokens ?? request.Inputs.Sum(i => (i.Length + 3) / 4);
 
     /// <summary>The request, or null when its input is not text (token arrays).</summary>
     internal static EmbeddingsRequest? Read(ReadOnlySpan<byte> body)
