@@ -55,6 +55,9 @@ public sealed class DeliveredContent(DeploymentTarget deployment, IProviderAdapt
     /// <summary>Usage the upstream reported to an attempt that never committed (a hedge loser's), merged as it came.</summary>
     public TokenUsage Reported;
 
+    /// <summary>Settle: what a hedge loser is billed (its reported usage, else the estimate).</summary>
+    public TokenUsage Billed;
+
     /// <summary>Bytes delivered past <see cref="MaxKeptBytes"/>: counted, not kept.</summary>
     public long OverflowBytes { get; private set; }
 

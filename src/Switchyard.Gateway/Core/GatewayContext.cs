@@ -155,15 +155,12 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
 
     /// <summary>
     /// Dispatch: a hedged attempt that lost the race: what it was sent back before it was cancelled (reported usage,
-    /// content), for Settle to record its cost. Settle disposes it.
+    /// content), for Settle to record its cost (<see cref="DeliveredContent.Billed"/>). Settle disposes it.
     /// </summary>
     public DeliveredContent? HedgeLoser { get; set; }
 
     /// <summary>Settle: <c>reported</c>, <c>estimated</c> (some count is the gateway's own), or null (no usage to speak of).</summary>
     public string? UsageSource { get; set; }
-
-    /// <summary>Settle: the hedge loser's cost (reported, else estimated).</summary>
-    public TokenUsage HedgeLoserUsage;
 
     /// <summary>Dispatch: timestamp of the first byte written to the client, 0 before.</summary>
     public long FirstByteTimestamp { get; set; }

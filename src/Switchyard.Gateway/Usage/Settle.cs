@@ -56,8 +56,8 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         ReasoningTokens = ctx.Usage.ReasoningTokens,
         TotalTokens = ctx.Usage.TotalTokens,
         UsageSource = ctx.UsageSource,
-        HedgeLoserPromptTokens = ctx.HedgeLoserUsage.InputTokens,
-        HedgeLoserCompletionTokens = ctx.HedgeLoserUsage.OutputTokens,
+        HedgeLoserPromptTokens = ctx.HedgeLoser?.Billed.InputTokens ?? 0,
+        HedgeLoserCompletionTokens = ctx.HedgeLoser?.Billed.OutputTokens ?? 0,
         LatencyMs = time.GetElapsedTime(ctx.StartTimestamp).TotalMilliseconds,
         TimeToFirstTokenMs = ctx.FirstByteTimestamp == 0 ? null : time.GetElapsedTime(ctx.StartTimestamp, ctx.FirstByteTimestamp).TotalMilliseconds,
     };

@@ -31,7 +31,7 @@ public sealed class UsageEstimator(TokenCounter counter)
     /// <summary>
     /// Completes <paramref name="ctx"/>'s usage: <see cref="GatewayContext.Usage"/> gets what the upstream never
     /// reported, <see cref="GatewayContext.UsageSource"/> says where the counts come from, and a hedge loser's cost
-    /// goes to <see cref="GatewayContext.HedgeLoserUsage"/>. Needs the request body, so it runs before it is released.
+    /// goes to its <see cref="DeliveredContent.Billed"/>. Needs the request body, so it runs before it is released.
     /// </summary>
     public void Complete(GatewayContext ctx)
     {
@@ -43,7 +43,7 @@ public sealed class UsageEstimator(TokenCounter counter)
         MeterAnswer(ctx);
         if (ctx.HedgeLoser is { } loser)
         {
-            ctx.HedgeLoserUsage = MeterLoser(ctx, loser);
+            loser.Billed = MeterLoser(ctx, loser);
         }
     }
 
