@@ -12,9 +12,9 @@ namespace Switchyard.Dispatch;
 /// end the response honestly. The walk is one loop (<see cref="RunAsync"/>) over small decisions
 /// (<see cref="After"/>), so one request costs one state machine.
 /// </summary>
-public sealed partial class Dispatcher(
+public sealed partial class Dispatcher(DrainSignal drain,
     ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, EmbeddingsAttempts embeddings, HealthRegistry health,
-    FaultInjector faults, TimeProvider time, Random random, ILogger<Dispatcher> logger, DrainSignal drain)
+    FaultInjector faults, TimeProvider time, Random random, ILogger<Dispatcher> logger)
 {
     /// <summary>Where the walk is: the plan step, the retries made on it, and what to answer if it ends now.</summary>
     private struct Walk

@@ -125,10 +125,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<IKeyStore>(keyStore);
         services.AddSingleton(new Authorizer(keyStore));
         services.AddSingleton<AnthropicCountTokens>();
-        services.AddSingleton(sp => new Dispatcher(
+        services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DrainSignal>(),
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
-            sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>(),
-            sp.GetRequiredService<DrainSignal>()));
+            sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
         services.AddSingleton<IUsageStore>(_ => new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db")));
         services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
         services.AddSingleton(sp => new UsageWriter(
@@ -148,9 +147,6 @@ public sealed partial class GatewayApp : IAsyncDisposable
         app.MapGateway();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchyard");
         _ = app.Services.GetRequiredService<UsageWriter>(); // open the store before the first request
-        _ = WarmTokenizerAsync(app.Services.GetRequiredService<TokenCounter>(), logger); // ~0.7 s, off the request path
-        var drain = app.Services.GetRequiredService<DrainSignal>();
-        app.Lifetime.ApplicationStopping.Register(() => drain.Begin(config.Server.ShutdownTimeout));
 
         ConfigWatcher? watcher = null;
         if (options.ConfigPath is { } path && options.ConfigYaml is null)
@@ -165,6 +161,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
             }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider, options.Providers);
         }
 
+        _ = WarmTokenizerAsync(app.Services.GetRequiredService<TokenCounter>(), logger); // ~0.7 s, off the request path
+        var drain = app.Services.GetRequiredService<DrainSignal>();
+        app.Lifetime.ApplicationStopping.Register(() => drain.Begin(config.Server.ShutdownTimeout));
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         LogStarted(logger, address, config.Source, Ours(config.Providers, BuiltInEcho.Provider), Ours(config.Models, BuiltInEcho.Alias), dataDir);
