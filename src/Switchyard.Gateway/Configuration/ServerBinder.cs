@@ -6,7 +6,8 @@ namespace Switchyard.Configuration;
 /// <summary>Binds <c>server:</c>.</summary>
 internal static class ServerBinder
 {
-    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "max_body_size", "data_dir", "circuit_breaker", "body_read_timeout", "echo_model");
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "max_body_size", "data_dir", "circuit_breaker", "body_read_timeout", "echo_model",
+        "shutdown_timeout", "max_upstream_event_size", "max_upstream_response_size");
 
     private static bool EchoModel(BindContext ctx, MapView map)
     {
@@ -46,6 +47,23 @@ internal static class ServerBinder
                              ?? CircuitBreakerSettings.Default,
             BodyReadTimeout = ctx.Duration(map["body_read_timeout"], map.PathOf("body_read_timeout")) ?? ServerSettings.Default.BodyReadTimeout,
             EchoModel = EchoModel(ctx, map),
+            ShutdownTimeout = ctx.Duration(map["shutdown_timeout"], map.PathOf("shutdown_timeout")) ?? ServerSettings.DefaultShutdownTimeout,
+            MaxUpstreamEventSize = Bound(ctx, map, "max_upstream_event_size", ServerSettings.DefaultMaxUpstreamEventSize),
+            MaxUpstreamResponseSize = Bound(ctx, map, "max_upstream_response_size", ServerSettings.DefaultMaxUpstreamResponseSize),
         };
+    }
+
+    /// <summary>A relay bound: a size from 64 KiB (a smaller one would refuse ordinary events) to 1 GiB (a pooled array's reach).</summary>
+    private static int Bound(BindContext ctx, MapView map, string key, int fallback)
+    {
+        const long Min = 64 * 1024, Max = 1L << 30;
+        var size = ctx.Size(map[key], map.PathOf(key));
+        if (size is { } s && s is < Min or > Max)
+        {
+            ctx.Error(map.PathOf(key), "must be between 64KiB and 1GiB");
+            return fallback;
+        }
+
+        return (int)(size ?? fallback);
     }
 }

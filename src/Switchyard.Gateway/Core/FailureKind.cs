@@ -60,6 +60,21 @@ public enum FailureKind
 
     /// <summary>The gateway itself failed (an unhandled exception): answered 500, logged with the request id.</summary>
     Internal,
+
+    /// <summary>
+    /// A 2xx answer that is not what the protocol says it is (a whole body that is not valid JSON, a stream that
+    /// cannot be decoded): the upstream's fault, never relayed as a clean answer.
+    /// </summary>
+    InvalidResponse,
+
+    /// <summary>
+    /// An upstream answer past the gateway's bounds (<c>server.max_upstream_response_size</c> for a whole translated
+    /// body, <c>server.max_upstream_event_size</c> for one stream event), stopped before it could take unbounded memory.
+    /// </summary>
+    ResponseTooLarge,
+
+    /// <summary>The gateway is shutting down and <c>server.shutdown_timeout</c> has passed: in-flight work is ended, nothing retried.</summary>
+    ShuttingDown,
 }
 
 /// <summary>Names of <see cref="FailureKind"/> as used in YAML, headers and usage records.</summary>
@@ -86,6 +101,9 @@ public static class FailureKinds
         FailureKind.HedgeLost => "hedge_lost",
         FailureKind.CircuitOpen => "circuit_open",
         FailureKind.Internal => "internal_error",
+        FailureKind.InvalidResponse => "invalid_response",
+        FailureKind.ResponseTooLarge => "response_too_large",
+        FailureKind.ShuttingDown => "shutting_down",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

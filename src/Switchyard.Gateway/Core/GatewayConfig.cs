@@ -66,6 +66,33 @@ public sealed record ServerSettings(long MaxRequestBodyBytes, string DataDirecto
 
     /// <summary><c>server.echo_model</c>: serve the built-in offline model <c>switchyard/echo</c> (true by default).</summary>
     public bool EchoModel { get; init; } = true;
+
+    /// <summary>
+    /// <c>server.shutdown_timeout</c>: on SIGTERM, how long requests in flight may go on finishing. Past it every
+    /// open stream ends with an error event in its format and requests not yet answered get a 503; the host's
+    /// own shutdown timeout is set beyond it, so no connection is reset first. Read at start.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = DefaultShutdownTimeout;
+
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// <c>server.max_upstream_event_size</c>: the largest single upstream stream event (an SSE event, a Bedrock
+    /// frame) the relay will hold. One larger ends the attempt as <see cref="FailureKind.ResponseTooLarge"/>: before
+    /// the first byte to the client it may fall back, after it the stream ends with an error event.
+    /// </summary>
+    public int MaxUpstreamEventSize { get; init; } = DefaultMaxUpstreamEventSize;
+
+    public const int DefaultMaxUpstreamEventSize = 1024 * 1024;
+
+    /// <summary>
+    /// <c>server.max_upstream_response_size</c>: the largest whole (non-streamed) upstream body the translated
+    /// paths read; translating one costs several times its size (bytes, strings, the re-encoded answer), so
+    /// past it the attempt fails with <see cref="FailureKind.ResponseTooLarge"/> (a 502 <c>upstream_response_too_large</c>).
+    /// </summary>
+    public int MaxUpstreamResponseSize { get; init; } = DefaultMaxUpstreamResponseSize;
+
+    public const int DefaultMaxUpstreamResponseSize = 16 * 1024 * 1024;
 }
 
 /// <summary>
@@ -389,6 +416,13 @@ public sealed record FallbackPolicy(
             // Routing around a safety refusal or a spent budget must be an explicit choice.
             [FailureKind.ContentPolicy] = FallbackAction.Fail,
             [FailureKind.BudgetExceeded] = FallbackAction.Fail,
+            // A 2xx body that is not JSON, or an answer past the gateway's bounds, is the deployment's doing (a
+            // base URL that reaches the wrong server, a runaway generation): the same call would likely repeat it,
+            // so the attempt goes to the next deployment instead.
+            [FailureKind.InvalidResponse] = FallbackAction.Switch,
+            [FailureKind.ResponseTooLarge] = FallbackAction.Switch,
+            // The gateway is going away: nothing may start another attempt.
+            [FailureKind.ShuttingDown] = FallbackAction.Fail,
         }.ToFrozenDictionary();
 
     public static FallbackPolicy Default { get; } = new(

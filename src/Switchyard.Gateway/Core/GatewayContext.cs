@@ -144,8 +144,23 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// </summary>
     public bool TryCommit() => Interlocked.CompareExchange(ref committed, 1, 0) == 0;
 
-    /// <summary>Dispatch: upstream-reported usage.</summary>
+    /// <summary>Dispatch: upstream-reported usage (Settle replaces what the upstream never reported with an estimate).</summary>
     public TokenUsage Usage;
+
+    /// <summary>
+    /// Dispatch: what the committed attempt delivered to the client (streams always; whole answers only when they
+    /// came without usage), for Settle to meter when the upstream never reported usage. Settle disposes it.
+    /// </summary>
+    public DeliveredContent? Delivered { get; set; }
+
+    /// <summary>
+    /// Dispatch: a hedged attempt that lost the race: what it was sent back before it was cancelled (reported usage,
+    /// content), for Settle to record its cost (<see cref="DeliveredContent.Billed"/>). Settle disposes it.
+    /// </summary>
+    public DeliveredContent? HedgeLoser { get; set; }
+
+    /// <summary>Settle: <c>reported</c>, <c>estimated</c> (some count is the gateway's own), or null (no usage to speak of).</summary>
+    public string? UsageSource { get; set; }
 
     /// <summary>Dispatch: timestamp of the first byte written to the client, 0 before.</summary>
     public long FirstByteTimestamp { get; set; }

@@ -131,11 +131,38 @@ public static class ClientResponses
             FailureKind.UnsupportedCapability => new(400, ErrorCategory.InvalidRequest, failure.Message, failure.Param, "unsupported_parameter"),
             FailureKind.BudgetExceeded => new(429, ErrorCategory.RateLimited, failure.Message, null, "budget_exceeded"),
             FailureKind.CircuitOpen => new(503, ErrorCategory.Overloaded, failure.Message, null, "circuit_open"),
+            FailureKind.InvalidResponse => new(502, ErrorCategory.ServerError, detail, null, "invalid_response"),
+            FailureKind.ResponseTooLarge => new(502, ErrorCategory.ServerError, failure.Message, null, "upstream_response_too_large"),
+            FailureKind.ShuttingDown => ShuttingDown,
             FailureKind.ClientError => new(failure.Status, failure.Status == 404 ? ErrorCategory.NotFound : ErrorCategory.InvalidRequest, detail, null, "upstream_rejected_request"),
             _ when failure.Status is 503 or 529 => new(503, ErrorCategory.Overloaded, detail, null, "upstream_overloaded"),
             _ => new(failure.Status is >= 500 and < 600 ? failure.Status : 502, ErrorCategory.ServerError, detail, null, "upstream_error"),
         };
     }
+
+    /// <summary>What a request still unanswered when the shutdown drain ends is told (a stream gets the same as its error event).</summary>
+    public static readonly ClientError ShuttingDown = new(503, ErrorCategory.Overloaded,
+        "The gateway is shutting down and could not finish this request in time; retry it.", null, "gateway_shutting_down");
+
+    /// <summary>
+    /// Why a committed stream's relay stopped, when it threw: the drain ended (shutdown), a timeout fired, or the
+    /// upstream broke. The failure kind to record and the error event to end the stream with.
+    /// </summary>
+    public static (FailureKind Kind, ClientError Error) Broken(AttemptTimer timer, DeploymentTarget deployment, string brokeMessage)
+    {
+        if (timer.ShuttingDown)
+        {
+            return (FailureKind.ShuttingDown, ShuttingDown with { Message = "The gateway is shutting down; the stream was ended before the upstream finished it." });
+        }
+
+        return timer.TimedOut
+            ? (FailureKind.Timeout, new ClientError(504, ErrorCategory.Timeout, timer.Describe(deployment.Name) + "; the stream was ended.", null, "upstream_timeout"))
+            : (FailureKind.StreamCut, new ClientError(502, ErrorCategory.ServerError, brokeMessage, null, "upstream_stream_cut"));
+    }
+
+    /// <summary>An upstream stream event past <c>server.max_upstream_event_size</c>.</summary>
+    public static UpstreamFailure EventTooLarge(DeploymentTarget deployment, int max) => new(FailureKind.ResponseTooLarge,
+        $"deployment '{deployment.Name}' sent a stream event larger than {max} bytes (server.max_upstream_event_size)", 502);
 
     private static string Snippet(byte[] body)
     {

@@ -11,8 +11,11 @@ public sealed partial class Dispatcher
     /// One attempt on <paramref name="deployment"/>, through its circuit breaker: counted, timed, and its outcome
     /// fed back to the deployment's health and the request's attempt log. A circuit that refuses the attempt
     /// yields <see cref="FailureKind.CircuitOpen"/> without any call (logged, not counted as an attempt).
+    /// A hedged attempt (<paramref name="hedged"/>) gets a collector of its own, so that if it loses the race what
+    /// it was sent is still metered (<see cref="GatewayContext.HedgeLoser"/>).
     /// </summary>
-    private async Task<UpstreamFailure?> RunOneAsync(GatewayContext ctx, DeploymentTarget deployment, RewrittenBody body, TimeSpan remaining, CancellationToken abort)
+    private async Task<UpstreamFailure?> RunOneAsync(GatewayContext ctx, DeploymentTarget deployment, RewrittenBody body, TimeSpan remaining,
+        CancellationToken abort, bool hedged = false)
     {
         var state = health.For(deployment.Name);
         if (!state.TryAcquire())
@@ -30,6 +33,7 @@ public sealed partial class Dispatcher
         }
 
         var attemptStart = time.GetTimestamp();
+        var meter = hedged && adapter is not null ? new DeliveredContent(deployment, adapter) : null;
         UpstreamFailure? failure = null;
         try
         {
@@ -38,25 +42,38 @@ public sealed partial class Dispatcher
             if (failure is null)
             {
                 var bytes = protocol is null ? default : body.For(protocol, ctx, deployment);
-                failure = await AttemptAsync(ctx, protocol, adapter, deployment, bytes, remaining, abort).ConfigureAwait(false);
+                failure = await AttemptAsync(ctx, protocol, adapter, deployment, bytes, remaining, abort, meter).ConfigureAwait(false);
             }
         }
         finally
         {
-            Completed(ctx, deployment, state, failure, abort, attemptStart);
+            Completed(ctx, deployment, state, failure, abort, attemptStart, meter);
         }
 
         return failure;
     }
 
-    /// <summary>Feeds an attempt's outcome to the deployment's health and the request's attempt log.</summary>
-    private void Completed(GatewayContext ctx, DeploymentTarget deployment, DeploymentHealth state, UpstreamFailure? failure, CancellationToken abort, long attemptStart)
+    /// <summary>
+    /// Feeds an attempt's outcome to the deployment's health and the request's attempt log; a hedge that lost
+    /// leaves its collector to Settle, which records its cost.
+    /// </summary>
+    private void Completed(GatewayContext ctx, DeploymentTarget deployment, DeploymentHealth state, UpstreamFailure? failure, CancellationToken abort,
+        long attemptStart, DeliveredContent? meter)
     {
         var first = failure is null ? ctx.FirstByteTimestamp : 0;
         var outcome = failure?.Kind ?? ctx.Error;
         if (failure is not null && abort.IsCancellationRequested && !ctx.Http.RequestAborted.IsCancellationRequested)
         {
             outcome = FailureKind.HedgeLost; // cancelled because the other hedged attempt won
+        }
+
+        if (outcome == FailureKind.HedgeLost && failure is not null && meter is not null)
+        {
+            ctx.HedgeLoser = meter; // only two attempts race, so there is at most one loser
+        }
+        else if (meter is not null && !ReferenceEquals(meter, ctx.Delivered))
+        {
+            meter.Dispose();
         }
 
         var elapsed = time.GetElapsedTime(attemptStart);
@@ -126,11 +143,11 @@ public sealed partial class Dispatcher
 
     /// <summary>Picks the attempt kind. Not async: it only forwards, so it costs no state machine per request.</summary>
     private Task<UpstreamFailure?> AttemptAsync(GatewayContext ctx, IPassthroughProtocol? protocol, IProviderAdapter? adapter,
-        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining, CancellationToken abort)
+        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining, CancellationToken abort, DeliveredContent? meter)
     {
         if (protocol is not null)
         {
-            return passthrough.RunAsync(ctx, protocol, adapter!, deployment, body, remaining, abort);
+            return passthrough.RunAsync(ctx, protocol, adapter!, deployment, body, remaining, abort, meter);
         }
 
         if (adapter is null)
@@ -142,12 +159,12 @@ public sealed partial class Dispatcher
         if (ctx.Operation == Operation.Embeddings)
         {
             return providers.Embeddings(deployment.Config.Provider.Kind) is { } native
-                ? embeddings.RunAsync(ctx, native, adapter, deployment, remaining, abort)
+                ? embeddings.RunAsync(ctx, native, adapter, deployment, remaining, abort, meter)
                 : Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
                     $"deployment '{deployment.Name}' does not serve embeddings") { Param = "model" });
         }
 
-        return translated.RunAsync(ctx, adapter, deployment, remaining, abort);
+        return translated.RunAsync(ctx, adapter, deployment, remaining, abort, meter);
     }
 
     /// <summary>The passthrough bodies of one request: the primary's, and a hedge's (made only when a hedge runs).</summary>

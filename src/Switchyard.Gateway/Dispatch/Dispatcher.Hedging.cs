@@ -21,7 +21,7 @@ public sealed partial class Dispatcher
         using var cancelFirst = CancellationTokenSource.CreateLinkedTokenSource(ctx.Http.RequestAborted);
         using var cancelSecond = CancellationTokenSource.CreateLinkedTokenSource(ctx.Http.RequestAborted);
         using var stopTimer = new CancellationTokenSource();
-        var first = RunOneAsync(ctx, plan[0].Deployment, bodies.Primary, remaining, cancelFirst.Token);
+        var first = RunOneAsync(ctx, plan[0].Deployment, bodies.Primary, remaining, cancelFirst.Token, hedged: true);
         var delay = HedgeDelay(hedge, plan[0].Deployment);
         var timer = Task.Delay(delay, time, stopTimer.Token);
         if (await Task.WhenAny(first, timer).ConfigureAwait(false) == first
@@ -33,14 +33,14 @@ public sealed partial class Dispatcher
         }
 
         ctx.Hedged = true;
-        var second = RunOneAsync(ctx, plan[hedgeStep].Deployment, bodies.Hedge, remaining - delay, cancelSecond.Token);
+        var second = RunOneAsync(ctx, plan[hedgeStep].Deployment, bodies.Hedge, remaining - delay, cancelSecond.Token, hedged: true);
         var winner = await Task.WhenAny(first, second).ConfigureAwait(false);
         var winnerResult = await winner.ConfigureAwait(false);
         var (other, cancelOther) = winner == first ? (second, cancelSecond) : (first, cancelFirst);
         if (winnerResult is null)
         {
             await cancelOther.CancelAsync().ConfigureAwait(false);
-            await other.ConfigureAwait(false); // the loser unwinds; its attempt is counted and its health updated
+            await other.ConfigureAwait(false); // the loser unwinds; its attempt is counted, its health updated, its cost kept (ctx.HedgeLoser)
             return (null, 0);
         }
 

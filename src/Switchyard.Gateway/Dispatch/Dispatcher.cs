@@ -12,7 +12,7 @@ namespace Switchyard.Dispatch;
 /// end the response honestly. The walk is one loop (<see cref="RunAsync"/>) over small decisions
 /// (<see cref="After"/>), so one request costs one state machine.
 /// </summary>
-public sealed partial class Dispatcher(
+public sealed partial class Dispatcher(DrainSignal drain,
     ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, EmbeddingsAttempts embeddings, HealthRegistry health,
     FaultInjector faults, TimeProvider time, Random random, ILogger<Dispatcher> logger)
 {
@@ -46,9 +46,9 @@ public sealed partial class Dispatcher(
 
                 var remaining = deadline - time.GetElapsedTime(ctx.StartTimestamp);
                 UpstreamFailure? failure;
-                if (remaining <= TimeSpan.Zero)
+                if (NoAttempt(ctx, deadline, remaining) is { } stop)
                 {
-                    failure = DeadlinePassed(ctx, deadline);
+                    failure = stop;
                 }
                 else if (HedgeStep(ctx, walk) is > 0 and var hedgeStep)
                 {
@@ -62,7 +62,7 @@ public sealed partial class Dispatcher(
                 var move = After(ctx, policy, deadline, ref walk, failure);
                 if (move == NextMove.Retry)
                 {
-                    await Task.Delay(walk.Delay, time, ctx.Http.RequestAborted).ConfigureAwait(false);
+                    await BackoffAsync(walk.Delay, ctx.Http.RequestAborted).ConfigureAwait(false);
                 }
                 else if (move == NextMove.Stop)
                 {
@@ -82,6 +82,28 @@ public sealed partial class Dispatcher(
         finally
         {
             bodies.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Why no attempt may start now: the request's deadline has passed, or the shutdown drain is over (nothing
+    /// more is sent; the client gets a 503). Null when one may.
+    /// </summary>
+    private UpstreamFailure? NoAttempt(GatewayContext ctx, TimeSpan deadline, TimeSpan remaining) =>
+        remaining <= TimeSpan.Zero ? DeadlinePassed(ctx, deadline)
+        : drain.Expired.IsCancellationRequested ? new UpstreamFailure(FailureKind.ShuttingDown, "the gateway is shutting down: no further attempt is made", 503)
+        : null;
+
+    /// <summary>A retry's backoff; cut short (not failed) when the shutdown drain ends, so the next step says so at once.</summary>
+    private async Task BackoffAsync(TimeSpan delay, CancellationToken clientAborted)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, drain.Expired);
+        try
+        {
+            await Task.Delay(delay, time, either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (drain.Expired.IsCancellationRequested && !clientAborted.IsCancellationRequested)
+        {
         }
     }
 

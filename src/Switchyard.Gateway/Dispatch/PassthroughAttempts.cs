@@ -1,8 +1,7 @@
 using System.Buffers;
 using System.Net;
+using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Pipeline;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Dispatch;
@@ -12,7 +11,7 @@ namespace Switchyard.Dispatch;
 /// rewritten body, classify the answer, and either commit it to the client or return an
 /// <see cref="UpstreamFailure"/> with nothing written, so the dispatcher can still fall back.
 /// </summary>
-public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time)
+public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time, DrainSignal drain)
 {
     /// <summary>Largest upstream error body kept for relaying; the rest is dropped.</summary>
     internal const int MaxErrorBody = 64 * 1024;
@@ -22,11 +21,12 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
 
     /// <summary>Runs the attempt. Null means committed (response written); otherwise nothing was written.</summary>
     /// <param name="abort">The client's disconnect, or (hedged) that linked with "the other attempt won".</param>
+    /// <param name="meter">A hedged attempt's collector, which keeps what it was sent if it loses (null otherwise).</param>
     public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IPassthroughProtocol protocol, IProviderAdapter adapter,
-        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining, CancellationToken abort)
+        DeploymentTarget deployment, ReadOnlyMemory<byte> body, TimeSpan remaining, CancellationToken abort, DeliveredContent? meter)
     {
         var timeouts = deployment.Config.Timeouts;
-        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
+        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort, drain.Expired);
         using var request = new HttpRequestMessage(HttpMethod.Post, (Uri?)null)
         {
             Content = new PooledContent(body),
@@ -46,22 +46,22 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
             var status = (int)response!.StatusCode;
             if (ctx.Request.Stream && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
             {
-                return await SseRelay.RunAsync(ctx, protocol, deployment, response, timer, timeouts, time).ConfigureAwait(false);
+                return await SseRelay.RunAsync(ctx, protocol, adapter, deployment, response, timer, meter, time).ConfigureAwait(false);
             }
 
-            return await RelayWholeAsync(ctx, protocol, deployment, response, status, timer, timeouts.Idle).ConfigureAwait(false);
+            return await RelayWholeAsync(ctx, protocol, adapter, deployment, response, status, timer, meter).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// A non-streamed answer is read whole into a pooled buffer before the first byte goes out: it is small,
     /// its usage must be read, and a body cut half-way can then still fall back instead of reaching the
-    /// client as a truncated 200.
+    /// client as a truncated 200. So can a 2xx body that is not JSON at all (a proxy's page, a wrong base URL).
     /// </summary>
-    private async Task<UpstreamFailure?> RelayWholeAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment,
-        HttpResponseMessage response, int status, AttemptTimer timer, TimeSpan idle)
+    private async Task<UpstreamFailure?> RelayWholeAsync(GatewayContext ctx, IPassthroughProtocol protocol, IProviderAdapter adapter,
+        DeploymentTarget deployment, HttpResponseMessage response, int status, AttemptTimer timer, DeliveredContent? meter)
     {
-        var (buffer, length, failure) = await ReadWholeAsync(response, deployment, timer, idle).ConfigureAwait(false);
+        var (buffer, length, failure) = await ReadWholeAsync(response, deployment, timer, deployment.Config.Timeouts.Idle, MaxResponseBody).ConfigureAwait(false);
         if (failure is not null)
         {
             return failure;
@@ -71,19 +71,24 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
         {
             var json = buffer!.AsSpan(0, length);
             var usage = default(TokenUsage);
-            if (protocol.InspectBody(json, ref usage))
+            if (Inspect(protocol, deployment, json, status, ref usage) is { } invalid)
             {
-                // Some hosts answer 200 with an error object; that is a failure, not an answer.
-                return new UpstreamFailure(FailureKind.ServerError,
-                    $"deployment '{deployment.Name}' returned an error object with HTTP {status}", 502, null, json.ToArray()) { ClientShaped = true };
+                return invalid;
             }
 
             if (!ctx.TryCommit())
             {
+                Received(meter, json, usage); // a hedge that lost: what it was sent counts to its cost
                 return UpstreamFailure.Lost(deployment);
             }
 
             ctx.Usage = usage;
+            if (usage.InputTokens == 0 && usage.OutputTokens == 0)
+            {
+                // A server that omits usage: keep the answer, so Settle can count what the client was given.
+                Received(ctx.Delivered = meter ?? new DeliveredContent(deployment, adapter), json, usage);
+            }
+
             await ClientResponses.WriteWholeAsync(ctx, deployment, status, ContentTypeOf(response, "application/json"),
                 buffer.AsMemory(0, length), time).ConfigureAwait(false);
             return null;
@@ -91,6 +96,54 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer!);
+        }
+    }
+
+    /// <summary>Reads usage off a whole 2xx body; the failure when it is not JSON, or is an error object (some hosts answer 200 with one).</summary>
+    private static UpstreamFailure? Inspect(IPassthroughProtocol protocol, DeploymentTarget deployment, ReadOnlySpan<byte> json, int status, ref TokenUsage usage)
+    {
+        if (!IsJson(json))
+        {
+            return new UpstreamFailure(FailureKind.InvalidResponse,
+                $"deployment '{deployment.Name}' answered HTTP {status} with a body that is not valid JSON ({json.Length} bytes)", 502);
+        }
+
+        return protocol.InspectBody(json, ref usage)
+            ? new UpstreamFailure(FailureKind.ServerError,
+                $"deployment '{deployment.Name}' returned an error object with HTTP {status}", 502, null, json.ToArray()) { ClientShaped = true }
+            : null;
+    }
+
+    /// <summary>Keeps a whole body and its reported usage in <paramref name="meter"/>, if there is one.</summary>
+    private static void Received(DeliveredContent? meter, ReadOnlySpan<byte> json, in TokenUsage usage)
+    {
+        if (meter is not null)
+        {
+            meter.Form = DeliveredForm.UpstreamBody;
+            meter.Complete = true;
+            meter.Reported.Merge(usage);
+            meter.Append(json);
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="json"/> is one complete JSON value (and nothing after it). A pass of
+    /// <see cref="Utf8JsonReader"/> over the body: no allocation, about a microsecond per kilobyte.
+    /// </summary>
+    internal static bool IsJson(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return reader.BytesConsumed > 0;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 
@@ -103,41 +156,49 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
         var other => other.ToString(),
     };
 
-    /// <summary>Reads a whole 2xx body into a pooled buffer, each read within the idle timeout.</summary>
+    /// <summary>
+    /// Reads a whole 2xx body into a pooled buffer, each read within the idle timeout; a body past
+    /// <paramref name="max"/> bytes (announced or read) fails the attempt before it can take more memory.
+    /// </summary>
     internal static async Task<(byte[]? Buffer, int Length, UpstreamFailure? Failure)> ReadWholeAsync(
-        HttpResponseMessage response, DeploymentTarget deployment, AttemptTimer timer, TimeSpan idle)
+        HttpResponseMessage response, DeploymentTarget deployment, AttemptTimer timer, TimeSpan idle, int max)
     {
         var declared = response.Content.Headers.ContentLength;
-        var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 and < MaxResponseBody ? (int)declared : 16 * 1024);
+        if (declared > max)
+        {
+            return (null, 0, TooLarge(deployment, max));
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 ? (int)declared : 16 * 1024);
         var length = 0;
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(timer.Token).ConfigureAwait(false);
             while (true)
             {
-                if (length == buffer.Length)
+                if (length == buffer.Length && length < max)
                 {
-                    if (buffer.Length >= MaxResponseBody)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        return (null, 0, new UpstreamFailure(FailureKind.ServerError,
-                            $"deployment '{deployment.Name}' returned a response larger than {MaxResponseBody} bytes", 502));
-                    }
-
-                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, max));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
                 }
 
                 timer.Arm("idle", idle);
-                var n = await stream.ReadAsync(buffer.AsMemory(length), timer.Token).ConfigureAwait(false);
+                var n = length < buffer.Length
+                    ? await stream.ReadAsync(buffer.AsMemory(length), timer.Token).ConfigureAwait(false)
+                    : await stream.ReadAsync(new byte[1], timer.Token).ConfigureAwait(false); // full at the bound: one more byte is one too many
                 if (n == 0)
                 {
                     return (buffer, length, null);
                 }
 
                 length += n;
+                if (length > max)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return (null, 0, TooLarge(deployment, max));
+                }
             }
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
@@ -146,6 +207,9 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
             return (null, 0, Failed(ex, timer, deployment));
         }
     }
+
+    private static UpstreamFailure TooLarge(DeploymentTarget deployment, int max) => new(FailureKind.ResponseTooLarge,
+        $"deployment '{deployment.Name}' returned a response larger than {max} bytes (the gateway's bound for a whole answer)", 502);
 
     /// <summary>Reads (at most <see cref="MaxErrorBody"/> of) an error body; the status alone decides the failure class.</summary>
     internal static async Task<(byte[]? Body, bool ClientGone)> ReadErrorBodyAsync(HttpResponseMessage response, DeploymentTarget deployment, AttemptTimer timer)
@@ -173,6 +237,11 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
     /// <summary>Classifies an exception of an attempt that wrote nothing to the client.</summary>
     internal static UpstreamFailure Failed(Exception ex, AttemptTimer timer, DeploymentTarget deployment)
     {
+        if (timer.ShuttingDown)
+        {
+            return new UpstreamFailure(FailureKind.ShuttingDown, $"the gateway is shutting down: the attempt on deployment '{deployment.Name}' was ended", 503);
+        }
+
         var kind = FailureClassifier.FromException(ex, timer.TimedOut, timer.ClientGone);
         var message = kind switch
         {

@@ -57,7 +57,7 @@ public static class RetryDecider
     /// <summary>Decides what follows a failed attempt. <paramref name="jitter"/> is uniform in [0, 1).</summary>
     public static Decision Decide(FallbackPolicy policy, in FailureFacts facts, double jitter)
     {
-        if (facts.Kind is FailureKind.ClientCancelled or FailureKind.DeadlineExceeded)
+        if (facts.Kind is FailureKind.ClientCancelled or FailureKind.DeadlineExceeded or FailureKind.ShuttingDown)
         {
             return new Decision(NextMove.Stop, TimeSpan.Zero, "not retryable");
         }

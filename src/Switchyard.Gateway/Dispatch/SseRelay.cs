@@ -1,9 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Switchyard.Canonical;
-using Switchyard.Configuration;
-using Switchyard.Pipeline;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Dispatch;
@@ -18,56 +15,33 @@ namespace Switchyard.Dispatch;
 public static class SseRelay
 {
     /// <summary>Runs the relay. Null when committed; a failure (nothing written) when the stream died before its first event.</summary>
-    public static async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment,
-        HttpResponseMessage response, AttemptTimer timer, Timeouts timeouts, TimeProvider time)
+    /// <param name="meter">
+    /// A hedged attempt's collector (null otherwise): what it received before losing is kept there for its cost;
+    /// once committed it becomes the request's <see cref="GatewayContext.Delivered"/>.
+    /// </param>
+    public static async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IPassthroughProtocol protocol, IProviderAdapter adapter,
+        DeploymentTarget deployment, HttpResponseMessage response, AttemptTimer timer, DeliveredContent? meter, TimeProvider time)
     {
+        var maxEvent = ctx.Table.Config.Server.MaxUpstreamEventSize;
         using var pooled = new PooledBuffer(16 * 1024);
-        var filled = 0;
         Stream? stream = null;
         try
         {
             // Phase 1, before the commit point: wait (within the first-byte timeout) for one whole event.
-            try
-            {
-                stream = await response.Content.ReadAsStreamAsync(timer.Token).ConfigureAwait(false);
-                while (true)
-                {
-                    var n = await stream.ReadAsync(pooled.Array.AsMemory(filled), timer.Token).ConfigureAwait(false);
-                    if (n == 0)
-                    {
-                        return new UpstreamFailure(FailureKind.StreamCut, $"deployment '{deployment.Name}' ended its stream before the first event");
-                    }
-
-                    filled += n;
-                    if (FirstEventArrived(protocol, pooled.Array.AsSpan(0, filled), deployment, out var failure))
-                    {
-                        if (failure is not null)
-                        {
-                            return failure;
-                        }
-
-                        break;
-                    }
-
-                    if (filled == pooled.Array.Length)
-                    {
-                        pooled.Grow(filled);
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
-            {
-                return PassthroughAttempts.Failed(ex, timer, deployment);
-            }
+            (var failure, var filled, stream) = await ReadFirstEventAsync(protocol, deployment, response, pooled, timer, maxEvent).ConfigureAwait(false);
 
             // Commit.
-            if (!ctx.TryCommit())
+            failure ??= ctx.TryCommit() ? null : UpstreamFailure.Lost(deployment);
+            if (failure is not null)
             {
-                return UpstreamFailure.Lost(deployment);
+                Received(meter, pooled.Array.AsSpan(0, filled)); // a hedge that lost: what it was sent counts to its cost
+                return failure;
             }
 
+            var delivered = ctx.Delivered = meter ?? new DeliveredContent(deployment, adapter);
+            delivered.Form = DeliveredForm.UpstreamStream;
             StartResponse(ctx, deployment, response, time);
-            await RelayAsync(ctx, protocol, deployment, stream, pooled, filled, timer, timeouts.Idle).ConfigureAwait(false);
+            await RelayAsync(ctx, protocol, deployment, stream!, pooled, filled, timer, maxEvent).ConfigureAwait(false);
             return null;
         }
         finally
@@ -76,6 +50,54 @@ public static class SseRelay
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Reads until the first event with data is buffered whole. The failure (nothing written) when the stream ends,
+    /// errs or breaks first; with the bytes buffered by then either way, and the stream to dispose.
+    /// </summary>
+    private static async Task<(UpstreamFailure? Failure, int Filled, Stream? Stream)> ReadFirstEventAsync(IPassthroughProtocol protocol,
+        DeploymentTarget deployment, HttpResponseMessage response, PooledBuffer pooled, AttemptTimer timer, int maxEvent)
+    {
+        Stream? stream = null;
+        var filled = 0;
+        try
+        {
+            stream = await response.Content.ReadAsStreamAsync(timer.Token).ConfigureAwait(false);
+            while (true)
+            {
+                var n = await stream.ReadAsync(pooled.Array.AsMemory(filled), timer.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return (new UpstreamFailure(FailureKind.StreamCut, $"deployment '{deployment.Name}' ended its stream before the first event"), filled, stream);
+                }
+
+                filled += n;
+                if (FirstEventArrived(protocol, pooled.Array.AsSpan(0, filled), deployment, out var failure))
+                {
+                    return (failure, filled, stream);
+                }
+
+                if (filled == pooled.Array.Length && !pooled.TryGrow(filled, maxEvent))
+                {
+                    return (ClientResponses.EventTooLarge(deployment, maxEvent), filled, stream);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return (PassthroughAttempts.Failed(ex, timer, deployment), filled, stream);
+        }
+    }
+
+    /// <summary>Keeps what an attempt that never committed was sent, in a hedge's collector (there is none otherwise).</summary>
+    private static void Received(DeliveredContent? meter, ReadOnlySpan<byte> bytes)
+    {
+        if (meter is not null)
+        {
+            meter.Form = DeliveredForm.UpstreamStream;
+            meter.Append(bytes);
         }
     }
 
@@ -120,12 +142,17 @@ public static class SseRelay
         ctx.FirstByteTimestamp = time.GetTimestamp();
     }
 
-    /// <summary>Phase 2, after the commit point. Returns when the stream ended, either way.</summary>
+    /// <summary>
+    /// Phase 2, after the commit point. Returns when the stream ended, either way. Every relayed event is also
+    /// copied (bounded) into <see cref="GatewayContext.Delivered"/>: a memory copy per read, parsed only if the
+    /// stream ends without usage.
+    /// </summary>
     private static async Task RelayAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment, Stream stream,
-        PooledBuffer pooled, int filled, AttemptTimer timer, TimeSpan idle)
+        PooledBuffer pooled, int filled, AttemptTimer timer, int maxEvent)
     {
         var writer = ctx.Http.Response.BodyWriter;
         var clientWantsUsage = ctx.Request.ClientWantsUsage;
+        var delivered = ctx.Delivered!;
         var state = default(RelayState);
         try
         {
@@ -135,6 +162,7 @@ public static class SseRelay
                 var consumed = WriteEvents(protocol, buffer.AsSpan(0, filled), writer, clientWantsUsage, ref ctx.Usage, ref state);
                 if (consumed > 0)
                 {
+                    delivered.Append(buffer.AsSpan(0, consumed));
                     buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
                     filled -= consumed;
                     var flush = await writer.FlushAsync(timer.Token).ConfigureAwait(false);
@@ -147,20 +175,19 @@ public static class SseRelay
 
                 if (state.Terminal)
                 {
-                    if (state.Error)
-                    {
-                        ctx.Error = FailureKind.StreamCut;
-                    }
-
+                    delivered.Complete = !state.Error;
+                    ctx.Error = state.Error ? FailureKind.StreamCut : ctx.Error;
                     return;
                 }
 
-                if (filled == buffer.Length)
+                if (filled == buffer.Length && !pooled.TryGrow(filled, maxEvent))
                 {
-                    pooled.Grow(filled);
+                    await EndAsync(ctx, protocol, writer, FailureKind.ResponseTooLarge,
+                        ClientResponses.ToClientError(ClientResponses.EventTooLarge(deployment, maxEvent)) with { Code = "upstream_event_too_large" }).ConfigureAwait(false);
+                    return;
                 }
 
-                timer.Arm("idle", idle);
+                timer.Arm("idle", deployment.Config.Timeouts.Idle);
                 var n = await stream.ReadAsync(pooled.Array.AsMemory(filled), timer.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
@@ -196,26 +223,29 @@ public static class SseRelay
     }
 
     /// <summary>
-    /// The relay threw: the client left (nothing to write), or the upstream timed out or broke, which the client
-    /// is told with an error event, if it can still be told.
+    /// The relay threw: the client left (nothing to write), or the drain ended, a timeout fired or the upstream
+    /// broke, which the client is told with an error event, if it can still be told.
     /// </summary>
-    private static async Task EndBrokenAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment,
+    private static Task EndBrokenAsync(GatewayContext ctx, IPassthroughProtocol protocol, DeploymentTarget deployment,
         PipeWriter writer, AttemptTimer timer)
     {
         if (timer.ClientGone)
         {
             ctx.Error = FailureKind.ClientCancelled;
-            return;
+            return Task.CompletedTask;
         }
 
-        var timedOut = timer.TimedOut;
-        ctx.Error = timedOut ? FailureKind.Timeout : FailureKind.StreamCut;
-        var message = timedOut
-            ? timer.Describe(deployment.Name) + "; the stream was ended."
-            : $"The connection to upstream deployment '{deployment.Name}' broke mid-stream.";
+        var (kind, error) = ClientResponses.Broken(timer, deployment, $"The connection to upstream deployment '{deployment.Name}' broke mid-stream.");
+        return EndAsync(ctx, protocol, writer, kind, error);
+    }
+
+    /// <summary>Ends a committed stream with <paramref name="error"/> as the protocol's error event (never a clean terminator).</summary>
+    private static async Task EndAsync(GatewayContext ctx, IPassthroughProtocol protocol, PipeWriter writer, FailureKind kind, ClientError error)
+    {
+        ctx.Error = kind;
         try
         {
-            protocol.WriteStreamError(writer, message, timedOut ? "upstream_timeout" : "upstream_stream_cut");
+            protocol.WriteStreamError(writer, error.Message, error.Code ?? "upstream_error");
             await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception writeEx) when (writeEx is OperationCanceledException or IOException)
@@ -287,14 +317,24 @@ public static class SseRelay
     {
         public byte[] Array { get; private set; } = ArrayPool<byte>.Shared.Rent(size);
 
-        /// <summary>Doubles the array, keeping its first <paramref name="filled"/> bytes. An event larger than the
-        /// buffer (a big tool-call argument) is the only reason to grow.</summary>
-        public void Grow(int filled)
+        /// <summary>
+        /// Doubles the array, keeping its first <paramref name="filled"/> bytes; false, leaving it as it is, once
+        /// <paramref name="filled"/> has reached <paramref name="max"/>. An event larger than the buffer (a big
+        /// tool-call argument) is the only reason to grow, and one larger than the bound is the upstream's fault:
+        /// an SSE event that never ends would otherwise take the process's memory.
+        /// </summary>
+        public bool TryGrow(int filled, int max)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Array.Length * 2);
+            if (filled >= max)
+            {
+                return false;
+            }
+
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(Array.Length * 2, max));
             Array.AsSpan(0, filled).CopyTo(bigger);
             ArrayPool<byte>.Shared.Return(Array);
             Array = bigger;
+            return true;
         }
 
         public void Dispose() => ArrayPool<byte>.Shared.Return(Array);

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Pipeline;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Dispatch;
@@ -11,13 +9,15 @@ namespace Switchyard.Dispatch;
 /// One upstream attempt on the translated path: canonical request → the provider's wire format →
 /// canonical answer → the client's format. Same commit-point rules as the passthrough path.
 /// </summary>
-public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
+public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time, DrainSignal drain)
 {
     /// <summary>Header naming request fields dropped in translation (only with <c>drop_unsupported_params</c>).</summary>
     public const string DroppedHeader = "x-switchyard-dropped-params";
 
     /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
-    public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment, TimeSpan remaining, CancellationToken abort)
+    /// <param name="meter">A hedged attempt's collector, which keeps what it was sent if it loses (null otherwise).</param>
+    public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment, TimeSpan remaining,
+        CancellationToken abort, DeliveredContent? meter)
     {
         var request = ctx.Canonical!;
         UpstreamRequest built;
@@ -31,7 +31,7 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
         }
 
         var timeouts = deployment.Config.Timeouts;
-        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort);
+        using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort, drain.Expired);
         using var message = built.Message;
         var (response, failure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer, adapter, null).ConfigureAwait(false);
         if (failure is not null)
@@ -45,17 +45,23 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
             var dropped = droppedNames.Count > 0 ? string.Join(",", droppedNames.Distinct()) : null;
             if (request.Stream && response!.Content.Headers.ContentType?.MediaType != "application/json")
             {
-                return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time, dropped).ConfigureAwait(false);
+                return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time, dropped, meter).ConfigureAwait(false);
             }
 
-            return await WholeAsync(ctx, adapter, deployment, response!, timer, dropped).ConfigureAwait(false);
+            return await WholeAsync(ctx, adapter, deployment, response!, timer, dropped, meter).ConfigureAwait(false);
         }
     }
 
+    /// <summary>
+    /// A whole answer: read (bounded by <c>server.max_upstream_response_size</c>: translating costs several times the
+    /// body's size), parsed, committed and re-encoded in the client's format. A body that cannot be read is the
+    /// upstream's fault (<see cref="FailureKind.InvalidResponse"/>), so another deployment may still answer.
+    /// </summary>
     private async Task<UpstreamFailure?> WholeAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment,
-        HttpResponseMessage response, AttemptTimer timer, string? dropped)
+        HttpResponseMessage response, AttemptTimer timer, string? dropped, DeliveredContent? meter)
     {
-        var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response, deployment, timer, deployment.Config.Timeouts.Idle).ConfigureAwait(false);
+        var max = ctx.Table.Config.Server.MaxUpstreamResponseSize;
+        var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response, deployment, timer, deployment.Config.Timeouts.Idle, max).ConfigureAwait(false);
         if (failure is not null)
         {
             return failure;
@@ -68,7 +74,7 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            return new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' returned a body that could not be read: {ex.Message}", 502);
+            return new UpstreamFailure(FailureKind.InvalidResponse, $"deployment '{deployment.Name}' returned a body that could not be read: {ex.Message}", 502);
         }
         finally
         {
@@ -82,14 +88,34 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time)
 
         if (!ctx.TryCommit())
         {
+            Received(meter, answer); // a hedge that lost: what it was sent counts to its cost
             return UpstreamFailure.Lost(deployment);
         }
 
         ctx.Dropped = dropped;
         ctx.Usage.Merge(answer.Usage);
+        if (answer.Usage.InputTokens == 0 && answer.Usage.OutputTokens == 0)
+        {
+            Received(ctx.Delivered = meter ?? new DeliveredContent(deployment, adapter), answer); // no usage: Settle counts the answer
+        }
+
         var output = new ArrayBufferWriter<byte>(1024);
         ctx.Format!.WriteResponse(answer, deployment.Config.UpstreamModel, output);
         await ClientResponses.WriteWholeAsync(ctx, deployment, 200, "application/json", output.WrittenMemory, time).ConfigureAwait(false);
         return null;
+    }
+
+    /// <summary>Keeps a whole answer's text and usage in <paramref name="meter"/>, if there is one.</summary>
+    private static void Received(DeliveredContent? meter, ChatResponse answer)
+    {
+        if (meter is null)
+        {
+            return;
+        }
+
+        meter.Form = DeliveredForm.Text;
+        meter.Complete = true;
+        meter.Reported.Merge(answer.Usage);
+        meter.AddAnswer(answer);
     }
 }

@@ -1,8 +1,6 @@
 using System.IO.Pipelines;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Pipeline;
-using Switchyard.Routing;
 
 namespace Switchyard.Dispatch;
 
@@ -15,28 +13,48 @@ namespace Switchyard.Dispatch;
 public static class TranslatedStream
 {
     /// <summary>Runs the stream. Null when committed; a failure (nothing written) when it died before content.</summary>
+    /// <param name="meter">
+    /// A hedged attempt's collector (null otherwise): what it decoded before losing is kept there for its cost;
+    /// once committed it becomes the request's <see cref="GatewayContext.Delivered"/>.
+    /// </param>
     public static async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment,
-        HttpResponseMessage response, AttemptTimer timer, TimeProvider time, string? dropped)
+        HttpResponseMessage response, AttemptTimer timer, TimeProvider time, string? dropped, DeliveredContent? meter)
     {
         var decoder = adapter.CreateStreamDecoder(deployment);
         using var pooled = new SseRelay.PooledBuffer(16 * 1024);
         await using var stream = await response.Content.ReadAsStreamAsync(timer.Token).ConfigureAwait(false);
-        var upstream = new DecodedUpstream(stream, decoder, pooled);
+        var upstream = new DecodedUpstream(stream, decoder, pooled, ctx.Table.Config.Server.MaxUpstreamEventSize);
 
-        if (await DecodeUntilContentAsync(upstream, deployment, timer).ConfigureAwait(false) is { } failure)
+        var failure = await DecodeUntilContentAsync(upstream, deployment, timer).ConfigureAwait(false);
+
+        // Commit.
+        failure ??= ctx.TryCommit() ? null : UpstreamFailure.Lost(deployment);
+        if (failure is not null)
         {
+            Received(meter, upstream.Pending); // a hedge that lost: what it was sent counts to its cost
             return failure;
         }
 
-        // Commit.
-        if (!ctx.TryCommit())
-        {
-            return UpstreamFailure.Lost(deployment);
-        }
-
+        ctx.Delivered = meter ?? new DeliveredContent(deployment, adapter);
+        ctx.Delivered.Form = DeliveredForm.Text;
         var encoder = StartResponse(ctx, deployment, time, dropped);
         await RelayAsync(ctx, upstream, encoder, deployment, timer).ConfigureAwait(false);
         return null;
+    }
+
+    /// <summary>Keeps the text and usage of events decoded by an attempt that never committed, in a hedge's collector.</summary>
+    private static void Received(DeliveredContent? meter, List<StreamEvent> pending)
+    {
+        if (meter is null)
+        {
+            return;
+        }
+
+        meter.Form = DeliveredForm.Text;
+        foreach (var e in pending)
+        {
+            meter.Add(e);
+        }
     }
 
     /// <summary>
@@ -56,7 +74,11 @@ public static class TranslatedStream
                 }
 
                 upstream.Decode(n);
-                upstream.GrowIfFull();
+                if (!upstream.TryGrowIfFull())
+                {
+                    return ClientResponses.EventTooLarge(deployment, upstream.MaxEvent);
+                }
+
                 if (FirstError(upstream.Pending) is { } error)
                 {
                     return new UpstreamFailure(FailureKind.ServerError,
@@ -72,7 +94,7 @@ public static class TranslatedStream
         }
         catch (JsonException ex)
         {
-            return new UpstreamFailure(FailureKind.ServerError, $"deployment '{deployment.Name}' sent a malformed stream: {ex.Message}", 502);
+            return new UpstreamFailure(FailureKind.InvalidResponse, $"deployment '{deployment.Name}' sent a malformed stream: {ex.Message}", 502);
         }
     }
 
@@ -94,7 +116,8 @@ public static class TranslatedStream
 
     /// <summary>
     /// Phase 2, after the commit point: writes the pending events, then relays read by read until the end, the
-    /// client leaves, or the upstream fails (an error event, a cut, a stall), which the encoder's Fail reports.
+    /// client leaves, or the upstream fails (an error event, a cut, a stall, an event past the bound), or the
+    /// shutdown drain ends, which the encoder's Fail reports.
     /// </summary>
     private static async Task RelayAsync(GatewayContext ctx, DecodedUpstream upstream, IStreamEncoder encoder, DeploymentTarget deployment,
         AttemptTimer timer)
@@ -107,7 +130,7 @@ public static class TranslatedStream
             {
                 if (!TryWritePending(ctx, encoder, writer, upstream.Pending, out var error))
                 {
-                    await FailAsync(ctx, encoder, writer, new ClientError(502, ErrorCategory.ServerError,
+                    await FailAsync(ctx, encoder, writer, FailureKind.StreamCut, new ClientError(502, ErrorCategory.ServerError,
                         $"The upstream deployment '{deployment.Name}' reported an error mid-stream: {error.Text}", null,
                         error.ErrorCode ?? "upstream_error")).ConfigureAwait(false);
                     return;
@@ -115,6 +138,7 @@ public static class TranslatedStream
 
                 if (upstream.Done)
                 {
+                    ctx.Delivered!.Complete = true;
                     encoder.Complete(writer);
                     await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
                     return;
@@ -127,12 +151,18 @@ public static class TranslatedStream
                     return;
                 }
 
-                upstream.GrowIfFull();
+                if (!upstream.TryGrowIfFull())
+                {
+                    await FailAsync(ctx, encoder, writer, FailureKind.ResponseTooLarge,
+                        ClientResponses.ToClientError(ClientResponses.EventTooLarge(deployment, upstream.MaxEvent)) with { Code = "upstream_event_too_large" }).ConfigureAwait(false);
+                    return;
+                }
+
                 timer.Arm("idle", idle);
                 var n = await upstream.ReadAsync(timer.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    await FailAsync(ctx, encoder, writer, new ClientError(502, ErrorCategory.ServerError,
+                    await FailAsync(ctx, encoder, writer, FailureKind.StreamCut, new ClientError(502, ErrorCategory.ServerError,
                         $"The upstream deployment '{deployment.Name}' ended the stream before completing the response.", null,
                         "upstream_stream_cut")).ConfigureAwait(false);
                     return;
@@ -147,10 +177,11 @@ public static class TranslatedStream
         }
     }
 
-    /// <summary>Writes the pending events in order, metering usage, and clears them; false (with it) at an error event.</summary>
+    /// <summary>Writes the pending events in order, metering usage and keeping their text, and clears them; false (with it) at an error event.</summary>
     private static bool TryWritePending(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer, List<StreamEvent> pending,
         out StreamEvent error)
     {
+        var delivered = ctx.Delivered!;
         foreach (var e in pending)
         {
             if (e.Kind == StreamEventKind.Error)
@@ -164,6 +195,7 @@ public static class TranslatedStream
                 ctx.Usage.Merge(e.Usage);
             }
 
+            delivered.Add(e);
             encoder.Write(e, writer);
         }
 
@@ -172,17 +204,17 @@ public static class TranslatedStream
         return true;
     }
 
-    /// <summary>Ends a committed stream with an error the client can see (never a clean end): a stream cut.</summary>
-    private static ValueTask<FlushResult> FailAsync(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer, in ClientError error)
+    /// <summary>Ends a committed stream with an error the client can see (never a clean end).</summary>
+    private static ValueTask<FlushResult> FailAsync(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer, FailureKind kind, in ClientError error)
     {
-        ctx.Error = FailureKind.StreamCut;
+        ctx.Error = kind;
         encoder.Fail(error, writer);
         return writer.FlushAsync(ctx.Http.RequestAborted);
     }
 
     /// <summary>
-    /// The relay threw: the client left (nothing to write), or the upstream timed out or broke, which the client
-    /// is told, if it can still be told.
+    /// The relay threw: the client left (nothing to write), or the drain ended, a timeout fired or the upstream
+    /// broke, which the client is told, if it can still be told.
     /// </summary>
     private static async Task EndBrokenAsync(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer, DeploymentTarget deployment,
         AttemptTimer timer, Exception ex)
@@ -193,14 +225,10 @@ public static class TranslatedStream
             return;
         }
 
-        var timedOut = timer.TimedOut;
-        ctx.Error = timedOut ? FailureKind.Timeout : FailureKind.StreamCut;
-        var message = timedOut ? timer.Describe(deployment.Name) + "; the stream was ended." : $"The stream from upstream deployment '{deployment.Name}' broke: {ex.Message}";
+        var (kind, error) = ClientResponses.Broken(timer, deployment, $"The stream from upstream deployment '{deployment.Name}' broke: {ex.Message}");
         try
         {
-            encoder.Fail(new ClientError(timedOut ? 504 : 502, timedOut ? ErrorCategory.Timeout : ErrorCategory.ServerError, message, null,
-                timedOut ? "upstream_timeout" : "upstream_stream_cut"), writer);
-            await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
+            await FailAsync(ctx, encoder, writer, kind, error).ConfigureAwait(false);
         }
         catch (Exception writeEx) when (writeEx is OperationCanceledException or IOException)
         {
@@ -238,7 +266,7 @@ public static class TranslatedStream
     /// The upstream side of one stream: its pooled read buffer, the bytes in it not yet decoded (a partial
     /// frame waits for the next read), and the events decoded but not yet written.
     /// </summary>
-    private sealed class DecodedUpstream(Stream stream, IStreamDecoder decoder, SseRelay.PooledBuffer pooled)
+    private sealed class DecodedUpstream(Stream stream, IStreamDecoder decoder, SseRelay.PooledBuffer pooled, int maxEvent)
     {
         private int filled;
 
@@ -247,6 +275,9 @@ public static class TranslatedStream
 
         /// <summary>The decoder saw the stream's end.</summary>
         public bool Done { get; private set; }
+
+        /// <summary>The largest frame the buffer may grow to hold (<c>server.max_upstream_event_size</c>).</summary>
+        public int MaxEvent => maxEvent;
 
         /// <summary>One read into the free tail of the buffer; 0 when the upstream closed the stream.</summary>
         public ValueTask<int> ReadAsync(CancellationToken token) => stream.ReadAsync(pooled.Array.AsMemory(filled), token);
@@ -262,13 +293,10 @@ public static class TranslatedStream
             filled -= consumed;
         }
 
-        /// <summary>A frame larger than the buffer is the only reason to grow: it must fit whole to be decoded.</summary>
-        public void GrowIfFull()
-        {
-            if (filled == pooled.Array.Length)
-            {
-                pooled.Grow(filled);
-            }
-        }
+        /// <summary>
+        /// A frame larger than the buffer is the only reason to grow: it must fit whole to be decoded. False when it
+        /// already holds <see cref="MaxEvent"/> bytes of one frame: the upstream's fault, not more memory.
+        /// </summary>
+        public bool TryGrowIfFull() => filled < pooled.Array.Length || pooled.TryGrow(filled, maxEvent);
     }
 }

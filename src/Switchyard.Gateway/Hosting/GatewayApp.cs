@@ -107,6 +107,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
 
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
+        AddDrain(services, config.Server, options.TimeProvider);
         var keyPools = new KeyPoolRegistry(options.TimeProvider); // key cooldowns survive reloads, on the gateway's clock
         services.AddSingleton(new RouterState(RouteTable.Build(config, keyPools)));
         var healthRegistry = new HealthRegistry(options.TimeProvider);
@@ -124,7 +125,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<IKeyStore>(keyStore);
         services.AddSingleton(new Authorizer(keyStore));
         services.AddSingleton<AnthropicCountTokens>();
-        services.AddSingleton(sp => new Dispatcher(
+        services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DrainSignal>(),
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
             sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
         services.AddSingleton<IUsageStore>(sp =>
@@ -139,7 +140,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
             config.Usage, options.TimeProvider, sp.GetRequiredService<ILogger<UsageWriter>>()));
         services.AddSingleton<IUsageRecordingGate>(sp => sp.GetRequiredService<UsageWriter>()); // Admission's 503 while no store takes records
         services.AddSingleton(options.Random);
-        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider));
+        services.AddSingleton<TokenCounter>();
+        services.AddSingleton<UsageEstimator>();
+        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>()));
         services.AddSingleton(sp => new GatewayPipeline(sp));
 
         var app = builder.Build();
@@ -166,6 +169,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
             }, app.Services.GetRequiredService<ILogger<ConfigWatcher>>(), options.TimeProvider, options.Providers);
         }
 
+        _ = WarmTokenizerAsync(app.Services.GetRequiredService<TokenCounter>(), logger); // ~0.7 s, off the request path
+        var drain = app.Services.GetRequiredService<DrainSignal>();
+        app.Lifetime.ApplicationStopping.Register(() => drain.Begin(config.Server.ShutdownTimeout));
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         LogStarted(logger, address, config.Source, Ours(config.Providers, BuiltInEcho.Provider), Ours(config.Models, BuiltInEcho.Alias), dataDir);
@@ -177,6 +183,36 @@ public sealed partial class GatewayApp : IAsyncDisposable
 
         return new GatewayApp(app, watcher, new Uri(address));
     }
+
+    /// <summary>
+    /// Graceful shutdown: the drain signal the relays link into their reads, and the host's own shutdown timeout set
+    /// <see cref="DrainGrace"/> beyond <c>server.shutdown_timeout</c>, so the gateway ends its streams with an error
+    /// event (and records them) before ASP.NET Core would reset their connections.
+    /// </summary>
+    private static void AddDrain(IServiceCollection services, ServerSettings server, TimeProvider time)
+    {
+        services.AddSingleton(new DrainSignal(time));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = server.ShutdownTimeout + DrainGrace);
+    }
+
+    /// <summary>Time after the drain for the last error events, records and the usage flush to go out.</summary>
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(10);
+
+    private static async Task WarmTokenizerAsync(TokenCounter counter, ILogger logger)
+    {
+        try
+        {
+            await counter.Warm().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogTokenizerFailed(logger, ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning,
+        Message = "The tokenizer vocabularies did not load: usage the upstream never reports will be estimated at 4 characters per token")]
+    private static partial void LogTokenizerFailed(ILogger logger, Exception ex);
 
     private static bool IsLoopbackOnly(string urls) =>
         urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(u =>

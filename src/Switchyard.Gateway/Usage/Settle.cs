@@ -3,17 +3,27 @@ namespace Switchyard.Usage;
 /// <summary>
 /// Settle: the last stage, run whatever happened (answered, refused, failed, cancelled), and the only
 /// writer of the usage record: exactly one record per request, built from the context and queued to the
-/// <see cref="UsageWriter"/>. A dry run (route explain) leaves no record.
+/// <see cref="UsageWriter"/>. What the upstream never reported is estimated here first (<see cref="UsageEstimator"/>).
+/// A dry run (route explain) leaves no record.
 /// </summary>
-public sealed class Settle(UsageWriter usage, TimeProvider time)
+public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator estimator)
 {
-    /// <summary>Records <paramref name="ctx"/> and releases its pooled body.</summary>
+    /// <summary>Records <paramref name="ctx"/> and releases its pooled buffers (the body, what was delivered).</summary>
     public void Run(GatewayContext ctx)
     {
-        ctx.Body?.Dispose();
-        if (!ctx.DryRun)
+        try
         {
-            usage.Enqueue(ToRecord(ctx, time));
+            if (!ctx.DryRun)
+            {
+                estimator.Complete(ctx); // before the body is released: the prompt estimate reads it
+                usage.Enqueue(ToRecord(ctx, time));
+            }
+        }
+        finally
+        {
+            ctx.Body?.Dispose();
+            ctx.Delivered?.Dispose();
+            ctx.HedgeLoser?.Dispose();
         }
     }
 
@@ -46,6 +56,9 @@ public sealed class Settle(UsageWriter usage, TimeProvider time)
         CacheWriteTokens = ctx.Usage.CacheWriteTokens,
         ReasoningTokens = ctx.Usage.ReasoningTokens,
         TotalTokens = ctx.Usage.TotalTokens,
+        UsageSource = ctx.UsageSource,
+        HedgeLoserPromptTokens = ctx.HedgeLoser?.Billed.InputTokens ?? 0,
+        HedgeLoserCompletionTokens = ctx.HedgeLoser?.Billed.OutputTokens ?? 0,
         LatencyMs = time.GetElapsedTime(ctx.StartTimestamp).TotalMilliseconds,
         TimeToFirstTokenMs = ctx.FirstByteTimestamp == 0 ? null : time.GetElapsedTime(ctx.StartTimestamp, ctx.FirstByteTimestamp).TotalMilliseconds,
     };
