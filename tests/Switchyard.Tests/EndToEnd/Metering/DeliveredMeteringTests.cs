@@ -215,6 +215,7 @@ public sealed class DeliveredMeteringTests
         Assert.True(record.PromptTokens > 0, $"prompt tokens {record.PromptTokens}");
         Assert.True(record.CompletionTokens >= deliveredTokens, $"completion tokens {record.CompletionTokens} < delivered {deliveredTokens}");
         Assert.Equal(record.PromptTokens + record.CompletionTokens, record.TotalTokens);
+        Assert.Equal("estimated", record.UsageSource); // read back from the store: the column is persisted
     }
 
     /// <summary>Reads <paramref name="count"/> content events, then closes the connection at once (no draining), as a client process exiting would.</summary>
