@@ -14,7 +14,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "responses");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -117,6 +117,7 @@ public static class ConfigLoader
         var server = ServerBinder.Bind(ctx, root["server"], "server");
         ctx.ServerBreaker = server.CircuitBreaker;
         var auth = AuthBinder.Bind(ctx, root["auth"], "auth");
+        var responses = ResponsesBinder.Bind(ctx, root["responses"], "responses");
 
         // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
         // them: "fallbacks: [switchyard/echo]" is a handy last resort in demos and tests.
@@ -159,6 +160,7 @@ public static class ConfigLoader
         {
             Source = source,
             Routes = routes,
+            Responses = responses,
         };
     }
 

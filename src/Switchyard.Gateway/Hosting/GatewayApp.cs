@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchyard.Configuration;
+using Switchyard.Conversations;
 using Switchyard.Dispatch;
 using Switchyard.Auth;
 using Switchyard.Endpoints;
@@ -15,6 +16,7 @@ using Switchyard.Pipeline;
 using Switchyard.Providers;
 using Switchyard.Routing;
 using Switchyard.Health;
+using Switchyard.Storage;
 using Switchyard.Upstream;
 using Switchyard.Usage;
 
@@ -131,6 +133,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(new UsageSpool(Path.Combine(dataDir, "usage-spool.jsonl")));
         services.AddSingleton(sp => new UsageWriter(
             sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<UsageSpool>(), sp.GetRequiredService<ILogger<UsageWriter>>()));
+        services.AddSingleton<IResponseStore>(_ => new SqliteResponseStore(Path.Combine(dataDir, "switchyard.db"))); // same file, own connection and tables
+        services.AddSingleton(sp => new ResponseState(
+            sp.GetRequiredService<IResponseStore>(), sp.GetRequiredService<RouterState>(), options.TimeProvider, sp.GetRequiredService<ILogger<ResponseState>>()));
         services.AddSingleton(options.Random);
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider));
         services.AddSingleton(sp => new GatewayPipeline(sp));
@@ -144,6 +149,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         app.MapGateway();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchyard");
         _ = app.Services.GetRequiredService<UsageWriter>(); // open the store before the first request
+        _ = app.Services.GetRequiredService<ResponseState>(); // and the response store (a newer schema stops the start here)
 
         ConfigWatcher? watcher = null;
         if (options.ConfigPath is { } path && options.ConfigYaml is null)
