@@ -14,7 +14,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -118,6 +118,7 @@ public static class ConfigLoader
         ctx.ServerBreaker = server.CircuitBreaker;
         var auth = AuthBinder.Bind(ctx, root["auth"], "auth");
         var usage = UsageBinder.Bind(ctx, root["usage"], "usage");
+        var responses = ResponsesBinder.Bind(ctx, root["responses"], "responses");
 
         // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
         // them: "fallbacks: [switchyard/echo]" is a handy last resort in demos and tests.
@@ -161,6 +162,7 @@ public static class ConfigLoader
             Source = source,
             Routes = routes,
             Usage = usage,
+            Responses = responses,
         };
     }
 

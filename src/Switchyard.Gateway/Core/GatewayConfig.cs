@@ -16,6 +16,9 @@ public sealed record GatewayConfig(
     /// <summary>Conditional routes, in evaluation order.</summary>
     public IReadOnlyList<RouteRule> Routes { get; init; } = [];
 
+    /// <summary><c>responses:</c>: whether and how long the gateway keeps Responses API state.</summary>
+    public ResponsesSettings Responses { get; init; } = ResponsesSettings.Default;
+
     /// <summary>Where the snapshot came from (a file path, or "embedded defaults").</summary>
     public string Source { get; init; } = "embedded defaults";
 
@@ -43,6 +46,27 @@ public sealed record GatewayConfig(
 
         return Server.CircuitBreaker;
     }
+}
+
+/// <summary>
+/// Responses API state (<c>responses:</c> in YAML): responses and their items are kept, per key, so that
+/// <c>previous_response_id</c> and <c>item_reference</c> work against every provider.
+/// </summary>
+/// <param name="Store">
+/// <c>store</c>: keep responses unless the client sends <c>store: false</c> (true). False keeps nothing, and a
+/// request that refers to stored state is refused, since nothing could resolve it.
+/// </param>
+/// <param name="Retention">
+/// <c>retention</c>: how long a response is kept after it was created (30 days, as OpenAI keeps them). Older ones
+/// are never served and are purged periodically; a change applies to responses already stored.
+/// </param>
+/// <param name="MaxSize">
+/// <c>max_size</c>: the largest response kept, in UTF-8 bytes of what it adds (the response object, its own
+/// input items and its output items). A larger answer still reaches the client, but is not kept.
+/// </param>
+public sealed record ResponsesSettings(bool Store, TimeSpan Retention, long MaxSize)
+{
+    public static ResponsesSettings Default { get; } = new(true, TimeSpan.FromDays(30), 16L * 1024 * 1024);
 }
 
 /// <summary>Process-level settings (<c>server:</c> in YAML).</summary>

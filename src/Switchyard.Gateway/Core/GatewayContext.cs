@@ -51,6 +51,12 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// <summary>Ingress: routing fields and offsets of the body.</summary>
     public RequestHead Request;
 
+    /// <summary>
+    /// Conversations: the stored conversation a Responses request continues (<c>previous_response_id</c>,
+    /// <c>item_reference</c>), resolved before routing, and where its answer is kept; null for other formats.
+    /// </summary>
+    public ConversationTurn? Conversation { get; set; }
+
     /// <summary>Dispatch: the canonical request, parsed once when the first translated attempt needs it.</summary>
     public ChatRequest? Canonical { get; set; }
 

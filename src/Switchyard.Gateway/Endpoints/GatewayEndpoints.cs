@@ -31,12 +31,17 @@ public static class GatewayEndpoints
 
         // Model traffic (client role): one pipeline, one format per dialect.
         var chat = OpenAIChatFormat.Instance;
-        var responses = new OpenAIResponsesFormat();
+        var responses = new OpenAIResponsesFormat(); // unbound: explain (a dry run) never binds a conversation
         var anthropic = new AnthropicMessagesFormat();
         var gemini = new GeminiFormat();
         app.MapPost("/v1/chat/completions", http => pipeline.HandleAsync(http, chat, Operation.ChatCompletions));
         app.MapPost("/v1/embeddings", http => pipeline.HandleAsync(http, chat, Operation.Embeddings));
-        app.MapPost("/v1/responses", http => pipeline.HandleAsync(http, responses, Operation.Responses));
+        // A Responses request gets its own format instance: the Conversations stage binds the request's turn to it.
+        app.MapPost("/v1/responses", http => pipeline.HandleAsync(http, new OpenAIResponsesFormat(), Operation.Responses));
+        var stored = ActivatorUtilities.CreateInstance<ResponsesEndpoints>(services);
+        app.MapGet("/v1/responses/{id}", stored.GetAsync);
+        app.MapDelete("/v1/responses/{id}", stored.DeleteAsync);
+        app.MapGet("/v1/responses/{id}/input_items", stored.InputItemsAsync);
         app.MapPost("/v1/messages", http => pipeline.HandleAsync(http, anthropic, Operation.Messages));
         var countTokens = ActivatorUtilities.CreateInstance<CountTokensEndpoint>(services);
         app.MapPost("/v1/messages/count_tokens", countTokens.HandleAsync);
@@ -88,6 +93,7 @@ public static class GatewayEndpoints
         (string Path, string Allow, IInboundFormat Format)[] known =
         [
             ("/v1/chat/completions", "POST", chat), ("/v1/embeddings", "POST", chat), ("/v1/responses", "POST", chat),
+            ("/v1/responses/{id}", "GET, DELETE", chat), ("/v1/responses/{id}/input_items", "GET", chat),
             ("/v1/messages", "POST", anthropic), ("/v1/messages/count_tokens", "POST", anthropic),
             ("/v1/models", "GET", chat), ("/v1/models/{**id}", "GET", chat), ("/v1/deployments", "GET", chat),
             ("/v1/drill", "GET, POST, DELETE", chat), ("/v1/route/explain", "POST", chat),

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchyard.Configuration;
+using Switchyard.Conversations;
 using Switchyard.Dispatch;
 using Switchyard.Auth;
 using Switchyard.Endpoints;
@@ -15,6 +16,7 @@ using Switchyard.Pipeline;
 using Switchyard.Providers;
 using Switchyard.Routing;
 using Switchyard.Health;
+using Switchyard.Storage;
 using Switchyard.Upstream;
 using Switchyard.Usage;
 
@@ -139,6 +141,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
             new UsageJournal(Path.Combine(dataDir, "usage-journal"), config.Usage.JournalMaxBytes, sp.GetRequiredService<ILogger<UsageJournal>>()),
             config.Usage, options.TimeProvider, sp.GetRequiredService<ILogger<UsageWriter>>()));
         services.AddSingleton<IUsageRecordingGate>(sp => sp.GetRequiredService<UsageWriter>()); // Admission's 503 while no store takes records
+        services.AddSingleton<IResponseStore>(_ => new SqliteResponseStore(Path.Combine(dataDir, "switchyard.db"))); // same file, own connection and tables
+        services.AddSingleton(sp => new ResponseState(
+            sp.GetRequiredService<IResponseStore>(), sp.GetRequiredService<RouterState>(), options.TimeProvider, sp.GetRequiredService<ILogger<ResponseState>>()));
         services.AddSingleton(options.Random);
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageEstimator>();
@@ -154,6 +159,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         app.MapGateway();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchyard");
         var usageWriter = app.Services.GetRequiredService<UsageWriter>(); // open the store and the journal before the first request
+        _ = app.Services.GetRequiredService<ResponseState>(); // and the response store (a newer schema stops the start here)
 
         ConfigWatcher? watcher = null;
         if (options.ConfigPath is { } path && options.ConfigYaml is null)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchyard.Admission;
 using Switchyard.Auth;
+using Switchyard.Conversations;
 using Switchyard.Dispatch;
 using Switchyard.Ingress;
 using Switchyard.Routing;
@@ -34,6 +35,7 @@ public sealed partial class GatewayPipeline
             Stage<AuthenticateStage>(services), // Auth: who is calling (401)
             Stage<ReadRequestStage>(services),  // Ingress: deadline header, content type (415), body (413), head (400)
             Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403); limits and budgets join here
+            Stage<ResolveConversationStage>(services), // Conversations: previous_response_id, item_reference from the caller's stored responses (400/404)
             Stage<SelectRouteStage>(services),  // Route: conditional route, split arm, the serving alias (404)
             Stage<PlanStage>(services),         // Plan: intended deployment, then the fallback chain (400/503 when empty)
             Stage<ShadowStage>(services),       // a copy to the route's shadow model, off the client's path

@@ -17,9 +17,9 @@ public sealed class LayeringTests
         ["Hosting"],
         ["Endpoints", "Configuration"],
         ["Pipeline", "Drill"],
-        ["Auth", "Admission", "Ingress", "Routing", "Dispatch", "Usage"],
+        ["Auth", "Admission", "Conversations", "Ingress", "Routing", "Dispatch", "Usage"],
         ["Providers"],
-        ["Health", "Upstream"],
+        ["Health", "Upstream", "Storage"],
         ["Core"],
         ["Canonical"],
     ];

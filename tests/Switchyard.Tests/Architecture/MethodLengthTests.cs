@@ -30,8 +30,8 @@ public sealed class MethodLengthTests
     /// <summary>Top-level folders of Switchyard.Gateway that a request passes through.</summary>
     internal static readonly string[] RequestPathFolders =
     [
-        "Core", "Ingress", "Auth", "Admission", "Routing", "Dispatch", "Usage", "Pipeline", "Upstream", "Health",
-        "Providers", "Endpoints",
+        "Core", "Ingress", "Auth", "Admission", "Conversations", "Routing", "Dispatch", "Usage", "Pipeline", "Upstream", "Health",
+        "Storage", "Providers", "Endpoints",
     ];
 
     /// <summary>

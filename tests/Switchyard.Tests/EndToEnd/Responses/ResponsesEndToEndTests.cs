@@ -186,27 +186,27 @@ public sealed class ResponsesEndToEndTests
     }
 
     [Fact]
-    public async Task PreviousResponseId_IsRefusedWith400NamingTheField()
+    public async Task PreviousResponseId_Unknown_Is400PreviousResponseNotFound()
     {
         await using var gw = await ResponsesGateway.StartAsync();
 
         var ex = await Assert.ThrowsAsync<ClientResultException>(() =>
             gw.Client.CreateResponseAsync("switchyard/echo", "continue", previousResponseId: "resp_earlier"));
         Assert.Equal(400, ex.Status);
-        Assert.Contains("previous_response_id", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Previous response with id 'resp_earlier' not found.", ex.Message, StringComparison.Ordinal);
 
-        using var raw = await gw.Http.PostAsync("/v1/responses", Json("""{"model":"switchyard/echo","input":"hi","previous_response_id":"resp_1"}"""));
+        using var raw = await gw.Http.PostAsync("/v1/responses", Json("""{"model":"fake/mini","input":"hi","previous_response_id":"resp_1"}"""));
         Assert.Equal(HttpStatusCode.BadRequest, raw.StatusCode);
         using var doc = JsonDocument.Parse(await raw.Content.ReadAsStringAsync());
         var error = doc.RootElement.GetProperty("error");
         Assert.Equal("previous_response_id", error.GetProperty("param").GetString());
         Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
-        Assert.Equal("unsupported_parameter", error.GetProperty("code").GetString());
+        Assert.Equal("previous_response_not_found", error.GetProperty("code").GetString());
         Assert.Equal(0, gw.Fake.RequestCount);
     }
 
     [Fact]
-    public async Task StoreTrue_IsAcceptedButNothingIsStored()
+    public async Task StoreTrue_TheResponseIsKept_AndCanBeFetched()
     {
         await using var gw = await ResponsesGateway.StartAsync();
 
@@ -214,7 +214,9 @@ public sealed class ResponsesEndToEndTests
 
         Assert.Equal(HttpStatusCode.OK, raw.StatusCode);
         using var doc = JsonDocument.Parse(await raw.Content.ReadAsStringAsync());
-        Assert.False(doc.RootElement.GetProperty("store").GetBoolean());
+        Assert.True(doc.RootElement.GetProperty("store").GetBoolean());
+        ResponseResult kept = await gw.Client.GetResponseAsync(doc.RootElement.GetProperty("id").GetString()!);
+        Assert.Equal("keep me", kept.GetOutputText());
     }
 
     [Fact]

@@ -12,6 +12,23 @@ public sealed class ResponsesRequestTests
     private static readonly OpenAIResponsesFormat Format = new();
 
     [Fact]
+    public void ParseHead_AcceptsPreviousResponseId_TheStoreResolvesIt()
+    {
+        Assert.Null(Head("""{"model":"m","input":"hi","previous_response_id":"resp_1"}""", out _));
+    }
+
+    [Fact]
+    public void Parse_ItemReferenceWithoutTheGatewaysStore_IsNotFound()
+    {
+        // Only a format used on its own gets here: in the gateway the Conversations stage resolves references first.
+        var error = Parse("""{"model":"m","input":[{"role":"user","content":"a"},{"type":"item_reference","id":"msg_1"}]}""", out _);
+        Assert.NotNull(error);
+        Assert.Equal(404, error.Value.Status);
+        Assert.Equal("input", error.Value.Param);
+        Assert.Equal("Item with id 'msg_1' not found.", error.Value.Message);
+    }
+
+    [Fact]
     public void ParseHead_ReadsModelAndStream()
     {
         Assert.Null(Head("""{"model":"fast","input":"hi","stream":true,"store":true,"background":false,"previous_response_id":null}""", out var head));
@@ -20,7 +37,7 @@ public sealed class ResponsesRequestTests
     }
 
     [Theory]
-    [InlineData("""{"model":"m","input":"hi","previous_response_id":"resp_1"}""", "previous_response_id", "unsupported_parameter")]
+    [InlineData("""{"model":"m","input":"hi","previous_response_id":7}""", "previous_response_id", "invalid_type")]
     [InlineData("""{"model":"m","input":"hi","conversation":"conv_1"}""", "conversation", "unsupported_parameter")]
     [InlineData("""{"model":"m","input":"hi","prompt":{"id":"pmpt_1"}}""", "prompt", "unsupported_parameter")]
     [InlineData("""{"model":"m","input":"hi","background":true}""", "background", "unsupported_parameter")]
@@ -58,7 +75,6 @@ public sealed class ResponsesRequestTests
     [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"file_1"}]}]}""", "input[0].content[0].file_id")]
     [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_audio"}]}]}""", "input[0].content[0].type")]
     [InlineData("""{"model":"m","input":["hi"]}""", "input[0]")]
-    [InlineData("""{"model":"m","input":[{"role":"user","content":"a"},{"type":"item_reference","id":"msg_1"}]}""", "input[1].type")]
     [InlineData("""{"model":"m","input":[{"type":"web_search_call","id":"ws_1"}]}""", "input[0].type")]
     [InlineData("""{"model":"m","input":[{"role":"tool","content":"a"}]}""", "input[0].role")]
     [InlineData("""{"model":"m","input":[{"role":"user","content":5}]}""", "input[0].content")]

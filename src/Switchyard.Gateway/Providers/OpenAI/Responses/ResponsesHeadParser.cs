@@ -6,8 +6,9 @@ namespace Switchyard.Providers.OpenAI.Responses;
 
 /// <summary>
 /// Reads the top level of a <c>POST /v1/responses</c> body with <see cref="Utf8JsonReader"/>: the model and
-/// stream flag routing needs, type checks on the fields every upstream would reject, and the refusals that
-/// follow from the gateway being stateless. Nested values are skipped, not materialised.
+/// stream flag routing needs, type checks on the fields every upstream would reject, and the refusals of what
+/// the gateway does not keep (conversation objects, prompt templates, background runs). Nested values are
+/// skipped, not materialised.
 /// </summary>
 internal static class ResponsesHeadParser
 {
@@ -84,7 +85,8 @@ internal static class ResponsesHeadParser
         {
             "model" => token == JsonTokenType.String ? null : TypeError(name, "a string"),
             "input" => token is JsonTokenType.String or JsonTokenType.StartArray ? null : TypeError(name, "a string or an array"),
-            "instructions" or "user" or "safety_identifier" => token is JsonTokenType.String or JsonTokenType.Null ? null : TypeError(name, "a string"),
+            "instructions" or "user" or "safety_identifier" or "previous_response_id" =>
+                token is JsonTokenType.String or JsonTokenType.Null ? null : TypeError(name, "a string"),
             "tools" => token is JsonTokenType.StartArray or JsonTokenType.Null ? null : TypeError(name, "an array"),
             "text" or "reasoning" or "metadata" => token is JsonTokenType.StartObject or JsonTokenType.Null ? null : TypeError(name, "an object"),
             "stream" or "store" or "parallel_tool_calls" or "background" =>
@@ -120,14 +122,15 @@ internal static class ResponsesHeadParser
                 head.Needs.MaxOutputTokens = reader.GetInt32();
                 break;
 
-            // The gateway keeps no responses, conversations or prompt templates, so a request that
-            // depends on server-side state cannot be honoured by any route: refuse it rather than
-            // answer without the context the client expects the model to have.
-            case "previous_response_id" or "conversation" or "prompt" when token != JsonTokenType.Null:
-                return Invalid($"'{name}' is not supported: this gateway does not store responses, conversations or prompts. "
-                    + "Send the whole conversation in 'input' instead.", name, "unsupported_parameter");
+            // The gateway keeps responses and their items (previous_response_id and item_reference resolve
+            // from its store, Conversations stage), but no conversation objects or prompt templates: a request
+            // that depends on those cannot be honoured by any route, so it is refused rather than answered
+            // without the context the client expects the model to have.
+            case "conversation" or "prompt" when token != JsonTokenType.Null:
+                return Invalid($"'{name}' is not supported: this gateway does not store {(name == "prompt" ? "prompt templates" : "conversation objects")}. "
+                    + "Continue with 'previous_response_id', or send the whole conversation in 'input'.", name, "unsupported_parameter");
             case "background" when token == JsonTokenType.True:
-                return Invalid("'background' mode is not supported: this gateway does not store responses to poll later. "
+                return Invalid("'background' mode is not supported: this gateway does not run responses to poll later. "
                     + "Use 'stream': true for long generations.", name, "unsupported_parameter");
         }
 

@@ -31,10 +31,8 @@ internal static class ResponsesInputItems
             case "reasoning":
                 ReadReasoning(item, request);
                 return null;
-            case "item_reference":
-                return Invalid($"{path}.type", "'item_reference' input items are not supported: this gateway does not store items. Send the item itself.");
             default:
-                return Invalid($"{path}.type", $"Input item type '{type}' is not supported by this gateway. Supported: message, function_call, function_call_output, reasoning.");
+                return Invalid($"{path}.type", $"Input item type '{type}' is not supported by this gateway. Supported: message, function_call, function_call_output, reasoning, item_reference.");
         }
     }
 

@@ -57,10 +57,17 @@ internal readonly record struct ResponseOutcome(string Status, string? Incomplet
 }
 
 /// <summary>
+/// What the response object says about itself besides its outcome and output: its id and creation time, the
+/// model, and, when the gateway keeps state for it (<paramref name="Turn"/>), whether it is stored and what it
+/// continues. Without a turn (a format used on its own) it says <c>"store": false</c>, as nothing is kept.
+/// </summary>
+internal readonly record struct ResponseHeader(string Id, long CreatedAt, string Model, ConversationTurn? Turn = null);
+
+/// <summary>
 /// Writes the Responses <c>response</c> object and its output items. The object carries what the gateway
 /// knows about the answer (id, status, output, usage); request parameters are not echoed because the
-/// whole-answer path renders from the canonical response alone, and both paths must agree.
-/// <c>store</c> is always false: nothing is kept, whatever the client asked.
+/// whole-answer path renders from the canonical response alone, and both paths must agree. <c>store</c> says
+/// whether the gateway keeps the response (Conversations stage), and <c>previous_response_id</c> what it continues.
 /// </summary>
 internal static class ResponsesObjectWriter
 {
@@ -86,13 +93,13 @@ internal static class ResponsesObjectWriter
         + responseId["resp_".Length..] + "_" + outputIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Writes the whole response object.</summary>
-    public static void WriteResponse(Utf8JsonWriter w, string id, long createdAt, string model, in ResponseOutcome outcome,
+    public static void WriteResponse(Utf8JsonWriter w, in ResponseHeader header, in ResponseOutcome outcome,
         IReadOnlyList<OutputItem> output, in TokenUsage? usage)
     {
         w.WriteStartObject();
-        w.WriteString("id", id);
+        w.WriteString("id", header.Id);
         w.WriteString("object", "response");
-        w.WriteNumber("created_at", createdAt);
+        w.WriteNumber("created_at", header.CreatedAt);
         w.WriteString("status", outcome.Status);
         w.WriteBoolean("background", false);
         if (outcome.Error is { } error)
@@ -118,7 +125,7 @@ internal static class ResponsesObjectWriter
             w.WriteNull("incomplete_details");
         }
 
-        w.WriteString("model", model);
+        w.WriteString("model", header.Model);
         w.WriteStartArray("output");
         foreach (var item in output)
         {
@@ -126,7 +133,12 @@ internal static class ResponsesObjectWriter
         }
 
         w.WriteEndArray();
-        w.WriteBoolean("store", false);
+        if (header.Turn is { } turn)
+        {
+            w.WriteString("previous_response_id", turn.PreviousResponseId);
+        }
+
+        w.WriteBoolean("store", header.Turn?.Store == true);
         if (usage is { } u)
         {
             WriteUsage(w, u);

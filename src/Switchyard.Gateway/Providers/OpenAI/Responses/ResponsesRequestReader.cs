@@ -7,18 +7,31 @@ namespace Switchyard.Providers.OpenAI.Responses;
 /// <summary>
 /// OpenAI Responses request JSON → canonical <see cref="ChatRequest"/>. Input items become messages:
 /// system/developer messages join the system prompt, <c>function_call</c> items become assistant tool calls
-/// and <c>function_call_output</c> items user tool results. What depends on OpenAI-side state (stored
-/// files, hosted tools) is refused with the field named, never dropped.
+/// and <c>function_call_output</c> items user tool results. A conversation turn bound by the Conversations
+/// stage supplies what the request continues: the stored conversation of <c>previous_response_id</c> comes
+/// first, and each <c>item_reference</c> is replaced by the stored item it names. What depends on OpenAI-side
+/// state (stored files, hosted tools) is refused with the field named, never dropped.
 /// </summary>
 public static class ResponsesRequestReader
 {
     /// <summary>Reads <paramref name="root"/>; returns an error naming the field for anything malformed.</summary>
-    public static ClientError? Read(JsonElement root, out ChatRequest request)
+    /// <param name="root">The request body.</param>
+    /// <param name="request">The canonical request.</param>
+    /// <param name="turn">
+    /// The request's conversation turn, if the gateway keeps state for it: its history and referenced items are
+    /// read from it, and, when the answer is to be kept, the request's own input items are added to it as kept.
+    /// </param>
+    public static ClientError? Read(JsonElement root, out ChatRequest request, ConversationTurn? turn = null)
     {
         request = new ChatRequest { Model = Str(root, "model") ?? "" };
         if (Str(root, "instructions") is { Length: > 0 } instructions)
         {
             request.System.Add(new TextPart(instructions));
+        }
+
+        if (turn is not null && ReadHistory(turn, request) is { } unreadable)
+        {
+            return unreadable;
         }
 
         if (!root.TryGetProperty("input", out var input))
@@ -31,18 +44,16 @@ public static class ResponsesRequestReader
             var m = new Message(Role.User);
             m.Content.Add(new TextPart(input.GetString()!));
             request.Messages.Add(m);
+            if (turn is { Store: true })
+            {
+                turn.Input.Add(ResponsesStoredItems.UserText(input.GetString()!, turn.ResponseId));
+            }
         }
         else if (input.ValueKind == JsonValueKind.Array)
         {
-            var i = 0;
-            foreach (var item in input.EnumerateArray())
+            if (ReadInput(input, request, turn) is { } error)
             {
-                if (ResponsesInputItems.Read(item, request, $"input[{i}]") is { } error)
-                {
-                    return error;
-                }
-
-                i++;
+                return error;
             }
         }
         else
@@ -51,6 +62,69 @@ public static class ResponsesRequestReader
         }
 
         return ReadTools(root, request) ?? ReadToolChoice(root, request) ?? ReadOptions(root, request);
+    }
+
+    /// <summary>The conversation the request continues, before its own input.</summary>
+    private static ClientError? ReadHistory(ConversationTurn turn, ChatRequest request)
+    {
+        foreach (var stored in turn.History)
+        {
+            using var doc = JsonDocument.Parse(stored.Json);
+            if (ResponsesInputItems.Read(doc.RootElement, request, "previous_response_id") is { } error)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
+
+    private static ClientError? ReadInput(JsonElement input, ChatRequest request, ConversationTurn? turn)
+    {
+        var i = 0;
+        foreach (var item in input.EnumerateArray())
+        {
+            var path = $"input[{i}]";
+            if (item.ValueKind == JsonValueKind.Object && Str(item, "type") == "item_reference")
+            {
+                var id = Str(item, "id") ?? "";
+                if (turn is null || !turn.Referenced.TryGetValue(id, out var stored))
+                {
+                    // The Conversations stage resolves every reference before routing; only a format used on
+                    // its own, without the gateway's store, gets here.
+                    return new ClientError(404, ErrorCategory.NotFound, $"Item with id '{id}' not found.", "input", "item_not_found");
+                }
+
+                using var doc = JsonDocument.Parse(stored.Json);
+                if (ResponsesInputItems.Read(doc.RootElement, request, path) is { } storedError)
+                {
+                    return storedError;
+                }
+
+                Note(turn, stored);
+            }
+            else if (ResponsesInputItems.Read(item, request, path) is { } error)
+            {
+                return error;
+            }
+            else if (turn is { Store: true })
+            {
+                Note(turn, ResponsesStoredItems.Input(item, turn.ResponseId, i));
+            }
+
+            i++;
+        }
+
+        return null;
+    }
+
+    /// <summary>Adds an input item to what is kept with the answer (nothing when the answer is not kept).</summary>
+    private static void Note(ConversationTurn turn, StoredItem item)
+    {
+        if (turn.Store)
+        {
+            turn.Input.Add(item);
+        }
     }
 
     private static ClientError? ReadTools(JsonElement root, ChatRequest request)

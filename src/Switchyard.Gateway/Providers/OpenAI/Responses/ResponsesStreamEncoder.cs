@@ -11,14 +11,15 @@ namespace Switchyard.Providers.OpenAI.Responses;
 /// One output item is open at a time, as OpenAI streams them: text, reasoning and each function call get
 /// their own item, opened with <c>output_item.added</c> and closed with their <c>.done</c> events before the
 /// next one opens. The terminal event carries the whole response object, usage included, which is why the
-/// encoder keeps every item it streamed.
+/// encoder keeps every item it streamed. With a conversation turn, the stream carries the turn's id and a
+/// complete stream (<see cref="Complete"/>) is reported to it, to be kept; a failed one is kept nowhere.
 /// </summary>
-internal sealed class ResponsesStreamEncoder(string model, long createdAt) : IStreamEncoder
+internal sealed class ResponsesStreamEncoder(string model, long createdAt, ConversationTurn? turn = null) : IStreamEncoder
 {
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly List<OutputItem> items = [];
     private readonly Dictionary<int, OutputItem> calls = [];
-    private string? id;
+    private string? id = turn?.ResponseId;
     private int sequence;
     private OutputItem? open;
     private FinishReason? finish;
@@ -137,6 +138,7 @@ internal sealed class ResponsesStreamEncoder(string model, long createdAt) : ISt
 
         Close(output);
         Terminal(output, outcome);
+        OpenAIResponsesFormat.Keep(turn, Header, outcome, items, sawUsage ? usage : null);
     }
 
     /// <inheritdoc />
@@ -163,6 +165,10 @@ internal sealed class ResponsesStreamEncoder(string model, long createdAt) : ISt
             }
         });
         Terminal(output, new ResponseOutcome("failed", null, error));
+        if (turn is { Store: true })
+        {
+            turn.Fail("its stream failed before it completed: " + message);
+        }
     }
 
     private void EnsureCreated(IBufferWriter<byte> output)
@@ -184,8 +190,10 @@ internal sealed class ResponsesStreamEncoder(string model, long createdAt) : ISt
     private void Response(Utf8JsonWriter w, ResponseOutcome outcome, IReadOnlyList<OutputItem> output)
     {
         w.WritePropertyName("response");
-        ResponsesObjectWriter.WriteResponse(w, id!, createdAt, model, outcome, output, sawUsage ? usage : null);
+        ResponsesObjectWriter.WriteResponse(w, Header, outcome, output, sawUsage ? usage : null);
     }
+
+    private ResponseHeader Header => new(id!, createdAt, model, turn);
 
     /// <summary>The open item of <paramref name="kind"/>, closing a different one and opening a new one as needed.</summary>
     private OutputItem Current(OutputItemKind kind, IBufferWriter<byte> output)
