@@ -19,6 +19,9 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
     /// </summary>
     public const int MaxModelNameLength = 256;
 
+    /// <summary>How much of a chunked body beyond the limit Kestrel may drain after the 413 (1 MiB).</summary>
+    private const long DrainAllowance = 1024 * 1024;
+
     /// <inheritdoc />
     public async ValueTask<bool> RunAsync(GatewayContext ctx)
     {
@@ -80,10 +83,13 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
         var limit = ctx.Table.Config.Server.MaxRequestBodyBytes;
         if (ctx.Http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = limit; // Kestrel enforces it too, for chunked bodies
+            // Kestrel enforces it too. A chunked body over the limit is refused after `limit` bytes; Kestrel then
+            // drains at most DrainAllowance more (so a client a little over gets its 413 rather than a broken
+            // pipe) and closes the connection on anything larger: never an unbounded drain.
+            size.MaxRequestBodySize = request.ContentLength is null ? limit + DrainAllowance : limit;
         }
 
-        return request.ContentLength > limit ? TooLarge(ctx, limit) : null;
+        return request.ContentLength > limit ? TooLarge(ctx, limit, close: true) : null;
     }
 
     /// <summary>
@@ -99,7 +105,7 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
         try
         {
             var (body, tooLarge) = await RequestBody.ReadAsync(ctx.Http.Request, server.MaxRequestBodyBytes, linked.Token).ConfigureAwait(false);
-            return tooLarge ? (null, TooLarge(ctx, server.MaxRequestBodyBytes)) : (body, null);
+            return tooLarge ? (null, TooLarge(ctx, server.MaxRequestBodyBytes, close: ctx.Http.Request.ContentLength is not null)) : (body, null);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ctx.Http.RequestAborted.IsCancellationRequested)
         {
@@ -124,10 +130,17 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
         }
     }
 
-    /// <summary>413, and the connection is closed after it: nothing of the rest of the body is read or drained.</summary>
-    private static ClientError TooLarge(GatewayContext ctx, long limit)
+    /// <summary>
+    /// 413. With a declared length the connection is closed after it, so nothing of the rest is read or drained;
+    /// a chunked body is drained within <see cref="DrainAllowance"/> (see <see cref="Preconditions"/>).
+    /// </summary>
+    private static ClientError TooLarge(GatewayContext ctx, long limit, bool close)
     {
-        ctx.Http.Response.Headers.Connection = "close";
+        if (close)
+        {
+            ctx.Http.Response.Headers.Connection = "close";
+        }
+
         return new ClientError(413, ErrorCategory.RequestTooLarge, $"The request body exceeds the gateway's limit of {limit} bytes.", null, "request_too_large");
     }
 

@@ -53,6 +53,17 @@ public sealed class FrontDoorTests
     }
 
     [Fact]
+    public async Task LoneSurrogateToTheEchoModel_Is400FromIt_NotAnEmpty500()
+    {
+        await using var h = await GatewayHarness.StartAsync();
+        using var r = await h.PostChatAsync("""{"model":"switchyard/echo","messages":[{"role":"user","content":"hi \ud800 there"}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal("invalid_request_error", JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal(400, (await h.UsageAsync(Wire.Header(r, "x-request-id")!)).Status);
+    }
+
+    [Fact]
     public async Task AGatewayBug_Is500InTheCallersShape_WithTheRequestId_AndRecorded()
     {
         var yaml = """

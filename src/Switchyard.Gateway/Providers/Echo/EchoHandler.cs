@@ -17,6 +17,24 @@ public sealed class EchoHandler(TimeProvider time) : HttpMessageHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return Answer(request, body);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // What a real provider does with a body it cannot read (an unpaired surrogate escape, broken JSON):
+            // a 400 in its error shape, never an exception out of the "network".
+            var error = Encoding.UTF8.GetBytes(
+                "{\"error\":{\"message\":\"We could not parse the JSON body of your request.\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}");
+            var refused = new HttpResponseMessage(HttpStatusCode.BadRequest) { RequestMessage = request, Content = new ByteArrayContent(error) };
+            refused.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            return refused;
+        }
+    }
+
+    private HttpResponseMessage Answer(HttpRequestMessage request, byte[] body)
+    {
         using var doc = JsonDocument.Parse(body);
         var root = doc.RootElement;
         var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "echo";
