@@ -36,6 +36,9 @@ public sealed record Caller(string KeyId, KeyRole Role, bool AllowRoutingOverrid
 
     /// <summary>Whether this caller may use an endpoint that needs <paramref name="needed"/>.</summary>
     public bool Has(KeyRole needed) => Role >= needed;
+
+    /// <summary>The key's team, allowed models, limits, budget and expiry (<see cref="KeyPolicy.None"/> for config keys without any).</summary>
+    public KeyPolicy Policy { get; init; } = KeyPolicy.None;
 }
 
 /// <summary>

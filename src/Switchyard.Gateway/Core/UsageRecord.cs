@@ -31,6 +31,21 @@ public sealed class UsageRecord
     /// <summary>Public id of the client key ("master", a configured id, or "anonymous"). Never the key.</summary>
     public string? KeyId { get; init; }
 
+    /// <summary>The key's team, if any.</summary>
+    public string? TeamId { get; init; }
+
+    /// <summary>The customer the request was made for (<c>x-switchyard-customer</c>, the body's <c>user</c>, or the key's own).</summary>
+    public string? CustomerId { get; init; }
+
+    /// <summary>
+    /// What the request cost, in micro-dollars (1 USD = 1,000,000): every billed token of every attempt that
+    /// reached a provider (the answer, and hedge losers), at the price book's prices. 0 when nothing was priced.
+    /// </summary>
+    public long CostMicros { get; init; }
+
+    /// <summary>The price book version (and the entry's effective date) the cost was computed with; null when unpriced.</summary>
+    public string? PriceVersion { get; init; }
+
     /// <summary>Operation: <c>chat.completions</c> or <c>embeddings</c>.</summary>
     public required string Operation { get; init; }
 
