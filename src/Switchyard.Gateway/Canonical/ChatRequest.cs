@@ -62,6 +62,40 @@ public sealed class ChatRequest
     /// <summary>Client fields accepted but with no canonical form (e.g. Gemini <c>safetySettings</c>); reported in
     /// <c>x-switchyard-dropped-params</c> with whatever the adapter drops, so nothing disappears unannounced.</summary>
     public List<string> InboundDropped { get; } = [];
+
+    /// <summary>
+    /// A copy for one attempt to change (model rules clamp a range or turn thinking off for one deployment while
+    /// the next deployment must still see what the client sent). Lists are copied; messages and parts are shared,
+    /// so a rule that edits a message replaces it in the copy's list.
+    /// </summary>
+    public ChatRequest Copy()
+    {
+        var copy = new ChatRequest
+        {
+            Model = Model,
+            ToolChoice = ToolChoice,
+            ParallelToolCalls = ParallelToolCalls,
+            MaxTokens = MaxTokens,
+            Temperature = Temperature,
+            TopP = TopP,
+            TopK = TopK,
+            PresencePenalty = PresencePenalty,
+            FrequencyPenalty = FrequencyPenalty,
+            Seed = Seed,
+            N = N,
+            ResponseFormat = ResponseFormat,
+            Reasoning = Reasoning,
+            Stream = Stream,
+            StreamUsage = StreamUsage,
+            User = User,
+        };
+        copy.System.AddRange(System);
+        copy.Messages.AddRange(Messages);
+        copy.Tools.AddRange(Tools);
+        copy.Stop.AddRange(Stop);
+        copy.InboundDropped.AddRange(InboundDropped);
+        return copy;
+    }
 }
 
 /// <summary>Who speaks.</summary>

@@ -187,6 +187,43 @@ internal sealed class BindContext(Func<string, string?> env, ProviderCatalog pro
         return null;
     }
 
+    /// <summary><c>true</c> or <c>false</c>; null when absent or invalid (reported).</summary>
+    public bool? Bool(YamlNode? node, string path)
+    {
+        var text = String(node, path)?.Trim();
+        switch (text)
+        {
+            case null:
+                return null;
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                Error(path, $"must be true or false, not '{text}'");
+                return null;
+        }
+    }
+
+    /// <summary>A finite decimal number in [<paramref name="min"/>, <paramref name="max"/>]; null when absent or invalid (reported).</summary>
+    public double? Number(YamlNode? node, string path, double min, double max)
+    {
+        var text = String(node, path)?.Trim();
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            && double.IsFinite(value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        Error(path, FormattableString.Invariant($"must be a number from {min} to {max}, not '{text}'"));
+        return null;
+    }
+
     public TimeSpan? Duration(YamlNode? node, string path)
     {
         var text = String(node, path);

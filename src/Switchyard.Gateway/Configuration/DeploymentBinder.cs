@@ -6,7 +6,7 @@ namespace Switchyard.Configuration;
 /// <summary>Binds <c>deployments:</c> (and the inline deployments written inside a model).</summary>
 internal static class DeploymentBinder
 {
-    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier", "limits", "circuit_breaker");
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier", "limits", "circuit_breaker", "catalog");
 
     private static readonly FrozenSet<string> LimitKeys = FrozenSet.Create(StringComparer.Ordinal, "rpm", "tpm");
 
@@ -50,7 +50,7 @@ internal static class DeploymentBinder
         var provider = ResolveProvider(ctx, map, providers);
         var model = ctx.RequiredString(map, "model")?.Trim();
         var timeouts = TimeoutsBinder.Bind(ctx, map["timeouts"], map.PathOf("timeouts"), provider?.Timeouts ?? Timeouts.Default);
-        var capabilities = Capabilities(ctx, map);
+        var capabilities = Capabilities(ctx, map, out var declared);
         var price = PriceOf(ctx, map);
         var tier = ctx.String(map["price_tier"], map.PathOf("price_tier"))?.Trim();
         DeploymentLimits? limits = null;
@@ -67,9 +67,11 @@ internal static class DeploymentBinder
             return null;
         }
 
+        var profile = CatalogBinder.Profile(ctx, map, provider, model);
         return new DeploymentConfig(name, provider, model, timeouts)
         {
-            Capabilities = capabilities,
+            Capabilities = profile.Capabilities(capabilities, declared),
+            Profile = profile,
             Price = price,
             PriceTier = tier,
             Limits = limits,
@@ -110,9 +112,10 @@ internal static class DeploymentBinder
     }
 
     /// <summary><c>capabilities: { tools, vision, json_schema, thinking }</c> (booleans), <c>context_window</c>, <c>max_output_tokens</c>.</summary>
-    private static ModelCapabilities Capabilities(BindContext ctx, MapView map)
+    private static ModelCapabilities Capabilities(BindContext ctx, MapView map, out HashSet<string> declared)
     {
         var caps = ModelCapabilities.Default;
+        declared = new HashSet<string>(StringComparer.Ordinal);
         var path = map.PathOf("capabilities");
         foreach (var (key, node) in ctx.Entries(map["capabilities"], path) ?? [])
         {
@@ -131,6 +134,7 @@ internal static class DeploymentBinder
                 continue;
             }
 
+            declared.Add(key);
             caps = key switch
             {
                 "tools" => caps with { Tools = value.Value },

@@ -108,7 +108,7 @@ internal static class ModelBinder
         var policy = PolicyBinder.Bind(ctx, map);
         return new AliasDraft(name, path, weighted, fallbacks, policy)
         {
-            DropUnsupportedParams = Bool(ctx, map["drop_unsupported_params"], map.PathOf("drop_unsupported_params")) ?? false,
+            DropUnsupportedParams = ctx.Bool(map["drop_unsupported_params"], map.PathOf("drop_unsupported_params")) ?? false,
             Strategy = Strategy(ctx, map["routing"], map.PathOf("routing")),
             Hedge = Hedge(ctx, map),
             CircuitBreaker = BreakerBinder.Bind(ctx, map["circuit_breaker"], map.PathOf("circuit_breaker"), ctx.ServerBreaker),
@@ -158,22 +158,6 @@ internal static class ModelBinder
         return null;
     }
 
-    private static bool? Bool(BindContext ctx, YamlNode? node, string path)
-    {
-        var text = ctx.String(node, path)?.Trim();
-        switch (text)
-        {
-            case null:
-                return null;
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                ctx.Error(path, $"must be true or false, not '{text}'");
-                return null;
-        }
-    }
 
     private static List<WeightedDeployment> BindDeployments(
         BindContext ctx,

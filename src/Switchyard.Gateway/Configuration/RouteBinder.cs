@@ -203,8 +203,8 @@ internal static class RouteBinder
             Strings(ctx, map["key"], map.PathOf("key")),
             Pairs(ctx, map["metadata"], map.PathOf("metadata"), lowerKeys: false),
             Strings(ctx, map["model"], map.PathOf("model")),
-            Bool(ctx, map["has_tools"], map.PathOf("has_tools")),
-            Bool(ctx, map["has_images"], map.PathOf("has_images")),
+            ctx.Bool(map["has_tools"], map.PathOf("has_tools")),
+            ctx.Bool(map["has_images"], map.PathOf("has_images")),
             map.Has("min_prompt_tokens") ? ctx.Int(map["min_prompt_tokens"], map.PathOf("min_prompt_tokens"), min: 0) : null,
             map.Has("max_prompt_tokens") ? ctx.Int(map["max_prompt_tokens"], map.PathOf("max_prompt_tokens"), min: 0) : null);
     }
@@ -249,22 +249,4 @@ internal static class RouteBinder
         return result;
     }
 
-    private static bool? Bool(BindContext ctx, YamlNode? node, string path)
-    {
-        if (node is null)
-        {
-            return null;
-        }
-
-        switch (ctx.String(node, path)?.Trim())
-        {
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                ctx.Error(path, "must be true or false");
-                return null;
-        }
-    }
 }

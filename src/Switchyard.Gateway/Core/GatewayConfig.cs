@@ -263,6 +263,9 @@ public sealed record DeploymentConfig(string Name, ProviderConfig Provider, stri
     /// <summary>What the model can do (<c>capabilities</c>, <c>context_window</c>, <c>max_output_tokens</c>); unknown = capable.</summary>
     public ModelCapabilities Capabilities { get; init; } = ModelCapabilities.Default;
 
+    /// <summary>The model's catalog entry with the deployment's <c>catalog:</c> overrides: the rules applied before each translated attempt.</summary>
+    public ModelProfile Profile { get; init; } = ModelProfile.Unknown;
+
     /// <summary>Price in USD per million tokens (<c>price: { input, output }</c>), if known.</summary>
     public Price? Price { get; init; }
 

@@ -63,6 +63,9 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// <summary>Dispatch: fields dropped in translation by the attempt that answered.</summary>
     public string? Dropped { get; set; }
 
+    /// <summary>What the model's rules changed in the request that was sent (<c>x-switchyard-adapted</c>), or null.</summary>
+    public string? Adapted { get; set; }
+
     /// <summary>Route: the conditional route that applied (<c>routes.NAME</c>), if any.</summary>
     public string? RouteName { get; set; }
 

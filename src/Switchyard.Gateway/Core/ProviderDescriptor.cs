@@ -51,6 +51,13 @@ public abstract class ProviderDescriptor
     /// </summary>
     public virtual Uri? CheckSettings(ProviderSettingsContext context) => null;
 
+    /// <summary>
+    /// The provider folder whose <c>models.yaml</c> describes this kind's models (limits, capabilities, parameter
+    /// rules); null when the kind serves models nobody can list (a generic OpenAI-compatible host still reads
+    /// OpenAI's, whose patterns only match OpenAI's model names).
+    /// </summary>
+    public virtual string? ModelCatalog => null;
+
     /// <summary>Makes the adapter that builds this kind's upstream requests and maps its answers (one per gateway).</summary>
     public abstract IProviderAdapter CreateAdapter(ProviderServices services);
 

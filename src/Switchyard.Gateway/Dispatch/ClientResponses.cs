@@ -48,6 +48,11 @@ public static class ClientResponses
         {
             headers[TranslatedAttempts.DroppedHeader] = dropped;
         }
+
+        if (ctx.Adapted is { } adapted)
+        {
+            headers[TranslatedAttempts.AdaptedHeader] = adapted;
+        }
     }
 
     /// <summary>

@@ -14,16 +14,26 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time,
     /// <summary>Header naming request fields dropped in translation (only with <c>drop_unsupported_params</c>).</summary>
     public const string DroppedHeader = "x-switchyard-dropped-params";
 
+    /// <summary>Header naming what the model's rules changed (<c>param:change</c>, see <see cref="ModelRules"/>).</summary>
+    public const string AdaptedHeader = "x-switchyard-adapted";
+
     /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
     /// <param name="meter">A hedged attempt's collector, which keeps what it was sent if it loses (null otherwise).</param>
     public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment, TimeSpan remaining,
         CancellationToken abort, DeliveredContent? meter)
     {
-        var request = ctx.Canonical!;
+        var allowDrop = ctx.Route!.Alias.DropUnsupportedParams;
+        var adaptations = new List<string>();
+        var request = ModelRules.Apply(ctx.Canonical!, deployment, allowDrop, adaptations, out var refusal);
+        if (request is null)
+        {
+            return refusal;
+        }
+
         UpstreamRequest built;
         try
         {
-            built = adapter.BuildRequest(request, deployment, ctx.Route!.Alias.DropUnsupportedParams);
+            built = adapter.BuildRequest(request, deployment, allowDrop);
         }
         catch (UnsupportedFeatureException ex)
         {
@@ -42,13 +52,15 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time,
         using (response)
         {
             var droppedNames = request.InboundDropped.Count == 0 ? built.Dropped : [.. request.InboundDropped, .. built.Dropped];
-            var dropped = droppedNames.Count > 0 ? string.Join(",", droppedNames.Distinct()) : null;
+            var notes = new AttemptNotes(
+                droppedNames.Count > 0 ? string.Join(",", droppedNames.Distinct()) : null,
+                adaptations.Count > 0 ? string.Join(",", adaptations) : null);
             if (request.Stream && response!.Content.Headers.ContentType?.MediaType != "application/json")
             {
-                return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time, dropped, meter).ConfigureAwait(false);
+                return await TranslatedStream.RunAsync(ctx, adapter, deployment, response, timer, time, notes, meter).ConfigureAwait(false);
             }
 
-            return await WholeAsync(ctx, adapter, deployment, response!, timer, dropped, meter).ConfigureAwait(false);
+            return await WholeAsync(ctx, adapter, deployment, response!, timer, notes, meter).ConfigureAwait(false);
         }
     }
 
@@ -58,7 +70,7 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time,
     /// upstream's fault (<see cref="FailureKind.InvalidResponse"/>), so another deployment may still answer.
     /// </summary>
     private async Task<UpstreamFailure?> WholeAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment,
-        HttpResponseMessage response, AttemptTimer timer, string? dropped, DeliveredContent? meter)
+        HttpResponseMessage response, AttemptTimer timer, AttemptNotes notes, DeliveredContent? meter)
     {
         var max = ctx.Table.Config.Server.MaxUpstreamResponseSize;
         var (buffer, length, failure) = await PassthroughAttempts.ReadWholeAsync(response, deployment, timer, deployment.Config.Timeouts.Idle, max).ConfigureAwait(false);
@@ -92,7 +104,8 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time,
             return UpstreamFailure.Lost(deployment);
         }
 
-        ctx.Dropped = dropped;
+        ctx.Dropped = notes.Dropped;
+        ctx.Adapted = notes.Adapted;
         ctx.Usage.Merge(answer.Usage);
         if (answer.Usage.InputTokens == 0 && answer.Usage.OutputTokens == 0)
         {
@@ -119,3 +132,6 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time,
         meter.AddAnswer(answer);
     }
 }
+
+/// <summary>What a translated attempt changed in the request: fields dropped in translation, and the model rules' adaptations.</summary>
+public readonly record struct AttemptNotes(string? Dropped, string? Adapted);

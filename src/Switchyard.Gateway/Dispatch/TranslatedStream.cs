@@ -18,7 +18,7 @@ public static class TranslatedStream
     /// once committed it becomes the request's <see cref="GatewayContext.Delivered"/>.
     /// </param>
     public static async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IProviderAdapter adapter, DeploymentTarget deployment,
-        HttpResponseMessage response, AttemptTimer timer, TimeProvider time, string? dropped, DeliveredContent? meter)
+        HttpResponseMessage response, AttemptTimer timer, TimeProvider time, AttemptNotes notes, DeliveredContent? meter)
     {
         var decoder = adapter.CreateStreamDecoder(deployment);
         using var pooled = new SseRelay.PooledBuffer(16 * 1024);
@@ -37,7 +37,7 @@ public static class TranslatedStream
 
         ctx.Delivered = meter ?? new DeliveredContent(deployment, adapter);
         ctx.Delivered.Form = DeliveredForm.Text;
-        var encoder = StartResponse(ctx, deployment, time, dropped);
+        var encoder = StartResponse(ctx, deployment, time, notes);
         await RelayAsync(ctx, upstream, encoder, deployment, timer).ConfigureAwait(false);
         return null;
     }
@@ -99,10 +99,11 @@ public static class TranslatedStream
     }
 
     /// <summary>Once committed: records the outcome and sets the response head; returns the client format's encoder.</summary>
-    private static IStreamEncoder StartResponse(GatewayContext ctx, DeploymentTarget deployment, TimeProvider time, string? dropped)
+    private static IStreamEncoder StartResponse(GatewayContext ctx, DeploymentTarget deployment, TimeProvider time, AttemptNotes notes)
     {
         ctx.Final = deployment;
-        ctx.Dropped = dropped;
+        ctx.Dropped = notes.Dropped;
+        ctx.Adapted = notes.Adapted;
         var encoder = ctx.Format!.CreateStreamEncoder(ctx.Canonical!, deployment.Config.UpstreamModel, time.GetUtcNow().ToUnixTimeSeconds());
         var http = ctx.Http.Response;
         ClientResponses.SetOutcomeHeaders(ctx, deployment);

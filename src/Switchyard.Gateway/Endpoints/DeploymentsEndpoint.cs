@@ -57,6 +57,7 @@ public sealed class DeploymentsEndpoint(RouterState router, Authorizer authorize
     {
         w.WriteString("provider", d.Provider.Name);
         w.WriteString("upstream_model", d.UpstreamModel);
+        WriteCatalog(w, d.Profile);
         w.WriteString("circuit", h.State switch
         {
             CircuitState.Open => "open",
@@ -71,6 +72,22 @@ public sealed class DeploymentsEndpoint(RouterState router, Authorizer authorize
         w.WriteNumber("window_failures", failed);
         WriteBreaker(w, h.Settings);
         WriteKeys(w, keys);
+    }
+
+    /// <summary><c>"catalog"</c>: the model catalog entry whose rules apply (and where its facts come from), or null.</summary>
+    private static void WriteCatalog(Utf8JsonWriter w, ModelProfile profile)
+    {
+        if (profile.Id is null)
+        {
+            w.WriteNull("catalog");
+            return;
+        }
+
+        w.WriteStartObject("catalog");
+        w.WriteString("entry", profile.Id);
+        w.WriteString("source", profile.Source);
+        w.WriteString("checked", profile.Checked);
+        w.WriteEndObject();
     }
 
     /// <summary><c>"circuit_breaker"</c>: <c>"off"</c>, or the thresholds in force for this deployment.</summary>

@@ -21,6 +21,9 @@ public sealed class AnthropicProvider : ProviderDescriptor
     public override string Kind => KindName;
 
     /// <inheritdoc />
+    public override string? ModelCatalog => "Anthropic";
+
+    /// <inheritdoc />
     public override IReadOnlyList<string> Settings => Names;
 
     /// <inheritdoc />

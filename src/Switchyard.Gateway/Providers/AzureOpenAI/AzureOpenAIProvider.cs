@@ -14,6 +14,9 @@ public sealed class AzureOpenAIProvider : ProviderDescriptor
     /// <inheritdoc />
     public override string Kind => KindName;
 
+    /// <summary>Azure serves OpenAI's models under deployment names; where a deployment keeps the model's name, OpenAI's entries apply.</summary>
+    public override string? ModelCatalog => "OpenAI";
+
     /// <inheritdoc />
     public override IReadOnlyList<string> Settings => Names;
 

@@ -15,6 +15,9 @@ public sealed class BedrockProvider : ProviderDescriptor
     public override string Kind => KindName;
 
     /// <inheritdoc />
+    public override string? ModelCatalog => "Bedrock";
+
+    /// <inheritdoc />
     public override IReadOnlyList<string> Settings => Names;
 
     /// <summary>

@@ -19,6 +19,9 @@ public sealed class GeminiProvider : ProviderDescriptor
     public override string Kind => KindName;
 
     /// <inheritdoc />
+    public override string? ModelCatalog => "Gemini";
+
+    /// <inheritdoc />
     public override IReadOnlyList<ProviderPreset> Presets => Known;
 
     /// <inheritdoc />

@@ -83,6 +83,14 @@ public static partial class GeminiRequestWriter
     private static void WriteThinkingConfig(Utf8JsonWriter w, ReasoningConfig reasoning, int? maxTokens)
     {
         w.WriteStartObject("thinkingConfig");
+        if (reasoning.Effort == "none" || reasoning.BudgetTokens == 0)
+        {
+            // No thinking: a budget of 0 turns it off (models that cannot are caught by their catalog entry first),
+            // and there are no thoughts to include.
+            w.WriteNumber("thinkingBudget", 0);
+            w.WriteEndObject();
+            return;
+        }
 
         // An explicit budget wins; an effort becomes the documented approximate budget; neither is
         // Gemini's "dynamic" (-1), the model's own choice.

@@ -173,6 +173,14 @@ public static partial class GeminiRequestWriter
             return;
         }
 
+        mediaType ??= MediaTypeOf(url);
+        if (mediaType is null && url.StartsWith("gs://", StringComparison.Ordinal))
+        {
+            // Vertex refuses a Cloud Storage file without its type; the File API and YouTube know their own.
+            ctx.Refuse(field, "Gemini needs the media type of a Cloud Storage file, and this URL's extension does not name one (use .png, .jpg, .webp, .pdf, ...)");
+            return;
+        }
+
         w.WriteStartObject();
         w.WriteStartObject("fileData");
         if (mediaType is not null)
@@ -183,6 +191,34 @@ public static partial class GeminiRequestWriter
         w.WriteString("fileUri", url);
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>The media type a file's extension names, for the types Gemini reads; null for others.</summary>
+    internal static string? MediaTypeOf(string url)
+    {
+        var path = url.AsSpan();
+        var end = path.IndexOfAny('?', '#');
+        path = end >= 0 ? path[..end] : path;
+        var dot = path.LastIndexOf('.');
+        if (dot < 0 || dot < path.LastIndexOf('/'))
+        {
+            return null;
+        }
+
+        return path[(dot + 1)..].ToString().ToLowerInvariant() switch
+        {
+            "png" => "image/png",
+            "jpg" or "jpeg" => "image/jpeg",
+            "webp" => "image/webp",
+            "heic" => "image/heic",
+            "heif" => "image/heif",
+            "pdf" => "application/pdf",
+            "txt" => "text/plain",
+            "mp3" => "audio/mp3",
+            "wav" => "audio/wav",
+            "mp4" => "video/mp4",
+            _ => null,
+        };
     }
 
     private static bool IsGeminiFileUri(string url) =>

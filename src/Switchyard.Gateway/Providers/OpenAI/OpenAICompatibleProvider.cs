@@ -52,6 +52,9 @@ public sealed class OpenAICompatibleProvider : ProviderDescriptor
     public override string Kind => KindName;
 
     /// <inheritdoc />
+    public override string? ModelCatalog => "OpenAI";
+
+    /// <inheritdoc />
     public override IReadOnlyList<ProviderPreset> Presets => Known;
 
     /// <inheritdoc />

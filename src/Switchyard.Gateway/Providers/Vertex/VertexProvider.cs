@@ -15,6 +15,9 @@ public sealed class VertexProvider : ProviderDescriptor
     public override string Kind => KindName;
 
     /// <inheritdoc />
+    public override string? ModelCatalog => "Vertex";
+
+    /// <inheritdoc />
     public override IReadOnlyList<string> Settings => Names;
 
     /// <summary>
@@ -32,11 +35,11 @@ public sealed class VertexProvider : ProviderDescriptor
         }
         else if (location.Length == 0 || !location.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
         {
-            context.Error("settings.location must be a Vertex AI location such as us-central1 or global");
+            context.Error("settings.location must be a Vertex AI location such as us-central1, the multi-regions us and eu, or global");
         }
         else
         {
-            baseUrl = new Uri(location == "global" ? "https://aiplatform.googleapis.com" : $"https://{location}-aiplatform.googleapis.com");
+            baseUrl = HostFor(location);
         }
 
         if (context.Settings.TryGetValue("publisher", out var publisher) && publisher is not ("google" or "anthropic"))
@@ -46,6 +49,18 @@ public sealed class VertexProvider : ProviderDescriptor
 
         return baseUrl;
     }
+
+    /// <summary>
+    /// The endpoint of a location, from Google's locations documentation: the global endpoint, the multi-region
+    /// endpoints (<c>us</c>, <c>eu</c>: <c>aiplatform.{us|eu}.rep.googleapis.com</c>, which keep processing inside
+    /// the jurisdiction), and the regional ones (<c>{region}-aiplatform.googleapis.com</c>).
+    /// </summary>
+    internal static Uri HostFor(string location) => location switch
+    {
+        "global" => new Uri("https://aiplatform.googleapis.com"),
+        "us" or "eu" => new Uri($"https://aiplatform.{location}.rep.googleapis.com"),
+        _ => new Uri($"https://{location}-aiplatform.googleapis.com"),
+    };
 
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new VertexAdapter(services.Time, services.Environment);

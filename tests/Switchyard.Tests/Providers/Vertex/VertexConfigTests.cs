@@ -45,6 +45,19 @@ public sealed class VertexConfigTests
         Assert.Equal(new Uri("https://aiplatform.googleapis.com"), config.Providers["gcp"].BaseUrl);
     }
 
+    [Theory]
+    [InlineData("us", "https://aiplatform.us.rep.googleapis.com")]
+    [InlineData("eu", "https://aiplatform.eu.rep.googleapis.com")]
+    [InlineData("europe-west4", "https://europe-west4-aiplatform.googleapis.com")]
+    public void MultiRegions_UseTheirRepEndpoints(string location, string expected)
+    {
+        // Google's locations page: the multi-regions are served at aiplatform.{us|eu}.rep.googleapis.com, and
+        // {location}-aiplatform.googleapis.com does not exist for them.
+        var config = LoadValid(Yaml($"      project: p\n      location: {location}"));
+
+        Assert.Equal(new Uri(expected), config.Providers["gcp"].BaseUrl);
+    }
+
     [Fact]
     public void AnExplicitBaseUrl_Wins()
     {
@@ -67,7 +80,7 @@ public sealed class VertexConfigTests
     {
         var message = SingleErrorAt(Yaml("      project: p\n      location: us east5"), "providers.gcp.settings");
 
-        Assert.Contains("us-central1 or global", message, StringComparison.Ordinal);
+        Assert.Contains("us-central1, the multi-regions us and eu, or global", message, StringComparison.Ordinal);
     }
 
     [Fact]
