@@ -16,7 +16,9 @@ namespace Switchyard.Tests.TestKit.Anthropic;
 /// An in-process fake of Anthropic's Messages API on a real Kestrel socket (127.0.0.1, random port):
 /// <c>POST /v1/messages</c> (JSON and named-event SSE) and <c>POST /v1/messages/count_tokens</c>. Like the real
 /// API it refuses a request without <c>x-api-key</c> (401), without <c>anthropic-version</c> (400) or without
-/// <c>max_tokens</c> (400), in Anthropic's error envelope. Script answers with <see cref="Enqueue"/>; what
+/// <c>max_tokens</c> (400), in Anthropic's error envelope, and refuses what the model refuses (sampling ranges,
+/// per-model output limits, cache breakpoints, thinking rules: <see cref="AnthropicModelRules"/>), so a gateway
+/// that forwards such a body fails here as it would in production. Script answers with <see cref="Enqueue"/>; what
 /// arrived is in <see cref="Requests"/>.
 /// </summary>
 public sealed class FakeAnthropicUpstream : IAsyncDisposable
@@ -175,10 +177,11 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
             return new(400, "invalid_request_error", $"{extra}: Extra inputs are not permitted");
         }
 
-        var thinking = json["thinking"]?["type"]?.GetValue<string>() is "enabled" or "adaptive";
-        if (thinking && json["tool_choice"]?["type"]?.GetValue<string>() is "any" or "tool")
+        // Ranges, per-model limits, cache breakpoints and the thinking rules (forced tools among them) are the
+        // same on every door to Claude: one class states them for this fake and the Vertex one.
+        if (AnthropicModelRules.Check(json, WireValues.Text(json["model"]) ?? "") is { } rule)
         {
-            return new(400, "invalid_request_error", "Thinking may not be enabled when tool_choice forces tool use.");
+            return new(rule.Status, rule.Type, rule.Message);
         }
 
         if (json["output_config"]?["format"] is JsonObject format)

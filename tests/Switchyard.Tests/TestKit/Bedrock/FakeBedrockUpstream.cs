@@ -30,7 +30,9 @@ public sealed record BedrockRecordedRequest(string Method, string RawTarget, IRe
 /// An in-process Bedrock runtime on a real Kestrel socket (127.0.0.1, random port): <c>POST
 /// /model/{modelId}/converse</c> and <c>/converse-stream</c>, with real event-stream framing. Every request's
 /// SigV4 signature is recomputed (<see cref="SigV4Verifier"/>) against the credentials it was started with; a bad
-/// one is answered 403 <c>InvalidSignatureException</c>, as AWS does. Answers come from a FIFO of
+/// one is answered 403 <c>InvalidSignatureException</c>, as AWS does. A body the named model refuses (inference
+/// ranges, cache points, Claude's output limits and thinking rules: <see cref="ConverseModelRules"/>) is answered
+/// 400 <c>ValidationException</c> before any scripted reply is used. Answers come from a FIFO of
 /// <see cref="BedrockReply"/>s, then a default text answer.
 /// </summary>
 public sealed class FakeBedrockUpstream : IAsyncDisposable
@@ -110,8 +112,32 @@ public sealed class FakeBedrockUpstream : IAsyncDisposable
             return;
         }
 
+        if (ModelRefusal(path, bytes) is { } refusal)
+        {
+            await WriteAsync(http, BedrockReply.Error(refusal.Status, refusal.Type, refusal.Message).Render(stream));
+            return;
+        }
+
         var reply = replies.TryDequeue(out var next) ? next : BedrockReply.Text("Hello from the fake Bedrock.");
         await WriteAsync(http, reply.Render(stream), reply.ChunkDelay);
+    }
+
+    /// <summary>
+    /// What Bedrock refuses for the model named in the path (<c>/model/{modelId}/converse</c>, percent-decoded so
+    /// that ARNs and <c>:0</c> versions read as sent), per <see cref="ConverseModelRules"/>. A body that is not a
+    /// JSON object is left alone: the fake never checked Converse's schema.
+    /// </summary>
+    private static ProviderRefusal? ModelRefusal(string path, byte[] body)
+    {
+        var modelId = Uri.UnescapeDataString(path["/model/".Length..path.LastIndexOf('/')]);
+        try
+        {
+            return JsonNode.Parse(body) is JsonObject json ? ConverseModelRules.Check(json, modelId) : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     private static async Task WriteAsync(HttpContext http, (int Status, string ContentType, string? ErrorType, IReadOnlyList<byte[]> Chunks) answer,

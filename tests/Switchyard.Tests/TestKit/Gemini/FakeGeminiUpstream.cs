@@ -30,7 +30,8 @@ public sealed record GeminiRecordedRequest(string Path, string Query, IReadOnlyD
 /// <c>data: {chunk}\r\n\r\n</c> and no terminator; without it, Google's streamed JSON array). Authentication as
 /// Google does it: <c>x-goog-api-key</c> or <c>?key=</c>; none is 403 PERMISSION_DENIED, a wrong one 400
 /// API_KEY_INVALID. Bodies are checked the way Google's proto JSON parser checks them, so a field the gateway
-/// misspells fails here with Google's own message.
+/// misspells fails here with Google's own message, and a value the model refuses (sampling ranges, thinking:
+/// <see cref="GeminiModelRules"/>) fails with 400 INVALID_ARGUMENT.
 /// </summary>
 public sealed class FakeGeminiUpstream : IAsyncDisposable
 {
@@ -129,30 +130,9 @@ public sealed class FakeGeminiUpstream : IAsyncDisposable
             reply = queue.TryDequeue(out var next) ? next : Default;
         }
 
-        var key = http.Request.Headers["x-goog-api-key"].FirstOrDefault() ?? http.Request.Query["key"].FirstOrDefault();
-        if (key is null)
+        if (Refusal(http, body, model, method) is { } refusal)
         {
-            await ErrorAsync(http, GeminiReply.Error(403, "PERMISSION_DENIED",
-                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API."));
-            return;
-        }
-
-        if (key != ApiKey)
-        {
-            await ErrorAsync(http, GeminiReply.Error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
-                new JsonArray(new JsonObject { ["@type"] = "type.googleapis.com/google.rpc.ErrorInfo", ["reason"] = "API_KEY_INVALID", ["domain"] = "googleapis.com" })));
-            return;
-        }
-
-        if (method is not ("generateContent" or "streamGenerateContent"))
-        {
-            await ErrorAsync(http, GeminiReply.Error(404, "NOT_FOUND", $"Method not found: {method}"));
-            return;
-        }
-
-        if (Validate(body) is { } invalid)
-        {
-            await ErrorAsync(http, GeminiReply.Error(400, "INVALID_ARGUMENT", invalid));
+            await ErrorAsync(http, refusal);
             return;
         }
 
@@ -182,6 +162,38 @@ public sealed class FakeGeminiUpstream : IAsyncDisposable
                 await http.Response.WriteAsync(sse ? $"data: {failure}\r\n\r\n" : ",\r\n" + failure + "]");
                 break;
         }
+    }
+
+    /// <summary>What Google answers before generating: authentication, the method, the body's shape, then the
+    /// model's own rules (sampling ranges, thinking) per <see cref="GeminiModelRules"/>. Null to go on.</summary>
+    private ErrorReply? Refusal(HttpContext http, string body, string model, string method)
+    {
+        var key = http.Request.Headers["x-goog-api-key"].FirstOrDefault() ?? http.Request.Query["key"].FirstOrDefault();
+        if (key is null)
+        {
+            return GeminiReply.Error(403, "PERMISSION_DENIED",
+                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
+        }
+
+        if (key != ApiKey)
+        {
+            return GeminiReply.Error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
+                new JsonArray(new JsonObject { ["@type"] = "type.googleapis.com/google.rpc.ErrorInfo", ["reason"] = "API_KEY_INVALID", ["domain"] = "googleapis.com" }));
+        }
+
+        if (method is not ("generateContent" or "streamGenerateContent"))
+        {
+            return GeminiReply.Error(404, "NOT_FOUND", $"Method not found: {method}");
+        }
+
+        if (Validate(body) is { } invalid)
+        {
+            return GeminiReply.Error(400, "INVALID_ARGUMENT", invalid);
+        }
+
+        return GeminiModelRules.Check(JsonNode.Parse(body)!.AsObject(), model, vertex: false) is { } rule
+            ? GeminiReply.Error(rule.Status, rule.Type, rule.Message)
+            : null;
     }
 
     /// <summary>Google's proto JSON parser refuses unknown names; a small subset of that check.</summary>

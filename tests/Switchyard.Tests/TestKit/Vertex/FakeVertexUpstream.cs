@@ -51,6 +51,9 @@ public sealed record VertexRecordedRequest(string Path, string Query, IReadOnlyD
 /// <item><c>anthropic</c>: <c>rawPredict</c> and <c>streamRawPredict</c>, answering with the Anthropic fake's
 /// <see cref="AnthropicBehavior"/> builders (messages and errors). Like Vertex it refuses a body with <c>model</c>,
 /// without <c>"anthropic_version": "vertex-2023-10-16"</c>, or whose <c>stream</c> disagrees with the method.</item>
+/// <item>Both refuse what the model in the URL refuses, as the real services do: Claude per
+/// <see cref="AnthropicModelRules"/>, Gemini per <see cref="GeminiModelRules"/> (with Vertex's own demand for
+/// <c>fileData.mimeType</c>).</item>
 /// </list>
 /// Every request needs <c>Authorization: Bearer</c> with a token <see cref="AcceptToken"/> accepts, else 401
 /// UNAUTHENTICATED in Google's envelope, as Vertex answers.
@@ -184,6 +187,12 @@ public sealed partial class FakeVertexUpstream : IAsyncDisposable
             return;
         }
 
+        if (GeminiModelRules.Check(json, record.Model, vertex: true) is { } rule)
+        {
+            await GoogleErrorAsync(http, rule.Status, rule.Type, rule.Message);
+            return;
+        }
+
         GeminiReply reply;
         lock (gate)
         {
@@ -286,7 +295,14 @@ public sealed partial class FakeVertexUpstream : IAsyncDisposable
         }
 
         var streamFlag = json["stream"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
-        return streamFlag == stream ? null : $"stream: must be {stream.ToString().ToLowerInvariant()} for {record.Method}";
+        if (streamFlag != stream)
+        {
+            return $"stream: must be {stream.ToString().ToLowerInvariant()} for {record.Method}";
+        }
+
+        // Claude on Vertex is Anthropic's Messages API behind Google's door: the same per-model rules, with the
+        // model taken from the URL (claude-3-haiku@20240307) since the body carries none.
+        return AnthropicModelRules.Check(json, record.Model)?.Message;
     }
 
     private static Task GoogleErrorAsync(HttpContext http, int code, string status, string message) =>
