@@ -79,8 +79,9 @@ public sealed class PlanStage(Planner planner) : IStage
         if (excluded.Count > 0 && excluded.All(e => !e.Reason.StartsWith("circuit", StringComparison.Ordinal)))
         {
             ctx.Error = FailureKind.UnsupportedCapability;
+            var param = excluded.All(e => e.Reason.StartsWith("max output too small", StringComparison.Ordinal)) ? "max_tokens" : null;
             return new ClientError(400, ErrorCategory.InvalidRequest,
-                $"No deployment of '{ctx.Request.Model}' can serve this request ({reasons}).", null, "unsupported_capability");
+                $"No deployment of '{ctx.Request.Model}' can serve this request ({reasons}).", param, "unsupported_capability");
         }
 
         ctx.Http.Response.Headers.RetryAfter = "5";

@@ -29,6 +29,20 @@ public sealed class Planner(Random random, HealthRegistry health, StrategyCatalo
     /// </summary>
     public PlanStep[] Plan(AliasRoute route, in RequestNeeds needs, List<Exclusion>? excluded = null, bool peek = false)
     {
+        if (route.Alias.DropUnsupportedParams && needs.MaxOutputTokens is not null)
+        {
+            // The model's rules lower max_tokens to each deployment's limit (Dispatch/ModelRules): no deployment is
+            // out for its output limit alone.
+            var relaxed = needs;
+            relaxed.MaxOutputTokens = null;
+            return PlanFor(route, relaxed, excluded, peek);
+        }
+
+        return PlanFor(route, needs, excluded, peek);
+    }
+
+    private PlanStep[] PlanFor(AliasRoute route, in RequestNeeds needs, List<Exclusion>? excluded, bool peek)
+    {
         // The common case, one available deployment and no fallbacks, allocates just the one-element array.
         if (route.Deployments.Length == 1 && route.Fallbacks.Length == 0 && excluded is null
             && CanServe(route.Deployments[0], needs) is null && health.For(route.Deployments[0].Name).IsAvailable)
@@ -78,7 +92,7 @@ public sealed class Planner(Random random, HealthRegistry health, StrategyCatalo
 
         if (needs.MaxOutputTokens is { } maxOut && caps.MaxOutputTokens is { } cap && maxOut > cap)
         {
-            return $"max output too small: {maxOut} tokens requested, {cap} allowed";
+            return $"max output too small: {maxOut} tokens requested, {cap} allowed (drop_unsupported_params on the model lowers max_tokens instead)";
         }
 
         // Inline images inflate a byte-based estimate far beyond their token cost, so vision requests skip the pre-check.

@@ -39,7 +39,7 @@ public sealed class ModelCatalogTests
     [InlineData("bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5")]
     [InlineData("bedrock", "anthropic.claude-opus-9-20300101-v1:0", "claude")]
     [InlineData("bedrock", "us.amazon.nova-pro-v1:0", "nova-pro")]
-    [InlineData("bedrock", "meta.llama3-70b-instruct-v1:0", null)]
+    [InlineData("bedrock", "meta.llama3-70b-instruct-v1:0", "converse")]
     [InlineData("anthropic", "claude-3-haiku-20240307", "claude-3-haiku")]
     [InlineData("anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5")]
     [InlineData("vertex", "claude-3-haiku@20240307", "claude-3-haiku")]

@@ -115,7 +115,7 @@ public sealed class ModelRulesTests
     {
         var request = Ask(r => (r.Temperature, r.Reasoning) = (1.7, Think));
 
-        var result = ModelRules.Apply(request, On("bedrock", "meta.llama3-70b-instruct-v1:0"), false, [], out var refusal);
+        var result = ModelRules.Apply(request, On("openai-compatible", "llama-3.1-70b"), false, [], out var refusal);
 
         Assert.Same(request, result);
         Assert.Null(refusal);
