@@ -174,6 +174,30 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// <summary>Dispatch: timestamp of the first byte written to the client, 0 before.</summary>
     public long FirstByteTimestamp { get; set; }
 
+    private List<IRequestHold>? holds;
+
+    /// <summary>
+    /// A stage's claim on shared state (a rate-limit reservation, a budget reservation, a concurrency permit) that
+    /// must be settled when the request ends, whatever happened: Settle releases every hold, once, after the
+    /// request's usage is final.
+    /// </summary>
+    public void Hold(IRequestHold hold) => (holds ??= []).Add(hold);
+
+    /// <summary>Settle: releases every hold with the request's final usage (idempotent: a second call does nothing).</summary>
+    public void ReleaseHolds()
+    {
+        if (holds is not { } list)
+        {
+            return;
+        }
+
+        holds = null;
+        foreach (var hold in list)
+        {
+            hold.Release(this);
+        }
+    }
+
     /// <summary>Answers the client with <paramref name="error"/> in its format; false, for a stage to return.</summary>
     public async ValueTask<bool> RefuseAsync(ClientError error)
     {

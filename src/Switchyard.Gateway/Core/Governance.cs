@@ -88,6 +88,9 @@ public sealed record KeyPolicy
     /// <summary>The key's own limits.</summary>
     public LimitSet? Limits { get; init; }
 
+    /// <summary>The key's limits per model alias (key × model), beside its own.</summary>
+    public IReadOnlyDictionary<string, LimitSet> ModelLimits { get; init; } = new Dictionary<string, LimitSet>();
+
     /// <summary>The key's own budget.</summary>
     public BudgetRule? Budget { get; init; }
 

@@ -147,6 +147,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(options.Random);
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageEstimator>();
+        services.AddSingleton(new Governance.LimitBook(options.TimeProvider)); // per-node limit state (docs/adr/0011)
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>()));
         services.AddSingleton(sp => new GatewayPipeline(sp));
 

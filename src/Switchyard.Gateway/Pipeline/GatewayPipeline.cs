@@ -6,6 +6,7 @@ using Switchyard.Admission;
 using Switchyard.Auth;
 using Switchyard.Conversations;
 using Switchyard.Dispatch;
+using Switchyard.Governance;
 using Switchyard.Ingress;
 using Switchyard.Routing;
 using Switchyard.Usage;
@@ -34,7 +35,8 @@ public sealed partial class GatewayPipeline
         [
             Stage<AuthenticateStage>(services), // Auth: who is calling (401)
             Stage<ReadRequestStage>(services),  // Ingress: deadline header, content type (415), body (413), head (400)
-            Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403); limits and budgets join here
+            Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403/503)
+            Stage<LimitStage>(services),        // Governance: RPM, TPM, concurrency per key, team, key × model (429)
             Stage<ResolveConversationStage>(services), // Conversations: previous_response_id, item_reference from the caller's stored responses (400/404)
             Stage<SelectRouteStage>(services),  // Route: conditional route, split arm, the serving alias (404)
             Stage<PlanStage>(services),         // Plan: intended deployment, then the fallback chain (400/503 when empty)

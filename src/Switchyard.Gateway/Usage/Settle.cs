@@ -16,11 +16,13 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
             if (!ctx.DryRun)
             {
                 estimator.Complete(ctx); // before the body is released: the prompt estimate reads it
+                ctx.ReleaseHolds();      // limits and budgets are corrected to the final usage
                 usage.Enqueue(ToRecord(ctx, time));
             }
         }
         finally
         {
+            ctx.ReleaseHolds(); // whatever failed above, no reservation or permit outlives the request
             ctx.Body?.Dispose();
             ctx.Delivered?.Dispose();
             ctx.HedgeLoser?.Dispose();

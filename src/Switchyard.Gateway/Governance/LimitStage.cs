@@ -1,0 +1,139 @@
+using System.Globalization;
+
+namespace Switchyard.Governance;
+
+/// <summary>
+/// Limits: the caller's requests, tokens and requests in flight per minute, per key, its team, key × model, and
+/// the request's customer, taken all or nothing before routing spends anything. Tokens are reserved from the
+/// prompt estimate and the output cap (or <see cref="DefaultOutputReservation"/>) and corrected to the real
+/// counts when the request ends (a hold settled by Settle). A refusal is a 429 in the caller's format with
+/// <c>Retry-After</c>; every answer to a limited key carries OpenAI's <c>x-ratelimit-*</c> headers. A dry run
+/// decides the same and gives everything back at once.
+/// </summary>
+public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory = null) : IStage
+{
+    /// <summary>Output tokens reserved for a request that sets no cap, until its real count is known.</summary>
+    public const int DefaultOutputReservation = 1024;
+
+    /// <inheritdoc />
+    public ValueTask<bool> RunAsync(GatewayContext ctx)
+    {
+        var scopes = Scopes(ctx);
+        if (scopes is null)
+        {
+            return ValueTask.FromResult(true); // the common case: nothing limits this caller, nothing allocated
+        }
+
+        var needs = ctx.Request.Needs;
+        var lease = book.TryAcquire(scopes, needs.EstimatedPromptTokens, needs.MaxOutputTokens ?? DefaultOutputReservation, out var refusal);
+        WriteHeaders(ctx, scopes);
+        if (lease is null)
+        {
+            return Refuse(ctx, refusal!);
+        }
+
+        if (ctx.DryRun)
+        {
+            lease.Cancel(); // explain decides as for real and spends nothing
+        }
+        else
+        {
+            ctx.Hold(new Hold(lease));
+        }
+
+        return ValueTask.FromResult(true);
+    }
+
+    /// <summary>The scopes with limits, or null when none has any.</summary>
+    internal List<LimitScope>? Scopes(GatewayContext ctx)
+    {
+        if (ctx.Caller is not { } caller)
+        {
+            return null;
+        }
+
+        var policy = caller.Policy;
+        List<LimitScope>? scopes = null;
+        Add(ref scopes, "key:" + caller.KeyId, policy.Limits);
+        if (policy.ModelLimits.Count > 0 && policy.ModelLimits.TryGetValue(ctx.Request.Model, out var perModel))
+        {
+            Add(ref scopes, $"key-model:{caller.KeyId}/{ctx.Request.Model}", perModel);
+        }
+
+        if (policy.TeamId is { } team && directory?.Team(team) is { Limits: { } teamLimits })
+        {
+            Add(ref scopes, "team:" + team, teamLimits);
+        }
+
+        return scopes;
+    }
+
+    private static void Add(ref List<LimitScope>? scopes, string name, LimitSet? limits)
+    {
+        if (limits is { IsEmpty: false })
+        {
+            (scopes ??= []).Add(new LimitScope(name, limits));
+        }
+    }
+
+    /// <summary>OpenAI's six headers, from the most constrained request and token limits among the scopes.</summary>
+    private void WriteHeaders(GatewayContext ctx, List<LimitScope> scopes)
+    {
+        RateLimitWindow? requests = null;
+        RateLimitWindow? tokens = null;
+        foreach (var scope in scopes)
+        {
+            var state = book.Peek(scope);
+            requests = Tighter(requests, state.Requests);
+            tokens = Tighter(tokens, state.Tokens);
+        }
+
+        var headers = ctx.Http.Response.Headers;
+        Write(headers, "requests", requests);
+        Write(headers, "tokens", tokens);
+    }
+
+    private static RateLimitWindow? Tighter(RateLimitWindow? a, RateLimitWindow? b) =>
+        a is null ? b : b is null ? a : b.Value.Remaining < a.Value.Remaining ? b : a;
+
+    private static void Write(Microsoft.AspNetCore.Http.IHeaderDictionary headers, string what, RateLimitWindow? window)
+    {
+        if (window is { } w)
+        {
+            headers["x-ratelimit-limit-" + what] = w.Limit.ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-remaining-" + what] = w.Remaining.ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-reset-" + what] = Duration(w.Reset);
+        }
+    }
+
+    /// <summary>OpenAI's duration format: <c>20ms</c>, <c>1.5s</c>, <c>6m0s</c>.</summary>
+    internal static string Duration(TimeSpan t) => t switch
+    {
+        _ when t < TimeSpan.FromSeconds(1) => $"{(long)Math.Ceiling(t.TotalMilliseconds)}ms",
+        _ when t < TimeSpan.FromMinutes(1) => $"{Math.Round(t.TotalSeconds, 3).ToString(CultureInfo.InvariantCulture)}s",
+        _ => $"{(long)t.TotalMinutes}m{t.Seconds}s",
+    };
+
+    private static ValueTask<bool> Refuse(GatewayContext ctx, LimitRefusal refusal)
+    {
+        // Recorded as rate_limit_exceeded (the refusal code), apart from an upstream's 429 (rate_limited).
+        var who = refusal.Scope.Replace(":", " '", StringComparison.Ordinal) + "'";
+        if (refusal.RetryAfter is not { } wait)
+        {
+            return ctx.RefuseAsync(new ClientError(429, ErrorCategory.RateLimited,
+                $"Request too large for {who} on {refusal.What}: Limit {refusal.Limit}, Requested {refusal.Requested}. Reduce the prompt or max_tokens.",
+                null, "rate_limit_exceeded"));
+        }
+
+        ctx.Http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return ctx.RefuseAsync(new ClientError(429, ErrorCategory.RateLimited,
+            $"Rate limit reached for {who} on {refusal.What}: Limit {refusal.Limit}, Requested {refusal.Requested}. Please try again in {Duration(wait)}.",
+            null, "rate_limit_exceeded"));
+    }
+
+    /// <summary>Settles the lease with the request's final token counts.</summary>
+    private sealed class Hold(LimitLease lease) : IRequestHold
+    {
+        public void Release(GatewayContext ctx) => lease.Settle(ctx.Usage.InputTokens, ctx.Usage.OutputTokens);
+    }
+}
