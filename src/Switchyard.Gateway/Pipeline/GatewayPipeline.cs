@@ -35,6 +35,7 @@ public sealed partial class GatewayPipeline
             Stage<AuthenticateStage>(services), // Auth: who is calling (401)
             Stage<ReadRequestStage>(services),  // Ingress: deadline header, content type (415), body (413), head (400)
             Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403); limits and budgets join here
+            Stage<KeyPolicyStage>(services),    // Admission: the customer it acts for, the models its key allows (403)
             Stage<ResolveConversationStage>(services), // Conversations: previous_response_id, item_reference from the caller's stored responses (400/404)
             Stage<SelectRouteStage>(services),  // Route: conditional route, split arm, the serving alias (404)
             Stage<PlanStage>(services),         // Plan: intended deployment, then the fallback chain (400/503 when empty)
