@@ -1,14 +1,17 @@
 using Switchyard.Auth;
 using Switchyard.Configuration;
 using Switchyard.Hosting;
+using Switchyard.Host;
 
 // The composition root and CLI. Everything else lives in Switchyard.Gateway.
 //   switchyard [serve] [--config FILE] [--urls URL] [--data DIR]   run the gateway
 //   switchyard config validate FILE                               check a config offline (exit 1 on errors)
 //   switchyard key new | key hash [KEY]                           make a client key / its config hash
+//   switchyard keys|teams|customers ...                           the admin API of a running gateway (AdminCli)
 return args switch
 {
     ["config", "validate", var file] => Validate(file),
+    [var resource and ("keys" or "teams" or "customers"), .. var rest] => await AdminCli.RunAsync(resource, rest, Console.Out, Console.Error),
     ["key", "new"] => NewKey(),
     ["key", "hash"] => Hash(Console.In.ReadLine() ?? ""),
     ["key", "hash", var key] => Hash(key),
@@ -77,7 +80,7 @@ static int Validate(string file)
 
 static int NewKey()
 {
-    var key = "sk-sy-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+    var key = VirtualKeySecrets.NewSecret();
     Console.WriteLine($"key:  {key}");
     Console.WriteLine($"hash: {KeyAuthenticator.FormatHash(key)}   (put this under auth.keys[].hash; the key itself is shown only now)");
     return 0;
@@ -103,7 +106,10 @@ static int Usage(int code)
           switchyard config validate FILE
           switchyard key new
           switchyard key hash [KEY]        (reads the key from stdin when omitted)
-        environment: SWITCHYARD_MASTER_KEY, SWITCHYARD_CONFIG, SWITCHYARD_URLS, SWITCHYARD_DATA, provider keys (OPENAI_API_KEY, GROQ_API_KEY, ...)
+        """);
+    Console.WriteLine(AdminCli.Help);
+    Console.WriteLine("""
+        environment: SWITCHYARD_MASTER_KEY, SWITCHYARD_ADMIN_KEY (keys|teams|customers), SWITCHYARD_CONFIG, SWITCHYARD_URLS, SWITCHYARD_DATA, provider keys (OPENAI_API_KEY, GROQ_API_KEY, ...)
         """);
     return code;
 }

@@ -13,9 +13,16 @@ internal static class AuthBinder
     private static readonly FrozenSet<string> ReservedIds = FrozenSet.Create(StringComparer.Ordinal, "master", "anonymous");
 
     private static readonly FrozenSet<string> AuthKeys = FrozenSet.Create(StringComparer.Ordinal, "master_key_env", "keys");
-    private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env", "allow_routing_overrides", "role");
+    private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env", "allow_routing_overrides", "role",
+        "team", "customer", "allowed_models", "allowed_routes", "metadata", "expires_at", "limits", "budget");
 
-    public static AuthSettings Bind(BindContext ctx, YamlNode? node, string path)
+    /// <summary>Binds <c>auth:</c>.</summary>
+    /// <param name="ctx">The binding context.</param>
+    /// <param name="node">The <c>auth</c> node.</param>
+    /// <param name="path">Its path.</param>
+    /// <param name="teams">The ids of <c>teams:</c> (a key's <c>team</c> must name one).</param>
+    /// <param name="routeRefs">Receives each <c>allowed_routes</c> entry with its path, checked once <c>routes:</c> is bound.</param>
+    public static AuthSettings Bind(BindContext ctx, YamlNode? node, string path, IReadOnlySet<string> teams, List<(string Path, string Route)> routeRefs)
     {
         var map = ctx.Map(node, path, AuthKeys);
         var masterEnv = AuthSettings.DefaultMasterKeyEnv;
@@ -31,7 +38,7 @@ internal static class AuthBinder
             var seq = ctx.Sequence(map["keys"], map.PathOf("keys"));
             if (seq is not null)
             {
-                BindKeys(ctx, seq, map.PathOf("keys"), keys);
+                BindKeys(ctx, seq, map.PathOf("keys"), keys, teams, routeRefs);
             }
         }
 
@@ -40,7 +47,7 @@ internal static class AuthBinder
         return new AuthSettings(masterEnv, masterHash, keys);
     }
 
-    private static void BindKeys(BindContext ctx, YamlSequenceNode seq, string path, List<ClientKey> keys)
+    private static void BindKeys(BindContext ctx, YamlSequenceNode seq, string path, List<ClientKey> keys, IReadOnlySet<string> teams, List<(string, string)> routeRefs)
     {
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);      // id -> path
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);   // hex -> id
@@ -100,8 +107,42 @@ internal static class AuthBinder
                 "admin" => KeyRole.Admin,
                 var other => Invalid(ctx, map.PathOf("role"), other),
             };
-            keys.Add(new ClientKey(id, hash) { AllowRoutingOverrides = overrides != "false", Role = role });
+            keys.Add(new ClientKey(id, hash) { AllowRoutingOverrides = overrides != "false", Role = role, Policy = Policy(ctx, map, teams, routeRefs) });
         }
+    }
+
+    /// <summary>A key's team, customer, allowed models and routes, metadata, expiry, limits and budget.</summary>
+    private static KeyPolicy Policy(BindContext ctx, MapView map, IReadOnlySet<string> teams, List<(string, string)> routeRefs)
+    {
+        var team = ctx.String(map["team"], map.PathOf("team"))?.Trim();
+        if (team is not null && !teams.Contains(team))
+        {
+            ctx.Error(map.PathOf("team"), $"unknown team '{team}'{Suggestions.Hint(team, teams)}; declare it under teams:");
+        }
+
+        var customer = ctx.String(map["customer"], map.PathOf("customer"))?.Trim();
+        if (customer is not null && GovernanceRules.CheckCustomerId(customer) is { } badCustomer)
+        {
+            ctx.Error(map.PathOf("customer"), badCustomer);
+        }
+
+        var routes = GovernanceBinder.Strings(ctx, map["allowed_routes"], map.PathOf("allowed_routes"));
+        for (var i = 0; i < routes.Count; i++)
+        {
+            routeRefs.Add((BindContext.Index(map.PathOf("allowed_routes"), i), routes[i]));
+        }
+
+        return new KeyPolicy
+        {
+            TeamId = team,
+            CustomerId = customer,
+            AllowedModels = GovernanceBinder.Models(ctx, map["allowed_models"], map.PathOf("allowed_models")),
+            AllowedRoutes = routes,
+            Metadata = GovernanceBinder.Metadata(ctx, map["metadata"], map.PathOf("metadata")),
+            ExpiresAt = GovernanceBinder.Instant(ctx, map["expires_at"], map.PathOf("expires_at")),
+            Limits = GovernanceBinder.Limits(ctx, map["limits"], map.PathOf("limits")),
+            Budget = GovernanceBinder.Budget(ctx, map["budget"], map.PathOf("budget")),
+        };
     }
 
     private static KeyRole Invalid(BindContext ctx, string path, string value)

@@ -14,7 +14,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -116,7 +116,9 @@ public static class ConfigLoader
 
         var server = ServerBinder.Bind(ctx, root["server"], "server");
         ctx.ServerBreaker = server.CircuitBreaker;
-        var auth = AuthBinder.Bind(ctx, root["auth"], "auth");
+        var (teams, customers) = TeamsBinder.Bind(ctx, root["teams"], "teams");
+        var routeRefs = new List<(string Path, string Route)>();
+        var auth = AuthBinder.Bind(ctx, root["auth"], "auth", teams.Select(t => t.Id).ToHashSet(StringComparer.Ordinal), routeRefs);
         var usage = UsageBinder.Bind(ctx, root["usage"], "usage");
         var responses = ResponsesBinder.Bind(ctx, root["responses"], "responses");
 
@@ -143,6 +145,10 @@ public static class ConfigLoader
 
         var routes = RouteBinder.Bind(ctx, root["routes"], "routes", aliasNames, FallbackPolicy.Default);
         BreakerBinder.CheckAliasDefaults(ctx, aliases);
+        foreach (var (refPath, route) in routeRefs.Where(r => !routes.Any(rule => rule.Name == r.Route)))
+        {
+            ctx.Error(refPath, $"unknown route '{route}'{Suggestions.Hint(route, routes.Select(r => r.Name))}; declare it under routes:");
+        }
 
         var providerMap = providers.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.Config, StringComparer.Ordinal);
         var deploymentMap = deployments.Where(d => d.Value is not null).ToDictionary(d => d.Key, d => d.Value!, StringComparer.Ordinal);
@@ -163,6 +169,8 @@ public static class ConfigLoader
             Routes = routes,
             Usage = usage,
             Responses = responses,
+            Teams = teams,
+            Customers = customers,
         };
     }
 

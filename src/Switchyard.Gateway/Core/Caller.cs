@@ -42,7 +42,8 @@ public sealed record Caller(string KeyId, KeyRole Role, bool AllowRoutingOverrid
 }
 
 /// <summary>
-/// Where keys live. The config file feeds it today (hashes only); the admin API writes to it without a reload.
+/// Where keys live: the config file's and the admin API's virtual keys (hashes only), replaced whole on every change,
+/// so a key created or revoked through the API works or fails from the next request, without a reload.
 /// Lookups are by SHA-256 of the presented key, so no store ever holds a key in clear.
 /// </summary>
 public interface IKeyStore

@@ -25,6 +25,12 @@ public sealed record GatewayConfig(
     /// <summary>Usage records (<c>usage:</c> in YAML): what the gateway does when no store takes them, and the bounds.</summary>
     public UsageSettings Usage { get; init; } = UsageSettings.Default;
 
+    /// <summary><c>teams:</c>: teams declared in the file (read-only through the admin API), in document order.</summary>
+    public IReadOnlyList<TeamInfo> Teams { get; init; } = [];
+
+    /// <summary><c>teams.ID.customers:</c>: customers declared in the file, each with its team.</summary>
+    public IReadOnlyList<CustomerInfo> Customers { get; init; } = [];
+
     /// <summary>
     /// The breaker of <paramref name="deployment"/>: its own, else the default of an alias that lists it among
     /// its deployments (aliases that disagree are refused at load), else the server's.
@@ -183,6 +189,12 @@ public sealed record ClientKey(string Id, byte[] Hash)
 
     /// <summary><c>role</c>: <c>client</c> (default), <c>operator</c> (also deployments, explain, drills) or <c>admin</c>.</summary>
     public KeyRole Role { get; init; } = KeyRole.Client;
+
+    /// <summary>
+    /// <c>team</c>, <c>customer</c>, <c>allowed_models</c>, <c>allowed_routes</c>, <c>metadata</c>, <c>expires_at</c>,
+    /// <c>limits</c>, <c>budget</c>: the same policy a virtual key of the admin API carries.
+    /// </summary>
+    public KeyPolicy Policy { get; init; } = KeyPolicy.None;
 }
 
 /// <summary>An upstream account: where to send, how to authenticate. <see cref="ApiKey"/> and <see cref="ApiKeys"/> are secrets.</summary>

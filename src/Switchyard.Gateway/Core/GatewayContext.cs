@@ -45,6 +45,15 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// <summary>Auth: the caller's key id (recorded in usage).</summary>
     public string? KeyId => Caller?.KeyId;
 
+    /// <summary>Auth: the caller's team (recorded in usage), from its key.</summary>
+    public string? TeamId => Caller?.Policy.TeamId;
+
+    /// <summary>
+    /// Admission: the customer (a team's end user) the request is made for: the key's own customer, else
+    /// <c>x-switchyard-customer</c>, else the body's <c>user</c>; at most 256 characters. Recorded in usage.
+    /// </summary>
+    public string? CustomerId { get; set; }
+
     /// <summary>Ingress: the body, pooled.</summary>
     public RequestBody? Body { get; set; }
 

@@ -117,6 +117,9 @@ public sealed record TeamInfo(string Id, string Name)
 /// <summary>A team's end user, identified per request; pre-registered customers carry their own limits and budget.</summary>
 public sealed record CustomerInfo(string Id, string TeamId)
 {
+    /// <summary>A display name, if any.</summary>
+    public string? Name { get; init; }
+
     /// <summary>The customer's limits.</summary>
     public LimitSet? Limits { get; init; }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Switchyard.Admission;
 using Switchyard.Auth;
 using Switchyard.Providers.Anthropic;
 
@@ -7,9 +8,9 @@ namespace Switchyard.Endpoints;
 /// <summary>
 /// <c>POST /v1/messages/count_tokens</c> (Anthropic): authenticated, read and parsed like a message, then
 /// counted by the alias's first deployment (<see cref="AnthropicCountTokens"/>). Not metered: counting
-/// generates nothing.
+/// generates nothing. A model the key may not use is refused (403) as on <c>/v1/messages</c>.
 /// </summary>
-public sealed class CountTokensEndpoint(RouterState router, Authorizer authorizer, AnthropicCountTokens counter)
+public sealed class CountTokensEndpoint(RouterState router, Authorizer authorizer, AnthropicCountTokens counter, IGovernanceDirectory directory)
 {
     private static readonly AnthropicMessagesFormat Format = new();
 
@@ -17,7 +18,7 @@ public sealed class CountTokensEndpoint(RouterState router, Authorizer authorize
     public async Task HandleAsync(HttpContext http)
     {
         var table = router.Current;
-        if (await authorizer.AuthorizeAsync(http, Format, KeyRole.Client).ConfigureAwait(false) is null)
+        if (await authorizer.AuthorizeAsync(http, Format, KeyRole.Client).ConfigureAwait(false) is not { } caller)
         {
             return;
         }
@@ -43,6 +44,12 @@ public sealed class CountTokensEndpoint(RouterState router, Authorizer authorize
             {
                 await AnthropicCountTokens.ErrorAsync(http, new ClientError(404, ErrorCategory.NotFound,
                     $"model: The model '{head.Model}' does not exist on this gateway.")).ConfigureAwait(false);
+                return;
+            }
+
+            if (!GovernanceRules.AllowsModel(KeyPolicyStage.AllowedModels(caller.Policy, directory), head.Model))
+            {
+                await AnthropicCountTokens.ErrorAsync(http, KeyPolicyStage.NotAllowed(head.Model, "model")).ConfigureAwait(false);
                 return;
             }
 

@@ -67,6 +67,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/drill", drill.StartAsync);
         app.MapGet("/v1/drill", drill.StatusAsync);
         app.MapDelete("/v1/drill", drill.StopAsync);
+        app.MapAdmin(); // admin role: /v1/admin/keys, /v1/admin/teams, /v1/admin/customers
 
         var usage = services.GetRequiredService<UsageWriter>();
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
@@ -98,6 +99,7 @@ public static class GatewayEndpoints
             ("/v1/models", "GET", chat), ("/v1/models/{**id}", "GET", chat), ("/v1/deployments", "GET", chat),
             ("/v1/drill", "GET, POST, DELETE", chat), ("/v1/route/explain", "POST", chat),
             ("/health/live", "GET", chat), ("/health/ready", "GET", chat),
+            .. AdminEndpoints.Paths.Select(p => (p.Path, p.Allow, chat)),
         ];
         foreach (var (path, allow, format) in known)
         {

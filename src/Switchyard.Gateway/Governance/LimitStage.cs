@@ -25,7 +25,8 @@ public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory =
         }
 
         var needs = ctx.Request.Needs;
-        var lease = book.TryAcquire(scopes, needs.EstimatedPromptTokens, needs.MaxOutputTokens ?? DefaultOutputReservation, out var refusal);
+        var output = needs.MaxOutputTokens ?? OutputGuess(scopes, needs.EstimatedPromptTokens);
+        var lease = book.TryAcquire(scopes, needs.EstimatedPromptTokens, output, out var refusal);
         WriteHeaders(ctx, scopes);
         if (lease is null)
         {
@@ -42,6 +43,30 @@ public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory =
         }
 
         return ValueTask.FromResult(true);
+    }
+
+    /// <summary>
+    /// The output reserved for a request without a cap: <see cref="DefaultOutputReservation"/>, but never more than
+    /// the smallest token limit leaves after the prompt, so a guess alone never refuses a request as too large
+    /// (the real count corrects the bucket when the request ends).
+    /// </summary>
+    internal static int OutputGuess(List<LimitScope> scopes, int prompt)
+    {
+        long room = DefaultOutputReservation;
+        foreach (var scope in scopes)
+        {
+            if (scope.Limits.Tpm is { } tpm)
+            {
+                room = Math.Min(room, tpm - prompt);
+            }
+
+            if (scope.Limits.OutputTpm is { } outputTpm)
+            {
+                room = Math.Min(room, outputTpm);
+            }
+        }
+
+        return (int)Math.Max(0, room);
     }
 
     /// <summary>The scopes with limits, or null when none has any.</summary>

@@ -123,9 +123,10 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<TranslatedAttempts>();
         services.AddSingleton<EmbeddingsAttempts>();
         services.AddSingleton(new FaultInjector(options.TimeProvider));
-        var keyStore = new KeyStore(config.Auth);
+        var keyStore = new KeyStore(config.Auth, options.TimeProvider); // expiry on the gateway's clock
         services.AddSingleton<IKeyStore>(keyStore);
         services.AddSingleton(new Authorizer(keyStore));
+        AddGovernance(services, config, keyStore, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         services.AddSingleton<AnthropicCountTokens>();
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DrainSignal>(),
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
@@ -161,6 +162,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchyard");
         var usageWriter = app.Services.GetRequiredService<UsageWriter>(); // open the store and the journal before the first request
         _ = app.Services.GetRequiredService<ResponseState>(); // and the response store (a newer schema stops the start here)
+        var governance = app.Services.GetRequiredService<GovernanceDirectory>(); // and the admin API's keys, before the first request
 
         ConfigWatcher? watcher = null;
         if (options.ConfigPath is { } path && options.ConfigYaml is null)
@@ -169,7 +171,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
             watcher = new ConfigWatcher(path, options.Environment, next =>
             {
                 router.Swap(RouteTable.Build(next, keyPools));
-                keyStore.Replace(next.Auth);
+                governance.Configure(next); // the file's keys and teams; the admin API's stay
                 healthRegistry.Configure(next);
                 usageWriter.SetPolicy(next.Usage.OnStoreFailure);
                 LogReloaded(logger, next.Source, next.Models.Count);
@@ -200,6 +202,20 @@ public sealed partial class GatewayApp : IAsyncDisposable
     {
         services.AddSingleton(new DrainSignal(time));
         services.Configure<HostOptions>(o => o.ShutdownTimeout = server.ShutdownTimeout + DrainGrace);
+    }
+
+    /// <summary>
+    /// Virtual keys, teams and customers (docs/adr/0007-keys-and-teams.md): the store (same database file, own
+    /// connection and tables), the directory that merges it with the config file and feeds the key index, and the
+    /// admin operations over it.
+    /// </summary>
+    private static void AddGovernance(IServiceCollection services, GatewayConfig config, KeyStore keyStore, string database, TimeProvider time)
+    {
+        services.AddSingleton<IGovernanceStore>(_ => new SqliteGovernanceStore(database));
+        services.AddSingleton(sp => new GovernanceDirectory(config, sp.GetRequiredService<IGovernanceStore>(), keyStore, sp.GetRequiredService<ILogger<GovernanceDirectory>>()));
+        services.AddSingleton<IGovernanceDirectory>(sp => sp.GetRequiredService<GovernanceDirectory>());
+        services.AddSingleton(sp => new KeyAdmin(sp.GetRequiredService<GovernanceDirectory>(), time, sp.GetRequiredService<ILogger<KeyAdmin>>()));
+        services.AddSingleton(sp => new TeamAdmin(sp.GetRequiredService<GovernanceDirectory>(), sp.GetRequiredService<ILogger<TeamAdmin>>()));
     }
 
     /// <summary>Time after the drain for the last error events, records and the usage flush to go out.</summary>

@@ -36,6 +36,8 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         ClientRequestId = RequestIds.ClientOf(ctx.Http),
         StartedAtMs = ctx.StartedAtMs,
         KeyId = ctx.KeyId,
+        TeamId = ctx.TeamId,
+        CustomerId = ctx.CustomerId,
         Operation = OperationName(ctx.Operation),
         Format = ctx.Format.Name,
         DroppedParams = ctx.Dropped,

@@ -345,6 +345,13 @@ internal sealed class GatewayHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the gateway and starts a new one on the same data directory, fakes and clock (state must survive).</summary>
+    public async Task RestartGatewayAsync(string? yaml = DefaultYaml)
+    {
+        await StopGatewayAsync();
+        Gateway = await GatewayApp.StartAsync(Options(yaml, configFile: false));
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

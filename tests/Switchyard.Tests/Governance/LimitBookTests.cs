@@ -128,4 +128,16 @@ public sealed class LimitBookTests
 
         Assert.Equal(1, book.BucketCount);
     }
+
+    [Theory]
+    [InlineData(null, null, 15, 1024)]   // no token limit: the default guess
+    [InlineData(1000L, null, 15, 985)]   // a small TPM: the guess shrinks to what the prompt leaves
+    [InlineData(1000L, 200L, 15, 200)]   // an output TPM caps it too
+    [InlineData(100L, null, 150, 0)]     // a prompt over the limit: nothing guessed, the prompt alone decides
+    public void TheOutputGuess_NeverMakesARequestTooLargeByItself(long? tpm, long? outputTpm, int prompt, int expected)
+    {
+        var scopes = new List<LimitScope> { Key(new LimitSet(Tpm: tpm, OutputTpm: outputTpm)), Key(new LimitSet(Rpm: 5), "team:t") };
+
+        Assert.Equal(expected, LimitStage.OutputGuess(scopes, prompt));
+    }
 }

@@ -1,0 +1,151 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Switchyard.Storage;
+
+/// <summary>
+/// The <c>policy</c> column of the governance tables: what only the gateway reads back whole (allowed models and
+/// routes, metadata, limits, budget), as one JSON document with stable snake_case names, never the C# ones, so a
+/// rename in code never orphans stored data. Written and read by hand (a few fields; no reflection, no generated
+/// context). Absent members read as empty or null, so a document written before a member existed still reads.
+/// </summary>
+internal static class GovernancePolicyJson
+{
+    /// <summary>What a policy document holds.</summary>
+    public sealed record Policy(
+        IReadOnlyList<string> AllowedModels,
+        IReadOnlyList<string> AllowedRoutes,
+        IReadOnlyDictionary<string, string> Metadata,
+        LimitSet? Limits,
+        BudgetRule? Budget);
+
+    /// <summary>The document of a key, team or customer (empty members are left out).</summary>
+    public static string Write(IReadOnlyList<string> models, IReadOnlyList<string> routes, IReadOnlyDictionary<string, string>? metadata, LimitSet? limits, BudgetRule? budget)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            Strings(w, "allowed_models", models);
+            Strings(w, "allowed_routes", routes);
+            if (metadata is { Count: > 0 })
+            {
+                w.WriteStartObject("metadata");
+                foreach (var (k, v) in metadata)
+                {
+                    w.WriteString(k, v);
+                }
+
+                w.WriteEndObject();
+            }
+
+            if (limits is not null)
+            {
+                WriteLimits(w, limits);
+            }
+
+            if (budget is not null)
+            {
+                WriteBudget(w, budget);
+            }
+
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Reads a document.</summary>
+    public static Policy Read(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        return new Policy(
+            Strings(root, "allowed_models"),
+            Strings(root, "allowed_routes"),
+            root.TryGetProperty("metadata", out var m)
+                ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal),
+            root.TryGetProperty("limits", out var l) ? ReadLimits(l) : null,
+            root.TryGetProperty("budget", out var b) ? ReadBudget(b) : null);
+    }
+
+    private static void WriteLimits(Utf8JsonWriter w, LimitSet l)
+    {
+        w.WriteStartObject("limits");
+        Number(w, "rpm", l.Rpm);
+        Number(w, "tpm", l.Tpm);
+        Number(w, "input_tpm", l.InputTpm);
+        Number(w, "output_tpm", l.OutputTpm);
+        Number(w, "concurrency", l.Concurrency);
+        w.WriteEndObject();
+    }
+
+    private static LimitSet ReadLimits(JsonElement e) =>
+        new((int?)Number(e, "rpm"), Number(e, "tpm"), Number(e, "input_tpm"), Number(e, "output_tpm"), (int?)Number(e, "concurrency"));
+
+    private static void WriteBudget(Utf8JsonWriter w, BudgetRule b)
+    {
+        w.WriteStartObject("budget");
+        w.WriteNumber("limit_micros", b.LimitMicros);
+        w.WriteString("period", GovernanceRules.PeriodName(b.Period));
+        w.WriteString("time_zone", b.TimeZone);
+        w.WriteStartArray("alert_at");
+        foreach (var share in b.AlertAt)
+        {
+            w.WriteNumberValue(share);
+        }
+
+        w.WriteEndArray();
+        w.WriteString("streams", GovernanceRules.StreamModeName(b.Streams));
+        Number(w, "max_reservation_micros", b.MaxReservationMicros);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The rule; a name this gateway does not know (written by a newer one) is an error, not a guess.</summary>
+    private static BudgetRule ReadBudget(JsonElement e)
+    {
+        var period = e.GetProperty("period").GetString();
+        var streams = e.TryGetProperty("streams", out var s) ? s.GetString() : "hard_stop";
+        return new BudgetRule(e.GetProperty("limit_micros").GetInt64(), GovernanceRules.ParsePeriod(period) ?? throw Unknown("period", period))
+        {
+            TimeZone = e.TryGetProperty("time_zone", out var tz) ? tz.GetString()! : "UTC",
+            AlertAt = e.TryGetProperty("alert_at", out var a) ? [.. a.EnumerateArray().Select(x => x.GetDouble())] : [],
+            Streams = GovernanceRules.ParseStreamMode(streams) ?? throw Unknown("streams", streams),
+            MaxReservationMicros = Number(e, "max_reservation_micros"),
+        };
+    }
+
+    private static InvalidDataException Unknown(string field, string? value) =>
+        new($"A stored budget has an unknown {field} '{value}'; it was written by a newer gateway.");
+
+    private static void Strings(Utf8JsonWriter w, string name, IReadOnlyList<string> values)
+    {
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            w.WriteStringValue(v);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static string[] Strings(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var list) ? [.. list.EnumerateArray().Select(x => x.GetString()!)] : [];
+
+    private static void Number(Utf8JsonWriter w, string name, long? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, v);
+        }
+    }
+
+    private static long? Number(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
+}
