@@ -6,9 +6,12 @@ using Switchyard.Hosting;
 //   switchyard [serve] [--config FILE] [--urls URL] [--data DIR]   run the gateway
 //   switchyard config validate FILE                               check a config offline (exit 1 on errors)
 //   switchyard key new | key hash [KEY]                           make a client key / its config hash
+//   switchyard prices [--config FILE]                             the price book / each deployment's price
 return args switch
 {
     ["config", "validate", var file] => Validate(file),
+    ["prices"] => Print(Switchyard.Providers.PriceListing.Book(Switchyard.Providers.ProviderCatalog.Default)),
+    ["prices", "--config", var file] => Prices(file),
     ["key", "new"] => NewKey(),
     ["key", "hash"] => Hash(Console.In.ReadLine() ?? ""),
     ["key", "hash", var key] => Hash(key),
@@ -75,6 +78,23 @@ static int Validate(string file)
     return 1;
 }
 
+static int Print(string text)
+{
+    Console.Write(text);
+    return 0;
+}
+
+static int Prices(string file)
+{
+    var result = ConfigLoader.LoadFile(file, Environment.GetEnvironmentVariable);
+    if (result.Config is { } config)
+    {
+        return Print(Switchyard.Providers.PriceListing.Deployments(config));
+    }
+
+    return Validate(file);
+}
+
 static int NewKey()
 {
     var key = "sk-sy-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
@@ -103,6 +123,7 @@ static int Usage(int code)
           switchyard config validate FILE
           switchyard key new
           switchyard key hash [KEY]        (reads the key from stdin when omitted)
+          switchyard prices [--config FILE]   (the price book, or what each deployment of FILE is costed at)
         environment: SWITCHYARD_MASTER_KEY, SWITCHYARD_CONFIG, SWITCHYARD_URLS, SWITCHYARD_DATA, provider keys (OPENAI_API_KEY, GROQ_API_KEY, ...)
         """);
     return code;

@@ -47,6 +47,12 @@ public sealed class VertexProvider : ProviderDescriptor
         return baseUrl;
     }
 
+    /// <summary>Claude on Vertex AI (<c>prices.json</c> beside this file).</summary>
+    public static PriceBook Book { get; } = PriceBook.FromResources(typeof(VertexProvider).Assembly, typeof(VertexProvider).Namespace + ".prices.json");
+
+    /// <inheritdoc />
+    public override PriceBook Prices => Book;
+
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new VertexAdapter(services.Time, services.Environment);
 }
