@@ -147,7 +147,8 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(options.Random);
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageEstimator>();
-        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>()));
+        services.AddSingleton<CostMeter>();
+        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(), sp.GetRequiredService<CostMeter>()));
         services.AddSingleton(sp => new GatewayPipeline(sp));
 
         var app = builder.Build();

@@ -72,5 +72,7 @@ public sealed partial class SqliteUsageStore
         UsageSource = rd.IsDBNull(27) ? null : rd.GetString(27),
         HedgeLoserPromptTokens = rd.GetInt64(28),
         HedgeLoserCompletionTokens = rd.GetInt64(29),
+        CostMicros = rd.GetInt64(30),
+        PriceVersion = rd.IsDBNull(31) ? null : rd.GetString(31),
     };
 }
