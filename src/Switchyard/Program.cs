@@ -8,10 +8,13 @@ using Switchyard.Host;
 //   switchyard config validate FILE                               check a config offline (exit 1 on errors)
 //   switchyard key new | key hash [KEY]                           make a client key / its config hash
 //   switchyard keys|teams|customers ...                           the admin API of a running gateway (AdminCli)
+//   switchyard prices [--config FILE]                             the price book / each deployment's price
 return args switch
 {
     ["config", "validate", var file] => Validate(file),
     [var resource and ("keys" or "teams" or "customers"), .. var rest] => await AdminCli.RunAsync(resource, rest, Console.Out, Console.Error),
+    ["prices"] => Print(Switchyard.Providers.PriceListing.Book(Switchyard.Providers.ProviderCatalog.Default)),
+    ["prices", "--config", var file] => Prices(file),
     ["key", "new"] => NewKey(),
     ["key", "hash"] => Hash(Console.In.ReadLine() ?? ""),
     ["key", "hash", var key] => Hash(key),
@@ -78,6 +81,23 @@ static int Validate(string file)
     return 1;
 }
 
+static int Print(string text)
+{
+    Console.Write(text);
+    return 0;
+}
+
+static int Prices(string file)
+{
+    var result = ConfigLoader.LoadFile(file, Environment.GetEnvironmentVariable);
+    if (result.Config is { } config)
+    {
+        return Print(Switchyard.Providers.PriceListing.Deployments(config));
+    }
+
+    return Validate(file);
+}
+
 static int NewKey()
 {
     var key = VirtualKeySecrets.NewSecret();
@@ -106,6 +126,7 @@ static int Usage(int code)
           switchyard config validate FILE
           switchyard key new
           switchyard key hash [KEY]        (reads the key from stdin when omitted)
+          switchyard prices [--config FILE]   (the price book, or what each deployment of FILE is costed at)
         """);
     Console.WriteLine(AdminCli.Help);
     Console.WriteLine("""

@@ -31,8 +31,14 @@ public struct TokenUsage
     /// <summary>Input tokens served from the prompt cache.</summary>
     public long CacheReadTokens;
 
-    /// <summary>Input tokens written to the prompt cache (Anthropic cache_creation_input_tokens).</summary>
+    /// <summary>Input tokens written to the prompt cache (Anthropic cache_creation_input_tokens), whatever their lifetime.</summary>
     public long CacheWriteTokens;
+
+    /// <summary>
+    /// The part of <see cref="CacheWriteTokens"/> written for one hour (Anthropic
+    /// <c>cache_creation.ephemeral_1h_input_tokens</c>), billed at a higher rate than the default five minutes.
+    /// </summary>
+    public long CacheWrite1hTokens;
 
     /// <summary>Output tokens spent on reasoning.</summary>
     public long ReasoningTokens;
@@ -47,6 +53,7 @@ public struct TokenUsage
         OutputTokens = update.OutputTokens != 0 ? update.OutputTokens : OutputTokens;
         CacheReadTokens = update.CacheReadTokens != 0 ? update.CacheReadTokens : CacheReadTokens;
         CacheWriteTokens = update.CacheWriteTokens != 0 ? update.CacheWriteTokens : CacheWriteTokens;
+        CacheWrite1hTokens = update.CacheWrite1hTokens != 0 ? update.CacheWrite1hTokens : CacheWrite1hTokens;
         ReasoningTokens = update.ReasoningTokens != 0 ? update.ReasoningTokens : ReasoningTokens;
     }
 }

@@ -19,7 +19,10 @@ public static class BuiltInEcho
     public static ProviderConfig Provider { get; } =
         new(ProviderName, EchoProvider.KindName, EchoProvider.KindName, EchoProvider.BaseUrl, ApiKey: null, Headers: [], Timeouts.Default);
 
-    public static DeploymentConfig Deployment { get; } = new(DeploymentName, Provider, UpstreamModel, Timeouts.Default);
+    public static DeploymentConfig Deployment { get; } = new(DeploymentName, Provider, UpstreamModel, Timeouts.Default)
+    {
+        Price = EchoProvider.Book.PriceFor(EchoProvider.KindName, UpstreamModel, default), // free, and recorded as priced
+    };
 
     public static ModelAlias Alias { get; } =
         new(AliasName, [new WeightedDeployment(Deployment, 1)], Fallbacks: [], FallbackPolicy.Default);

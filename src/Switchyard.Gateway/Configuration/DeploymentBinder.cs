@@ -10,7 +10,8 @@ internal static class DeploymentBinder
 
     private static readonly FrozenSet<string> LimitKeys = FrozenSet.Create(StringComparer.Ordinal, "rpm", "tpm");
 
-    private static readonly FrozenSet<string> PriceKeys = FrozenSet.Create(StringComparer.Ordinal, "input", "output");
+    private static readonly FrozenSet<string> PriceKeys = FrozenSet.Create(StringComparer.Ordinal,
+        "input", "output", "cached_input", "cache_write", "cache_write_1h", "reasoning");
 
     private static readonly string[] CapabilityNames = ["tools", "vision", "json_schema", "thinking"];
 
@@ -51,7 +52,7 @@ internal static class DeploymentBinder
         var model = ctx.RequiredString(map, "model")?.Trim();
         var timeouts = TimeoutsBinder.Bind(ctx, map["timeouts"], map.PathOf("timeouts"), provider?.Timeouts ?? Timeouts.Default);
         var capabilities = Capabilities(ctx, map, out var declared);
-        var price = PriceOf(ctx, map);
+        var price = PriceOf(ctx, map) ?? BookPrice(ctx, provider, model);
         var tier = ctx.String(map["price_tier"], map.PathOf("price_tier"))?.Trim();
         DeploymentLimits? limits = null;
         if (ctx.Map(map["limits"], map.PathOf("limits"), LimitKeys) is { } lm)
@@ -79,7 +80,12 @@ internal static class DeploymentBinder
         };
     }
 
-    /// <summary><c>price: { input, output }</c> in USD per million tokens.</summary>
+    /// <summary>
+    /// <c>price: { input, output, cached_input, cache_write, cache_write_1h, reasoning }</c> in USD per million tokens:
+    /// the deployment's own price, which wins over the price book whole (a rate it leaves out is billed at the input
+    /// or output rate it refines, not taken from the book, so the price a record says it used is the one written here).
+    /// Input and output are required; every rate must be a non-negative number.
+    /// </summary>
     private static Price? PriceOf(BindContext ctx, MapView map)
     {
         var price = ctx.Map(map["price"], map.PathOf("price"), PriceKeys);
@@ -88,12 +94,16 @@ internal static class DeploymentBinder
             return null;
         }
 
-        decimal? Read(string key)
+        decimal? Read(string key, bool required)
         {
             var text = ctx.String(price[key], price.PathOf(key));
             if (text is null)
             {
-                ctx.Error(price.PathOf(key), "is required (USD per million tokens)");
+                if (required)
+                {
+                    ctx.Error(price.PathOf(key), "is required (USD per million tokens)");
+                }
+
                 return null;
             }
 
@@ -106,10 +116,26 @@ internal static class DeploymentBinder
             return v;
         }
 
-        var input = Read("input");
-        var output = Read("output");
-        return input is null || output is null ? null : new Price(input.Value, output.Value);
+        var input = Read("input", required: true);
+        var output = Read("output", required: true);
+        var rates = new Price(0, 0)
+        {
+            CachedInput = Read("cached_input", required: false),
+            CacheWrite = Read("cache_write", required: false),
+            CacheWrite1h = Read("cache_write_1h", required: false),
+            Reasoning = Read("reasoning", required: false),
+        };
+        return input is null || output is null ? null : rates with { Input = input.Value, Output = output.Value };
     }
+
+    /// <summary>
+    /// The provider's price book entry for the model (docs/adr/0008-price-book.md), when the file gives no price:
+    /// the entry in effect today (UTC) is what routing compares; each record is costed at the entry of its own date.
+    /// </summary>
+    private static Price? BookPrice(BindContext ctx, ProviderConfig? provider, string? model) =>
+        provider is null || model is null
+            ? null
+            : ctx.Providers.BookPrice(provider, model, DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime));
 
     /// <summary><c>capabilities: { tools, vision, json_schema, thinking }</c> (booleans), <c>context_window</c>, <c>max_output_tokens</c>.</summary>
     private static ModelCapabilities Capabilities(BindContext ctx, MapView map, out HashSet<string> declared)

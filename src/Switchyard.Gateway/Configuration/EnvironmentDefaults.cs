@@ -37,7 +37,10 @@ public static class EnvironmentDefaults
             registered[name] = provider;
             foreach (var model in preset.Models)
             {
-                var deployment = new DeploymentConfig($"{name}/{model}", provider, model, provider.Timeouts);
+                var deployment = new DeploymentConfig($"{name}/{model}", provider, model, provider.Timeouts)
+                {
+                    Price = catalog.BookPrice(provider, model, DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime)),
+                };
                 deployments[deployment.Name] = deployment;
                 models[deployment.Name] = SingleDeployment(deployment.Name, deployment);
             }

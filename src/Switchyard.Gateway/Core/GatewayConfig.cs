@@ -278,7 +278,12 @@ public sealed record DeploymentConfig(string Name, ProviderConfig Provider, stri
     /// <summary>The model's catalog entry with the deployment's <c>catalog:</c> overrides: the rules applied before each translated attempt.</summary>
     public ModelProfile Profile { get; init; } = ModelProfile.Unknown;
 
-    /// <summary>Price in USD per million tokens (<c>price: { input, output }</c>), if known.</summary>
+    /// <summary>
+    /// The deployment's price: <c>price: { input, output, cached_input, cache_write, reasoning }</c> from the file
+    /// (<see cref="Price.Version"/> <c>config</c>), else its provider's price book entry for the model, resolved at
+    /// load; null when neither knows the model. Routing compares deployments by it; each record is costed at the
+    /// entry in effect when its request started (<see cref="Price.At"/>).
+    /// </summary>
     public Price? Price { get; init; }
 
     /// <summary>Price tier name (<c>price_tier</c>) for same-tier fallback; null = untiered.</summary>
@@ -294,12 +299,81 @@ public sealed record DeploymentConfig(string Name, ProviderConfig Provider, stri
 /// <summary>Requests and tokens per minute a deployment may take; the router stops sending when either is used up.</summary>
 public sealed record DeploymentLimits(int? Rpm, long? Tpm);
 
-/// <summary>USD per million input and output tokens.</summary>
+/// <summary>
+/// What a model's tokens cost, in USD per million tokens, which is micro-dollars per token. Every token kind the
+/// canonical usage counts has a rate; a rate left out is billed at the base one it refines (<see cref="CachedInput"/>,
+/// <see cref="CacheWrite"/> and <see cref="CacheWrite1h"/> at <see cref="Input"/>, <see cref="Reasoning"/> at
+/// <see cref="Output"/>), so a missing rate never makes tokens free (docs/adr/0008-price-book.md).
+/// </summary>
+/// <param name="Input">Input tokens that were neither read from nor written to a prompt cache.</param>
+/// <param name="Output">Output tokens, reasoning included unless <see cref="Reasoning"/> prices it apart.</param>
 public sealed record Price(decimal Input, decimal Output)
 {
+    /// <summary>The <see cref="Version"/> of a price written in the configuration file.</summary>
+    public const string ConfigVersion = "config";
+
+    /// <summary>Input tokens read from the prompt cache (OpenAI cached input, Anthropic cache hits, Gemini cached content).</summary>
+    public decimal? CachedInput { get; init; }
+
+    /// <summary>Input tokens written to the prompt cache for its default lifetime (Anthropic and Bedrock: five minutes).</summary>
+    public decimal? CacheWrite { get; init; }
+
+    /// <summary>Input tokens written to the prompt cache for one hour (Anthropic); <see cref="CacheWrite"/> when left out.</summary>
+    public decimal? CacheWrite1h { get; init; }
+
+    /// <summary>Reasoning (thinking) tokens, when a provider bills them apart from other output; usually left out.</summary>
+    public decimal? Reasoning { get; init; }
+
+    /// <summary>USD per image generated, for image models (recorded in the book; not billed by the gateway yet).</summary>
+    public decimal? PerImage { get; init; }
+
+    /// <summary>USD per second of audio or video, for those models (recorded in the book; not billed by the gateway yet).</summary>
+    public decimal? PerSecond { get; init; }
+
+    /// <summary>The rates of a request whose input exceeds a threshold (Gemini 2.5 Pro and Claude Sonnet 4 above 200K tokens).</summary>
+    public LongContextPrice? LongContext { get; init; }
+
+    /// <summary>The day from which a price book entry applies; null for a price from the configuration file.</summary>
+    public DateOnly? EffectiveFrom { get; init; }
+
+    /// <summary>What a record costed at this price says it was costed with: <c>config</c>, or <c>book:YYYY-MM-DD</c> (the entry's date).</summary>
+    public string Version { get; init; } = ConfigVersion;
+
+    /// <summary>
+    /// Every entry the book has for the model, oldest first, when this price came from the book (this one among them);
+    /// empty for a price from the configuration file, which applies at any date.
+    /// </summary>
+    public IReadOnlyList<Price> Schedule { get; init; } = [];
+
     /// <summary>One number to compare deployments by (input + output per million).</summary>
     public decimal Blended => Input + Output;
+
+    /// <summary>
+    /// The price in effect on <paramref name="day"/> (UTC): the latest entry of <see cref="Schedule"/> dated on or
+    /// before it. The first entry also covers earlier days: a book starts on the day it was read, not on the day the
+    /// price did. A price without a schedule (from the configuration file) is itself.
+    /// </summary>
+    public Price At(DateOnly day)
+    {
+        if (Schedule.Count == 0)
+        {
+            return this;
+        }
+
+        var current = Schedule[0];
+        for (var i = 1; i < Schedule.Count && Schedule[i].EffectiveFrom <= day; i++)
+        {
+            current = Schedule[i];
+        }
+
+        return current;
+    }
 }
+
+/// <summary>The rates of a request whose input (cache reads and writes included) is above <paramref name="AboveInputTokens"/>.</summary>
+/// <param name="AboveInputTokens">The threshold, in input tokens (200,000 for Gemini 2.5 Pro and Claude Sonnet 4).</param>
+/// <param name="Price">The rates above it; a rate it leaves out is the base price's.</param>
+public sealed record LongContextPrice(long AboveInputTokens, Price Price);
 
 /// <summary>
 /// A conditional route (<c>routes.NAME</c>): when its <see cref="Match"/> holds (or the client names it in

@@ -74,6 +74,13 @@ public abstract class ProviderDescriptor
     public virtual IPassthroughProtocol? CreatePassthrough() => null;
 
     /// <summary>
+    /// What this kind's providers charge per model, read from the data files in its folder (<c>prices*.json</c>,
+    /// embedded): each file with its source page and the date it was read, each entry effective from a date. A
+    /// deployment without <c>price:</c> in the file gets its model's entry at load; an unpriced model records cost 0.
+    /// </summary>
+    public virtual PriceBook Prices => PriceBook.Empty;
+
+    /// <summary>
     /// An <see cref="HttpMessageHandler"/> that answers this kind's requests in-process instead of over the network
     /// (the built-in echo model); null for every kind that has a real upstream.
     /// </summary>

@@ -194,7 +194,8 @@ public sealed partial class Dispatcher(DrainSignal drain,
 
     /// <summary>
     /// The next plan step after <paramref name="current"/> that <paramref name="scope"/> allows, or -1. Prices
-    /// compare by <see cref="Price.Blended"/>; a deployment without a price is outside any price-based scope.
+    /// compare by <see cref="Price.Blended"/> (the file's <c>price:</c>, else the price book's); a deployment without
+    /// a price is outside any price-based scope.
     /// After a context overflow, only a deployment whose window is larger than the one that overflowed may
     /// follow (an unknown window on either side cannot be compared, so it does not rule a step out).
     /// </summary>

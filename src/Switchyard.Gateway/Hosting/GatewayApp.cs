@@ -149,7 +149,8 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageEstimator>();
         services.AddSingleton(new Governance.LimitBook(options.TimeProvider)); // per-node limit state (docs/adr/0011)
-        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>()));
+        services.AddSingleton<CostMeter>();
+        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(), sp.GetRequiredService<CostMeter>()));
         services.AddSingleton(sp => new GatewayPipeline(sp));
 
         var app = builder.Build();

@@ -108,6 +108,17 @@ public sealed class ProviderCatalog
         return found;
     }
 
+    /// <summary>
+    /// The price book's price for <paramref name="model"/> served by <paramref name="provider"/> (its kind's book, the
+    /// lists that apply to its preset), in effect on <paramref name="today"/> and carrying the model's whole schedule;
+    /// null when the book does not price it (or the kind is not in this catalog).
+    /// </summary>
+    public Price? BookPrice(ProviderConfig provider, string model, DateOnly today)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        return Find(provider.Kind)?.Prices.PriceFor(provider.Preset, model, today);
+    }
+
     /// <summary>The adapters, native embeddings and passthrough relays of every kind, made once for a gateway.</summary>
     public ProviderRegistry CreateRegistry(ProviderServices services)
     {

@@ -4,9 +4,9 @@ namespace Switchyard.Usage;
 /// Settle: the last stage, run whatever happened (answered, refused, failed, cancelled), and the only
 /// writer of the usage record: exactly one record per request, built from the context and queued to the
 /// <see cref="UsageWriter"/>. What the upstream never reported is estimated here first (<see cref="UsageEstimator"/>).
-/// A dry run (route explain) leaves no record.
+/// Its cost is computed last, from the completed counts (<see cref="CostMeter"/>). A dry run (route explain) leaves no record.
 /// </summary>
-public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator estimator)
+public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator estimator, CostMeter costs)
 {
     /// <summary>Records <paramref name="ctx"/> and releases its pooled buffers (the body, what was delivered).</summary>
     public void Run(GatewayContext ctx)
@@ -16,8 +16,8 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
             if (!ctx.DryRun)
             {
                 estimator.Complete(ctx); // before the body is released: the prompt estimate reads it
+                usage.Enqueue(ToRecord(ctx, time, costs.Cost(ctx)));
                 ctx.ReleaseHolds();      // limits and budgets are corrected to the final usage
-                usage.Enqueue(ToRecord(ctx, time));
             }
         }
         finally
@@ -29,8 +29,8 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         }
     }
 
-    /// <summary>The usage record of <paramref name="ctx"/>.</summary>
-    public static UsageRecord ToRecord(GatewayContext ctx, TimeProvider time) => new()
+    /// <summary>The usage record of <paramref name="ctx"/>, costed at <paramref name="cost"/>.</summary>
+    public static UsageRecord ToRecord(GatewayContext ctx, TimeProvider time, RecordCost cost = default) => new()
     {
         RequestId = ctx.RequestId,
         ClientRequestId = RequestIds.ClientOf(ctx.Http),
@@ -63,6 +63,8 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         UsageSource = ctx.UsageSource,
         HedgeLoserPromptTokens = ctx.HedgeLoser?.Billed.InputTokens ?? 0,
         HedgeLoserCompletionTokens = ctx.HedgeLoser?.Billed.OutputTokens ?? 0,
+        CostMicros = cost.Micros,
+        PriceVersion = cost.Version,
         LatencyMs = time.GetElapsedTime(ctx.StartTimestamp).TotalMilliseconds,
         TimeToFirstTokenMs = ctx.FirstByteTimestamp == 0 ? null : time.GetElapsedTime(ctx.StartTimestamp, ctx.FirstByteTimestamp).TotalMilliseconds,
     };

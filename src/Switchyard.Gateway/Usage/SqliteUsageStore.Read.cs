@@ -74,5 +74,7 @@ public sealed partial class SqliteUsageStore
         HedgeLoserCompletionTokens = rd.GetInt64(29),
         TeamId = rd.IsDBNull(30) ? null : rd.GetString(30),
         CustomerId = rd.IsDBNull(31) ? null : rd.GetString(31),
+        CostMicros = rd.GetInt64(32),
+        PriceVersion = rd.IsDBNull(33) ? null : rd.GetString(33),
     };
 }

@@ -82,11 +82,22 @@ public sealed class UsageEstimator(TokenCounter counter)
         var (tokens, usage) = Read(loser, encoding);
         var reported = loser.Reported;
         reported.Merge(usage);
-        return new TokenUsage
+        var outputReported = reported.OutputTokens > 0 && loser.Complete;
+        var billed = new TokenUsage
         {
             InputTokens = reported.InputTokens > 0 ? reported.InputTokens : PromptTokens(ctx, encoding),
-            OutputTokens = reported.OutputTokens > 0 && loser.Complete ? reported.OutputTokens : Math.Max(reported.OutputTokens, tokens),
+            OutputTokens = outputReported ? reported.OutputTokens : Math.Max(reported.OutputTokens, tokens),
         };
+        if (reported.InputTokens > 0)
+        {
+            // Reported input comes with its cache split, which its cost depends on (a cache read costs a tenth).
+            billed.CacheReadTokens = reported.CacheReadTokens;
+            billed.CacheWriteTokens = reported.CacheWriteTokens;
+            billed.CacheWrite1hTokens = reported.CacheWrite1hTokens;
+        }
+
+        billed.ReasoningTokens = outputReported ? reported.ReasoningTokens : 0;
+        return billed;
     }
 
     /// <summary>

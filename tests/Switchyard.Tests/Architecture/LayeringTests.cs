@@ -92,6 +92,7 @@ public sealed class LayeringTests
     {
         var architecture = new ArchLoader().LoadAssemblies(assembly).Build();
         var edges = new List<FolderEdge>();
+        var jsonContexts = JsonContexts(assembly);
         foreach (var type in architecture.Types)
         {
             var from = TopLevel(type.Namespace?.FullName);
@@ -103,7 +104,7 @@ public sealed class LayeringTests
             foreach (var dependency in type.Dependencies)
             {
                 var to = TopLevel(dependency.Target?.Namespace?.FullName);
-                if (to is not null && to != from)
+                if (to is not null && to != from && !IsGeneratedJsonCrossTalk(type.FullName, dependency.Target!.FullName, jsonContexts))
                 {
                     edges.Add(new FolderEdge(from, to, Outer(type.FullName), Outer(dependency.Target!.FullName)));
                 }
@@ -112,6 +113,19 @@ public sealed class LayeringTests
 
         return edges.DistinctBy(e => (e.From, e.To, e.FromType, e.ToType)).ToList();
     }
+
+    /// <summary>The assembly's System.Text.Json source-generated contexts (Usage's records, Core's price lists).</summary>
+    private static HashSet<string> JsonContexts(System.Reflection.Assembly assembly) =>
+        assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(System.Text.Json.Serialization.JsonSerializerContext)))
+            .Select(t => t.FullName!).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Every source-generated JSON context declares the same private generic helpers
+    /// (<c>TryGetTypeInfoForRuntimeCustomConverter&lt;T&gt;</c>), and ArchUnitNET resolves a call to one context's helper
+    /// to another context of the assembly: an edge from one generated context to another is that mix-up, not a use.
+    /// </summary>
+    private static bool IsGeneratedJsonCrossTalk(string fromType, string target, HashSet<string> contexts) =>
+        contexts.Contains(Outer(fromType)) && contexts.Any(c => c != Outer(fromType) && target.Contains(c, StringComparison.Ordinal));
 
     /// <summary><c>Switchyard.Routing.Health</c> → <c>Routing</c>; null outside the gateway's namespaces.</summary>
     private static string? TopLevel(string? ns)

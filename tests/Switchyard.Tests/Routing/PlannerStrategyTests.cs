@@ -156,6 +156,27 @@ public class PlannerStrategyTests
     }
 
     [Fact]
+    public void Plan_LowestCost_BookPricesWhereTheFileSetsNoneAndOverridesWin()
+    {
+        // gpt-4o ($2.50 + $10) and gpt-4o-mini ($0.15 + $0.60) from the price book; "own" overrides gpt-4o's to $0.01 + $0.01.
+        var yaml = """
+            providers:
+              openai: { preset: openai, base_url: "http://127.0.0.1:9/v1", api_key_env: K }
+            deployments:
+              big: { provider: openai, model: gpt-4o }
+              small: { provider: openai, model: gpt-4o-mini }
+              own: { provider: openai, model: gpt-4o, price: { input: 0.01, output: 0.01 } }
+              unknown: { provider: openai, model: gpt-unknown }
+            models:
+              m: { deployments: [unknown, big, small, own], routing: lowest_cost }
+            """;
+        var config = ConfigLoader.LoadYaml(yaml, "t", n => n == "K" ? "k" : null).Config!;
+        var route = RouteTable.Build(config, new KeyPoolRegistry(TimeProvider.System)).Aliases["m"];
+        var planner = new Planner(new Random(9), new HealthRegistry(TimeProvider.System));
+        Assert.Equal(["own", "small", "big", "unknown"], planner.Plan(route).Select(s => s.Deployment.Name));
+    }
+
+    [Fact]
     public void Plan_UsageHeadroom_PrefersTheLeastUsedAndExcludesTheExhausted()
     {
         var yaml = """

@@ -59,7 +59,10 @@ internal static class AnthropicJson
 
     /// <summary>
     /// Anthropic usage → canonical. Anthropic's <c>input_tokens</c> excludes cache reads and writes; the canonical
-    /// input count includes them (OpenAI semantics), so the three are added. Fields absent from a
+    /// input count includes them (OpenAI semantics), so the three are added (and priced once each: LiteLLM #9812
+    /// billed them twice). <c>cache_creation.ephemeral_1h_input_tokens</c> is the part of the writes kept for an
+    /// hour, billed at twice the base input rate instead of 1.25 times
+    /// (https://platform.claude.com/docs/en/docs/about-claude/pricing). Fields absent from a
     /// <c>message_delta</c> stay 0 and so do not overwrite earlier values in <see cref="TokenUsage.Merge"/>.
     /// </summary>
     public static TokenUsage ReadUsage(JsonElement u)
@@ -74,6 +77,10 @@ internal static class AnthropicJson
             CacheReadTokens = cacheRead,
             CacheWriteTokens = cacheWrite,
         };
+        if (TryGet(u, "cache_creation", JsonValueKind.Object, out var creation))
+        {
+            usage.CacheWrite1hTokens = Math.Min(cacheWrite, Long(creation, "ephemeral_1h_input_tokens"));
+        }
         if (TryGet(u, "output_tokens_details", JsonValueKind.Object, out var details))
         {
             usage.ReasoningTokens = Long(details, "thinking_tokens");

@@ -29,6 +29,12 @@ public sealed class AnthropicProvider : ProviderDescriptor
     /// <inheritdoc />
     public override IReadOnlyList<ProviderPreset> Presets => Known;
 
+    /// <summary>Anthropic's list prices (<c>prices.json</c> beside this file).</summary>
+    public static PriceBook Book { get; } = PriceBook.FromResources(typeof(AnthropicProvider).Assembly, typeof(AnthropicProvider).Namespace + ".prices.json");
+
+    /// <inheritdoc />
+    public override PriceBook Prices => Book;
+
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new AnthropicAdapter();
 

@@ -23,6 +23,18 @@ public sealed class AzureOpenAIProvider : ProviderDescriptor
     /// <inheritdoc />
     public override bool RequiresBaseUrl => true;
 
+    /// <summary>
+    /// OpenAI's list prices (its <c>prices.openai.json</c>) for every Azure OpenAI provider. Azure's upstream model is
+    /// the deployment's name, so a deployment named after its model (<c>gpt-4o</c>) is priced; any other name, or a
+    /// regional or data-zone deployment (which Azure prices higher), needs <c>price:</c>.
+    /// </summary>
+    public static PriceBook Book { get; } = new(
+        OpenAI.OpenAICompatibleProvider.Book.Lists.Where(l => l.Provider == "openai").Select(l => l.ForEveryPreset(KindName,
+            "Azure OpenAI global deployments at OpenAI's list prices (Providers/OpenAI/prices.openai.json); regional and data-zone deployments cost more.")));
+
+    /// <inheritdoc />
+    public override PriceBook Prices => Book;
+
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new AzureOpenAIAdapter();
 

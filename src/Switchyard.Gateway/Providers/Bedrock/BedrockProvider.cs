@@ -40,6 +40,12 @@ public sealed class BedrockProvider : ProviderDescriptor
         return null;
     }
 
+    /// <summary>Bedrock's on-demand prices (<c>prices.json</c> beside this file).</summary>
+    public static PriceBook Book { get; } = PriceBook.FromResources(typeof(BedrockProvider).Assembly, typeof(BedrockProvider).Namespace + ".prices.json");
+
+    /// <inheritdoc />
+    public override PriceBook Prices => Book;
+
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new BedrockAdapter(services.Time, services.Environment);
 

@@ -21,6 +21,12 @@ public sealed class EchoProvider : ProviderDescriptor
     /// <inheritdoc />
     public override Uri DefaultBaseUrl => BaseUrl;
 
+    /// <summary>The echo model costs nothing (<c>prices.json</c> beside this file), so its records say so instead of being unpriced.</summary>
+    public static PriceBook Book { get; } = PriceBook.FromResources(typeof(EchoProvider).Assembly, typeof(EchoProvider).Namespace + ".prices.json");
+
+    /// <inheritdoc />
+    public override PriceBook Prices => Book;
+
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new OpenAIChatAdapter();
 

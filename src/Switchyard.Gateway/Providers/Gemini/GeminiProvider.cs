@@ -24,6 +24,12 @@ public sealed class GeminiProvider : ProviderDescriptor
     /// <inheritdoc />
     public override IReadOnlyList<ProviderPreset> Presets => Known;
 
+    /// <summary>The Gemini API's paid-tier prices (<c>prices.json</c> beside this file).</summary>
+    public static PriceBook Book { get; } = PriceBook.FromResources(typeof(GeminiProvider).Assembly, typeof(GeminiProvider).Namespace + ".prices.json");
+
+    /// <inheritdoc />
+    public override PriceBook Prices => Book;
+
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new GeminiAdapter();
 

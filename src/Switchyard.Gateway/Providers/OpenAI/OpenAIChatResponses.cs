@@ -70,6 +70,7 @@ public static class OpenAIChatResponses
             usage.ReasoningTokens = Long(cd, "reasoning_tokens");
         }
 
+        OpenAIUsageReader.ApplyHostConventions(ref usage, Long(u, "total_tokens"), Long(u, "prompt_cache_hit_tokens"));
         return usage;
     }
 

@@ -63,6 +63,19 @@ public sealed class OpenAICompatibleProvider : ProviderDescriptor
     /// <inheritdoc />
     public override bool IsGeneric => true;
 
+    /// <summary>
+    /// The prices of the hosts whose pricing pages could be sourced, one file per preset beside this file
+    /// (<c>prices.openai.json</c>, <c>prices.groq.json</c>, <c>prices.xai.json</c>). A provider declared with
+    /// <c>kind: openai-compatible</c> and a <c>base_url</c> has no preset to price it by, so it needs <c>price:</c>.
+    /// </summary>
+    public static PriceBook Book { get; } = PriceBook.FromResources(typeof(OpenAICompatibleProvider).Assembly,
+        typeof(OpenAICompatibleProvider).Namespace + ".prices.openai.json",
+        typeof(OpenAICompatibleProvider).Namespace + ".prices.groq.json",
+        typeof(OpenAICompatibleProvider).Namespace + ".prices.xai.json");
+
+    /// <inheritdoc />
+    public override PriceBook Prices => Book;
+
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new OpenAIChatAdapter();
 

@@ -102,13 +102,47 @@ public static class OpenAIUsageReader
         }
     }
 
+    /// <summary>
+    /// Two hosts of the OpenAI wire format count differently from OpenAI, and the cost of every record depends on it:
+    /// <list type="bullet">
+    /// <item>xAI reports <c>reasoning_tokens</c> on top of <c>completion_tokens</c>, not inside it: its <c>total_tokens</c>
+    /// is prompt + completion + reasoning ("reasoning token consumption will be counted separately from
+    /// completion_tokens, but will be counted in the total_tokens", https://docs.x.ai/docs/key-information/consumption-and-rate-limits;
+    /// vercel/ai #12425). Read as OpenAI's, the reasoning would be billed nothing. Recognised by the sum, so no host
+    /// name is needed: with OpenAI's subset rule the sum can only hold when there is no reasoning at all.</item>
+    /// <item>DeepSeek reports its cache hits as <c>prompt_cache_hit_tokens</c> (https://api-docs.deepseek.com/guides/kv_cache),
+    /// taken when no <c>prompt_tokens_details.cached_tokens</c> came.</item>
+    /// </list>
+    /// </summary>
+    internal static void ApplyHostConventions(ref TokenUsage usage, long totalTokens, long promptCacheHitTokens)
+    {
+        if (usage.CacheReadTokens == 0 && promptCacheHitTokens > 0)
+        {
+            usage.CacheReadTokens = promptCacheHitTokens;
+        }
+
+        if (usage.ReasoningTokens > 0 && totalTokens == usage.InputTokens + usage.OutputTokens + usage.ReasoningTokens)
+        {
+            usage.OutputTokens += usage.ReasoningTokens;
+        }
+    }
+
     private static void ReadUsageObject(ref Utf8JsonReader reader, ref TokenUsage usage)
     {
+        long total = 0, cacheHit = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("prompt_tokens"u8))
             {
                 usage.InputTokens = ReadNumber(ref reader);
+            }
+            else if (reader.ValueTextEquals("total_tokens"u8))
+            {
+                total = ReadNumber(ref reader);
+            }
+            else if (reader.ValueTextEquals("prompt_cache_hit_tokens"u8))
+            {
+                cacheHit = ReadNumber(ref reader);
             }
             else if (reader.ValueTextEquals("completion_tokens"u8))
             {
@@ -146,6 +180,8 @@ public static class OpenAIUsageReader
                 reader.Skip();
             }
         }
+
+        ApplyHostConventions(ref usage, total, cacheHit);
     }
 
     private static long ReadNumber(ref Utf8JsonReader reader)

@@ -62,6 +62,12 @@ public sealed class VertexProvider : ProviderDescriptor
         _ => new Uri($"https://{location}-aiplatform.googleapis.com"),
     };
 
+    /// <summary>Claude on Vertex AI (<c>prices.json</c> beside this file).</summary>
+    public static PriceBook Book { get; } = PriceBook.FromResources(typeof(VertexProvider).Assembly, typeof(VertexProvider).Namespace + ".prices.json");
+
+    /// <inheritdoc />
+    public override PriceBook Prices => Book;
+
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new VertexAdapter(services.Time, services.Environment);
 }

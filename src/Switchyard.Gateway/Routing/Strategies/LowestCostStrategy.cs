@@ -1,8 +1,9 @@
 namespace Switchyard.Routing.Strategies;
 
 /// <summary>
-/// <c>lowest_cost</c>: cheapest first by the price book (<c>deployments.X.price</c>, blended input/output);
-/// deployments without a price go last. Equal (or unknown) prices keep a weighted-random order.
+/// <c>lowest_cost</c>: cheapest first by the deployment's price (<c>deployments.X.price</c>, else its provider's price
+/// book entry for the model, in effect when the configuration was loaded; blended input/output); deployments without
+/// a price go last. Equal (or unknown) prices keep a weighted-random order.
 /// </summary>
 public sealed class LowestCostStrategy : IRoutingStrategy
 {

@@ -112,7 +112,7 @@ internal static class MeteringKit
         }
 
         services.GetRequiredService<UsageEstimator>().Complete(ctx);
-        var record = Settle.ToRecord(ctx, time);
+        var record = Settle.ToRecord(ctx, time, services.GetRequiredService<CostMeter>().Cost(ctx));
         ctx.Body?.Dispose();
         ctx.Delivered?.Dispose();
         ctx.HedgeLoser?.Dispose();

@@ -25,14 +25,28 @@ public static class AnthropicWire
     };
 
     /// <summary>The usage object of a message (and of <c>message_start</c>).</summary>
-    public static JsonObject Usage(AnthropicUsage u, long? outputTokens = null) => new()
+    public static JsonObject Usage(AnthropicUsage u, long? outputTokens = null)
     {
-        ["input_tokens"] = u.InputTokens,
-        ["cache_creation_input_tokens"] = u.CacheCreationInputTokens,
-        ["cache_read_input_tokens"] = u.CacheReadInputTokens,
-        ["output_tokens"] = outputTokens ?? u.OutputTokens,
-        ["service_tier"] = "standard",
-    };
+        var usage = new JsonObject
+        {
+            ["input_tokens"] = u.InputTokens,
+            ["cache_creation_input_tokens"] = u.CacheCreationInputTokens,
+            ["cache_read_input_tokens"] = u.CacheReadInputTokens,
+            ["output_tokens"] = outputTokens ?? u.OutputTokens,
+            ["service_tier"] = "standard",
+        };
+        if (u.CacheCreation1hInputTokens > 0)
+        {
+            // The split of cache_creation_input_tokens by lifetime, as Anthropic reports it.
+            usage["cache_creation"] = new JsonObject
+            {
+                ["ephemeral_5m_input_tokens"] = u.CacheCreationInputTokens - u.CacheCreation1hInputTokens,
+                ["ephemeral_1h_input_tokens"] = u.CacheCreation1hInputTokens,
+            };
+        }
+
+        return usage;
+    }
 
     /// <summary>A whole <c>message</c> object.</summary>
     public static JsonObject Message(string id, string model, IEnumerable<AnthropicBlock> content, string stopReason, string? stopSequence, AnthropicUsage usage) => new()
@@ -102,6 +116,9 @@ public sealed record AnthropicUsage(int InputTokens, int OutputTokens)
     public int CacheCreationInputTokens { get; init; }
 
     public int CacheReadInputTokens { get; init; }
+
+    /// <summary>The part of <see cref="CacheCreationInputTokens"/> written for one hour (<c>cache_creation.ephemeral_1h_input_tokens</c>).</summary>
+    public int CacheCreation1hInputTokens { get; init; }
 }
 
 /// <summary>One content block of a fake answer, whole or as its stream opening and deltas.</summary>
