@@ -14,7 +14,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "telemetry");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -119,6 +119,7 @@ public static class ConfigLoader
         var auth = AuthBinder.Bind(ctx, root["auth"], "auth");
         var usage = UsageBinder.Bind(ctx, root["usage"], "usage");
         var responses = ResponsesBinder.Bind(ctx, root["responses"], "responses");
+        var telemetry = TelemetryBinder.Bind(ctx, root["telemetry"], "telemetry");
 
         // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
         // them: "fallbacks: [switchyard/echo]" is a handy last resort in demos and tests.
@@ -163,6 +164,7 @@ public static class ConfigLoader
             Routes = routes,
             Usage = usage,
             Responses = responses,
+            Telemetry = telemetry,
         };
     }
 

@@ -6,8 +6,11 @@ namespace Switchyard.Usage;
 /// <see cref="UsageWriter"/>. What the upstream never reported is estimated here first (<see cref="UsageEstimator"/>).
 /// A dry run (route explain) leaves no record.
 /// </summary>
-public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator estimator)
+/// <remarks>Each <see cref="IRequestObserver"/> (metrics, traces) then sees the request and its record.</remarks>
+public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator estimator, IRequestObserver[]? observers = null)
 {
+    private readonly IRequestObserver[] observers = observers ?? [];
+
     /// <summary>Records <paramref name="ctx"/> and releases its pooled buffers (the body, what was delivered).</summary>
     public void Run(GatewayContext ctx)
     {
@@ -16,7 +19,9 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
             if (!ctx.DryRun)
             {
                 estimator.Complete(ctx); // before the body is released: the prompt estimate reads it
-                usage.Enqueue(ToRecord(ctx, time));
+                var record = ToRecord(ctx, time);
+                usage.Enqueue(record);
+                foreach (var observer in observers) { observer.Observe(ctx, record); }
             }
         }
         finally
