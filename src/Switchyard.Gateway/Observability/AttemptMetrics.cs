@@ -9,8 +9,8 @@ namespace Switchyard.Observability;
 /// </summary>
 internal sealed class AttemptMetrics(GatewayInstruments instruments, TimeProvider time)
 {
-    /// <summary>Records the attempts of <paramref name="ctx"/>.</summary>
-    public void Record(GatewayContext ctx, UsageRecord record, string? operation, string alias)
+    /// <summary>Records the attempts of <paramref name="ctx"/>, and the gateway's own time unless <paramref name="overhead"/> is false.</summary>
+    public void Record(GatewayContext ctx, UsageRecord record, string? operation, string alias, bool overhead)
     {
         var log = ctx.LoggedAttempts;
         if (log.IsEmpty)
@@ -26,8 +26,12 @@ internal sealed class AttemptMetrics(GatewayInstruments instruments, TimeProvide
         // The two attempts of a hedge race each other: neither was caused by the other's failure.
         var hedge = ctx.Hedged && log.Length >= 2 ? RecordHedge(log, alias) : -1;
         RecordSwitches(log, hedge);
-        var overhead = record.LatencyMs / 1000 - BusySeconds(log, hedge);
-        instruments.Overhead.Record(Math.Max(0, overhead), new TagList
+        if (!overhead)
+        {
+            return;
+        }
+
+        instruments.Overhead.Record(Math.Max(0, record.LatencyMs / 1000 - BusySeconds(log, hedge)), new TagList
         {
             { GenAiNames.GatewayOperation, record.Operation }, { GenAiNames.Stream, record.Stream ? "true" : "false" },
         });

@@ -25,13 +25,15 @@ internal sealed partial class RequestMetrics(GatewayInstruments instruments, Tim
         try
         {
             var facts = new RequestFacts(ctx, record, errors);
-            RecordRequest(in facts, record);
-            if (facts.Operation is not null)
+            var shadow = IsShadow(ctx);
+            if (!shadow)
             {
-                RecordGenAi(in facts, ctx, record);
+                RecordRequest(in facts, record);
+                RecordServed(in facts, ctx, record);
             }
 
-            attempts.Record(ctx, record, facts.Operation, facts.Alias);
+            RecordTokens(in facts, ctx, record);
+            attempts.Record(ctx, record, facts.Operation, facts.Alias, overhead: !shadow);
             if (record.Attempts > 0)
             {
                 instruments.Cost.Add(record.CostMicros / 1_000_000.0, new TagList
@@ -67,11 +69,19 @@ internal sealed partial class RequestMetrics(GatewayInstruments instruments, Tim
     }
 
     /// <summary>
-    /// The gateway as a GenAI server (what the client asked for, <c>gen_ai.request.model</c> = the alias): duration and
-    /// time to first token; and, for the call that answered, its tokens (the client metric, upstream model).
+    /// A shadow copy (route <c>NAME/shadow</c>, ShadowStage) had no client: its upstream calls, tokens and cost count,
+    /// what a client would have seen (requests, durations, overhead) does not.
     /// </summary>
-    private void RecordGenAi(in RequestFacts facts, GatewayContext ctx, UsageRecord record)
+    private static bool IsShadow(GatewayContext ctx) => ctx.RouteName is { } route && route.EndsWith("/shadow", StringComparison.Ordinal);
+
+    /// <summary>The gateway as a GenAI server (what the client asked for, <c>gen_ai.request.model</c> = the alias): duration and time to first token.</summary>
+    private void RecordServed(in RequestFacts facts, GatewayContext ctx, UsageRecord record)
     {
+        if (facts.Operation is null)
+        {
+            return;
+        }
+
         var tags = new TagList { { GenAiNames.Operation, facts.Operation }, { GenAiNames.RequestModel, facts.Alias } };
         if (ctx.Final is { } final)
         {
@@ -90,7 +100,12 @@ internal sealed partial class RequestMetrics(GatewayInstruments instruments, Tim
         }
 
         instruments.ServerDuration.Record(record.LatencyMs / 1000, tags);
-        if (ctx.Final is { } answered && record.UsageSource is not null && instruments.TokenUsage.Enabled)
+    }
+
+    /// <summary>The tokens of the call that answered (a GenAI client metric: the model is the upstream model it was sent).</summary>
+    private void RecordTokens(in RequestFacts facts, GatewayContext ctx, UsageRecord record)
+    {
+        if (facts.Operation is not null && ctx.Final is { } answered && record.UsageSource is not null && instruments.TokenUsage.Enabled)
         {
             var model = answered.Config.UpstreamModel;
             var usage = new TagList

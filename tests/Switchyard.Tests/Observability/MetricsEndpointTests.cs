@@ -23,6 +23,14 @@ public sealed class MetricsEndpointTests
             deployments: [m-dep-a]
             fallbacks: [m-dep-b]
             retry: { max_retries: 0 }
+          metrics-retry:
+            deployments: [m-dep-a]
+            retry: { max_retries: 1, base_delay: 1ms, max_delay: 5ms }
+          metrics-hedged:
+            deployments:
+              - { deployment: m-dep-a, priority: 0 }
+              - { deployment: m-dep-b, priority: 1 }
+            hedge: { delay: 100ms, max_share: 100% }
           metrics-solo: m-dep-a
         """;
 
@@ -120,6 +128,43 @@ public sealed class MetricsEndpointTests
         Assert.Equal("server_error", failed["error_type"]);
         Assert.Null(failed["gen_ai_response_model"]);
         Assert.Equal("m-dep-b", Single(metrics, "switchyard_requests_total", "counter", s => s["switchyard_alias"] == "metrics-chat")["switchyard_deployment"]);
+    }
+
+    [Fact]
+    public async Task Metrics_RetryOnTheSameDeployment_CountedByReason()
+    {
+        await using var h = await GatewayHarness.StartAsync(Yaml);
+        h.A.Enqueue(UpstreamBehavior.RateLimited(TimeSpan.FromMilliseconds(1)), UpstreamBehavior.Text());
+        using var chat = await h.PostChatAsync(Wire.ChatJson("metrics-retry"));
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        await h.UsageAsync(GatewayHarness.RecordId(chat));
+
+        var metrics = await ScrapeAsync(h);
+
+        Assert.Equal(1, Single(metrics, "switchyard_retries_total", "counter",
+            s => s["switchyard_deployment"] == "m-dep-a" && s["switchyard_reason"] == "rate_limited").Value);
+        Assert.DoesNotContain(metrics.GetValueOrDefault("switchyard_fallbacks_total")?.Samples ?? [], s => s["switchyard_deployment"] == "m-dep-a");
+    }
+
+    [Fact]
+    public async Task Metrics_HedgeThatAnswersFirst_CountedAsWon()
+    {
+        await using var h = await GatewayHarness.StartAsync(Yaml);
+        h.A.Enqueue(UpstreamBehavior.Delay(TimeSpan.FromSeconds(30)));
+        using var chat = await h.PostChatAsync(Wire.ChatJson("metrics-hedged"));
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        var record = await h.UsageAsync(GatewayHarness.RecordId(chat));
+        Assert.True(record.Hedged);
+
+        var metrics = await ScrapeAsync(h);
+
+        Assert.Equal(1, Single(metrics, "switchyard_hedges_total", "counter", s => s["switchyard_alias"] == "metrics-hedged")["switchyard_outcome"] == "won" ? 1 : 0);
+        Assert.Equal(1, Single(metrics, "switchyard_upstream_attempts_total", "counter",
+            s => s["switchyard_deployment"] == "m-dep-a" && s["switchyard_outcome"] == "hedge_lost").Value);
+        Assert.DoesNotContain(metrics.GetValueOrDefault("switchyard_fallbacks_total")?.Samples ?? [], s => s["switchyard_deployment"] == "m-dep-a");
+        var overhead = Single(metrics, "switchyard_gateway_overhead_seconds", "histogram", s => s.Name.EndsWith("_sum", StringComparison.Ordinal)
+            && s["switchyard_operation"] == "chat.completions" && s["switchyard_stream"] == "false");
+        Assert.True(overhead.Value < 5, $"the race counts once: overhead {overhead.Value} s");
     }
 
     [Fact]
