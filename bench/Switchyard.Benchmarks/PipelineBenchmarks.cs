@@ -1,7 +1,14 @@
+using System.Diagnostics;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Switchyard.Hosting;
 using Switchyard.Pipeline;
 using Switchyard.Providers.OpenAI;
@@ -15,25 +22,45 @@ namespace Switchyard.Benchmarks;
 /// socket is measured). Kestrel is left out: its cost does not depend on our code. The allocated column is
 /// the gateway's per-request garbage, the number the hot-path budget is about.
 /// </summary>
+/// <remarks>
+/// <see cref="Telemetry"/>: <c>off</c> (<c>telemetry: { metrics: false }</c>: no observer, no listener), <c>metrics</c>
+/// (the default: instruments recorded, Prometheus reader attached, nothing scraped), <c>metrics+traces</c> (also OTLP
+/// spans, batched to a local sink that answers 200). With traces the request's server span that ASP.NET Core would
+/// start is started here from the same source name, since Kestrel is left out.
+/// </remarks>
 [MemoryDiagnoser]
 public class PipelineBenchmarks
 {
     private static readonly byte[] Body = Encoding.UTF8.GetBytes(
         """{"model":"switchyard/echo","messages":[{"role":"user","content":"Write one sentence about the sea."}],"max_tokens":64}""");
 
+    private static readonly ActivitySource Hosting = new("Microsoft.AspNetCore");
+
     private GatewayApp app = null!;
     private GatewayPipeline pipeline = null!;
+    private WebApplication? sink;
     private string dataDir = "";
+
+    /// <summary>Which telemetry runs.</summary>
+    [Params("off", "metrics", "metrics+traces")]
+    public string Telemetry { get; set; } = "off";
 
     [GlobalSetup]
     public void Setup()
     {
         dataDir = Path.Combine(Path.GetTempPath(), "switchyard-bench-" + Guid.NewGuid().ToString("N"));
+        var yaml = Telemetry switch
+        {
+            "off" => "telemetry: { metrics: false }\n",
+            "metrics" => "telemetry: { metrics: true }\n",
+            _ => $"telemetry: {{ metrics: true, otlp_endpoint: \"{StartSink()}\" }}\n",
+        };
         app = GatewayApp.StartAsync(new GatewayStartOptions
         {
             Urls = "http://127.0.0.1:0",
             DataDirectory = dataDir,
             ConsoleLogging = false,
+            ConfigYaml = yaml,
             Environment = name => name == "SWITCHYARD_MASTER_KEY" ? "sk-bench" : null,
         }).GetAwaiter().GetResult();
         pipeline = app.Services.GetRequiredService<GatewayPipeline>();
@@ -43,6 +70,7 @@ public class PipelineBenchmarks
     public void Cleanup()
     {
         app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        sink?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Directory.Delete(dataDir, recursive: true);
     }
 
@@ -58,7 +86,30 @@ public class PipelineBenchmarks
         http.Request.Body = new MemoryStream(Body, writable: false);
         http.Response.Body = Stream.Null;
         RequestIds.Assign(http);
+        using var server = Hosting.StartActivity("Microsoft.AspNetCore.Hosting.HttpRequestIn", ActivityKind.Server);
+        if (server is not null)
+        {
+            http.Features.Set<IHttpActivityFeature>(new ActivityFeature(server));
+        }
+
         await pipeline.HandleAsync(http, OpenAIChatFormat.Instance, Operation.ChatCompletions);
         return http.Response.StatusCode;
+    }
+
+    /// <summary>A local OTLP/HTTP sink that reads each export and answers 200, so spans cost what they cost when exported.</summary>
+    private string StartSink()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        sink = builder.Build();
+        sink.MapPost("/v1/{signal}", async http => await http.Request.Body.CopyToAsync(Stream.Null));
+        sink.StartAsync().GetAwaiter().GetResult();
+        return sink.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    private sealed class ActivityFeature(Activity activity) : IHttpActivityFeature
+    {
+        public Activity Activity { get; set; } = activity;
     }
 }

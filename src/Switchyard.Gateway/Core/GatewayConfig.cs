@@ -31,6 +31,9 @@ public sealed record GatewayConfig(
     /// <summary><c>teams.ID.customers:</c>: customers declared in the file, each with its team.</summary>
     public IReadOnlyList<CustomerInfo> Customers { get; init; } = [];
 
+    /// <summary>Metrics and traces (<c>telemetry:</c> in YAML); read at start only.</summary>
+    public TelemetrySettings Telemetry { get; init; } = TelemetrySettings.Default;
+
     /// <summary>
     /// The breaker of <paramref name="deployment"/>: its own, else the default of an alias that lists it among
     /// its deployments (aliases that disagree are refused at load), else the server's.
@@ -153,6 +156,62 @@ public sealed record UsageSettings(UsageStoreFailurePolicy OnStoreFailure)
 
     /// <summary><c>database_busy_timeout</c>: how long a database write waits for a lock held elsewhere before it counts as failed.</summary>
     public TimeSpan DatabaseBusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// Metrics and traces (<c>telemetry:</c> in YAML; docs/adr/0009-observability.md). Read at start: a reload that
+/// changes them takes effect at the next start (the exporters and listeners are built once).
+/// </summary>
+public sealed record TelemetrySettings
+{
+    /// <summary>Every default: metrics on (<c>GET /metrics</c>, operator role), no separate listener, no OTLP export.</summary>
+    public static TelemetrySettings Default { get; } = new();
+
+    /// <summary><c>metrics</c>: record the gateway's metrics and serve them at <c>GET /metrics</c> (operator role).</summary>
+    public bool Metrics { get; init; } = true;
+
+    /// <summary><c>metrics_listener</c>: a second address serving only <c>GET /metrics</c>, without a key (for a scraper on a private network).</summary>
+    public Uri? MetricsListener { get; init; }
+
+    /// <summary><c>otlp_endpoint</c>: where metrics and traces are pushed over OTLP; null pushes nothing.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary><c>otlp_protocol</c>: <c>http/protobuf</c> (default; <c>/v1/traces</c> and <c>/v1/metrics</c> under the endpoint) or <c>grpc</c>.</summary>
+    public OtlpProtocol OtlpProtocol { get; init; } = OtlpProtocol.HttpProtobuf;
+
+    /// <summary><c>otlp_headers</c>: headers sent with every export (a collector's API key, through <c>${VAR}</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> OtlpHeaders { get; init; } = [];
+
+    /// <summary><c>traces</c>: spans for requests and upstream attempts, pushed when <see cref="OtlpEndpoint"/> is set.</summary>
+    public bool Traces { get; init; } = true;
+
+    /// <summary><c>trace_sample_ratio</c>: share of new traces recorded (0 to 1); a client's sampled flag is followed.</summary>
+    public double TraceSampleRatio { get; init; } = 1.0;
+
+    /// <summary><c>export_interval</c>: how often metrics are pushed over OTLP; spans go out at least every 5 s (or this, when shorter).</summary>
+    public TimeSpan ExportInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary><c>service_name</c>: the <c>service.name</c> resource attribute.</summary>
+    public string ServiceName { get; init; } = "switchyard";
+
+    /// <summary>
+    /// <c>max_label_values</c>: distinct key ids (and team ids) that get a label value of their own; later ones
+    /// share <c>_OTHER</c>, so a growing key store cannot grow the number of series without bound.
+    /// </summary>
+    public int MaxLabelValues { get; init; } = 100;
+
+    /// <summary>Spans are made: traces are on and pushed somewhere.</summary>
+    public bool Tracing => Traces && OtlpEndpoint is not null;
+}
+
+/// <summary><c>telemetry.otlp_protocol</c>.</summary>
+public enum OtlpProtocol
+{
+    /// <summary><c>http/protobuf</c>: OTLP over HTTP, protobuf bodies.</summary>
+    HttpProtobuf,
+
+    /// <summary><c>grpc</c>: OTLP over gRPC.</summary>
+    Grpc,
 }
 
 /// <summary><c>usage.on_store_failure</c>: what the gateway does while no store takes usage records.</summary>

@@ -112,19 +112,29 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     public string? RefusalCode { get; set; }
 
     private int committed;
-    private List<(string Deployment, FailureKind Outcome, TimeSpan Elapsed)>? attemptLog;
+    private List<LoggedAttempt>? attemptLog;
 
-    /// <summary>Dispatch: records one attempt's outcome for the usage record (formatted only when the record is built).</summary>
-    public void LogAttempt(string deployment, FailureKind outcome, TimeSpan elapsed)
+    /// <summary>
+    /// Dispatch: records one attempt's outcome (and when it started, <see cref="TimeProvider.GetTimestamp"/>) for the
+    /// usage record and the metrics (formatted only when the record is built).
+    /// </summary>
+    public void LogAttempt(DeploymentTarget deployment, FailureKind outcome, long startTimestamp, TimeSpan elapsed)
     {
         // Hedged attempts log concurrently. The list is its own lock, created once by whichever attempt
         // comes first: no lock object per request (most requests log one attempt and never contend).
         var log = Volatile.Read(ref attemptLog) ?? Interlocked.CompareExchange(ref attemptLog, new(2), null) ?? attemptLog!;
         lock (log)
         {
-            log.Add((deployment, outcome, elapsed));
+            log.Add(new LoggedAttempt(deployment, outcome, startTimestamp, elapsed));
         }
     }
+
+    /// <summary>
+    /// Settle: every attempt, in the order they ended (a hedge's two attempts in the order they finished). Read only
+    /// once dispatch is over (Settle): no attempt logs any more then, so no lock is needed.
+    /// </summary>
+    public ReadOnlySpan<LoggedAttempt> LoggedAttempts =>
+        Volatile.Read(ref attemptLog) is { } log ? System.Runtime.InteropServices.CollectionsMarshal.AsSpan(log) : default;
 
     /// <summary>
     /// Every attempt, in order: <c>deployment:outcome:ms</c>, comma-separated; null when a single attempt
@@ -148,7 +158,7 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
                 }
 
                 return string.Join(",", log.Select(a =>
-                    $"{a.Deployment}:{(a.Outcome == FailureKind.None ? "ok" : FailureKinds.Name(a.Outcome))}:{a.Elapsed.TotalMilliseconds:0}ms"));
+                    $"{a.Deployment.Name}:{(a.Outcome == FailureKind.None ? "ok" : FailureKinds.Name(a.Outcome))}:{a.Elapsed.TotalMilliseconds:0}ms"));
             }
         }
     }
@@ -215,3 +225,10 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
         return false;
     }
 }
+
+/// <summary>One upstream attempt as Dispatch logged it (<see cref="GatewayContext.LogAttempt"/>).</summary>
+/// <param name="Deployment">Where it went.</param>
+/// <param name="Outcome">How it ended (<see cref="FailureKind.None"/>: it answered; <see cref="FailureKind.CircuitOpen"/>: refused by the breaker, no call made).</param>
+/// <param name="StartTimestamp">When it started (<see cref="TimeProvider.GetTimestamp"/> of the gateway's clock).</param>
+/// <param name="Elapsed">How long it took, up to the end of its answer (a stream's last byte).</param>
+public readonly record struct LoggedAttempt(DeploymentTarget Deployment, FailureKind Outcome, long StartTimestamp, TimeSpan Elapsed);

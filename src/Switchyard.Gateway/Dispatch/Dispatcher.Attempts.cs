@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Switchyard.Canonical;
 using Switchyard.Health;
 
@@ -20,7 +21,7 @@ public sealed partial class Dispatcher
         var state = health.For(deployment.Name);
         if (!state.TryAcquire())
         {
-            ctx.LogAttempt(deployment.Name, FailureKind.CircuitOpen, TimeSpan.Zero);
+            ctx.LogAttempt(deployment, FailureKind.CircuitOpen, time.GetTimestamp(), TimeSpan.Zero);
             return CircuitOpen(deployment, state);
         }
 
@@ -34,6 +35,7 @@ public sealed partial class Dispatcher
 
         var attemptStart = time.GetTimestamp();
         var meter = hedged && adapter is not null ? new DeliveredContent(deployment, adapter) : null;
+        using var span = StartSpan(ctx, deployment); // current while the attempt runs: the upstream gets its traceparent
         UpstreamFailure? failure = null;
         try
         {
@@ -47,17 +49,62 @@ public sealed partial class Dispatcher
         }
         finally
         {
-            Completed(ctx, deployment, state, failure, abort, attemptStart, meter);
+            var outcome = Completed(ctx, deployment, state, failure, abort, attemptStart, meter);
+            EndSpan(span, outcome);
         }
 
         return failure;
     }
 
     /// <summary>
-    /// Feeds an attempt's outcome to the deployment's health and the request's attempt log; a hedge that lost
-    /// leaves its collector to Settle, which records its cost.
+    /// The attempt's span (client kind, a child of the request's): started only when a listener asks for it (traces
+    /// exported), so without one this is a field read and no allocation. Attributes follow the OpenTelemetry GenAI
+    /// conventions (gateway → provider: the model is the upstream model); never any request or answer text.
     /// </summary>
-    private void Completed(GatewayContext ctx, DeploymentTarget deployment, DeploymentHealth state, UpstreamFailure? failure, CancellationToken abort,
+    private static Activity? StartSpan(GatewayContext ctx, DeploymentTarget deployment)
+    {
+        var span = GatewayTracing.Source.StartActivity(GatewayTracing.AttemptOperation, ActivityKind.Client);
+        if (span is { IsAllDataRequested: true })
+        {
+            var operation = GatewayTracing.OperationName(ctx.Operation) ?? "chat";
+            var model = deployment.Config.UpstreamModel;
+            var baseUrl = deployment.Config.Provider.BaseUrl;
+            span.DisplayName = $"{operation} {model}";
+            span.SetTag("gen_ai.operation.name", operation);
+            span.SetTag("gen_ai.request.model", model);
+            span.SetTag("server.address", baseUrl.Host);
+            span.SetTag("server.port", baseUrl.Port);
+            span.SetTag("switchyard.deployment", deployment.Name);
+            span.SetTag("switchyard.provider", deployment.Config.Provider.Name);
+        }
+
+        return span;
+    }
+
+    /// <summary>Ends the attempt's span with its outcome (an error type and status when it failed).</summary>
+    private static void EndSpan(Activity? span, FailureKind outcome)
+    {
+        if (span is not { IsAllDataRequested: true })
+        {
+            return;
+        }
+
+        if (outcome == FailureKind.None)
+        {
+            span.SetTag("gen_ai.response.model", span.GetTagItem("gen_ai.request.model"));
+        }
+        else
+        {
+            span.SetTag("error.type", FailureKinds.Name(outcome));
+            span.SetStatus(ActivityStatusCode.Error);
+        }
+    }
+
+    /// <summary>
+    /// Feeds an attempt's outcome to the deployment's health and the request's attempt log; a hedge that lost
+    /// leaves its collector to Settle, which records its cost. Returns the outcome.
+    /// </summary>
+    private FailureKind Completed(GatewayContext ctx, DeploymentTarget deployment, DeploymentHealth state, UpstreamFailure? failure, CancellationToken abort,
         long attemptStart, DeliveredContent? meter)
     {
         var first = failure is null ? ctx.FirstByteTimestamp : 0;
@@ -83,7 +130,8 @@ public sealed partial class Dispatcher
             state.RecordTokens(ctx.Usage.TotalTokens);
         }
 
-        ctx.LogAttempt(deployment.Name, outcome, elapsed);
+        ctx.LogAttempt(deployment, outcome, attemptStart, elapsed);
+        return outcome;
     }
 
     private static UpstreamFailure CircuitOpen(DeploymentTarget deployment, DeploymentHealth state)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
 using Switchyard.Canonical;
 using Switchyard.Configuration;
 using Switchyard.Routing;
@@ -28,6 +30,7 @@ public static class UpstreamSend
             message.Options.Set(UpstreamHttp.ConnectTimeoutKey, timeouts.Connect);
         }
 
+        Propagate(message);
         timer.Arm("first_byte", timeouts.FirstByte);
         HttpResponseMessage response;
         try
@@ -55,6 +58,21 @@ public static class UpstreamSend
                 : KeyPool.Report(message, protocol is not null
                     ? protocol.ClassifyError(status, errorBody, response.Headers, deployment)
                     : adapter.ClassifyError(status, errorBody, response.Headers, deployment)));
+        }
+    }
+
+    /// <summary>
+    /// The attempt's span (current while it runs, see Dispatcher) goes upstream as <c>traceparent</c>/<c>tracestate</c>,
+    /// so the provider's spans are children of the attempt. Written here because HttpClient's own propagation would
+    /// send the id of an HTTP client activity of its own that nobody exports (the upstream's parent would be missing
+    /// from the trace); it leaves a header that is already there alone. Without traces no span is current: one read.
+    /// </summary>
+    private static void Propagate(HttpRequestMessage message)
+    {
+        if (Activity.Current is { } span && ReferenceEquals(span.Source, GatewayTracing.Source))
+        {
+            DistributedContextPropagator.Current.Inject(span, message.Headers,
+                static (carrier, name, value) => ((HttpRequestHeaders)carrier!).TryAddWithoutValidation(name, value));
         }
     }
 }

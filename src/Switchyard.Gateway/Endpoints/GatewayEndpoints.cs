@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Switchyard.Auth;
+using Switchyard.Observability;
 using Switchyard.Pipeline;
 using Switchyard.Providers.Anthropic;
 using Switchyard.Providers.Gemini;
@@ -68,6 +69,7 @@ public static class GatewayEndpoints
         app.MapGet("/v1/drill", drill.StatusAsync);
         app.MapDelete("/v1/drill", drill.StopAsync);
         app.MapAdmin(); // admin role: /v1/admin/keys, /v1/admin/teams, /v1/admin/customers
+        MapMetrics(app, services.GetRequiredService<GatewayTelemetry>(), authorizer);
 
         var usage = services.GetRequiredService<UsageWriter>();
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
@@ -82,6 +84,19 @@ public static class GatewayEndpoints
 
         MapTheRest(app, pipeline, chat, anthropic, gemini);
     }
+
+    /// <summary>
+    /// <c>GET /metrics</c> (operator role): Prometheus text. Off with <c>telemetry.metrics: false</c>; open without a key
+    /// only on the separate <c>telemetry.metrics_listener</c>.
+    /// </summary>
+    private static void MapMetrics(IEndpointRouteBuilder app, GatewayTelemetry telemetry, Authorizer authorizer) =>
+        telemetry.MapMetrics(app, async (http, next) =>
+        {
+            if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Operator).ConfigureAwait(false) is not null)
+            {
+                await next().ConfigureAwait(false);
+            }
+        });
 
     /// <summary>
     /// What no endpoint takes: a known path with the wrong method is a 405 (with <c>Allow</c>), an unknown path a

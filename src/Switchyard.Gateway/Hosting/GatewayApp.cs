@@ -16,6 +16,7 @@ using Switchyard.Pipeline;
 using Switchyard.Providers;
 using Switchyard.Routing;
 using Switchyard.Health;
+using Switchyard.Observability;
 using Switchyard.Storage;
 using Switchyard.Upstream;
 using Switchyard.Usage;
@@ -49,6 +50,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
 
     /// <summary>The usage writer.</summary>
     public UsageWriter Usage => app.Services.GetRequiredService<UsageWriter>();
+
+    /// <summary>Where the separate metrics listener (<c>telemetry.metrics_listener</c>) listens; null without one.</summary>
+    public Uri? MetricsAddress => app.Services.GetRequiredService<GatewayTelemetry>().ListenerAddress;
 
     /// <summary>The config watcher, when started from a file.</summary>
     public ConfigWatcher? Watcher => watcher;
@@ -150,7 +154,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<UsageEstimator>();
         services.AddSingleton(new Governance.LimitBook(options.TimeProvider)); // per-node limit state (docs/adr/0011)
         services.AddSingleton<CostMeter>();
-        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(), sp.GetRequiredService<CostMeter>()));
+        AddTelemetry(services, config.Telemetry, options.TimeProvider);
+        services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(),
+            sp.GetRequiredService<CostMeter>(), [.. sp.GetRequiredService<GatewayTelemetry>().Observers]));
         services.AddSingleton(sp => new GatewayPipeline(sp));
 
         var app = builder.Build();
@@ -183,6 +189,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var drain = app.Services.GetRequiredService<DrainSignal>();
         app.Lifetime.ApplicationStopping.Register(() => drain.Begin(config.Server.ShutdownTimeout));
         await app.StartAsync(ct).ConfigureAwait(false);
+        await app.Services.GetRequiredService<GatewayTelemetry>().StartListenerAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         LogStarted(logger, address, config.Source, Ours(config.Providers, BuiltInEcho.Provider), Ours(config.Models, BuiltInEcho.Alias), dataDir);
         LogFirstSteps(logger, ModelList(config), FirstRequest(address, config));
@@ -218,6 +225,21 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(sp => new KeyAdmin(sp.GetRequiredService<GovernanceDirectory>(), time, sp.GetRequiredService<ILogger<KeyAdmin>>()));
         services.AddSingleton(sp => new TeamAdmin(sp.GetRequiredService<GovernanceDirectory>(), sp.GetRequiredService<ILogger<TeamAdmin>>()));
     }
+
+    /// <summary>
+    /// Metrics and traces (docs/adr/0009-observability.md): built before the first request (the tracer must listen
+    /// when ASP.NET Core starts the request's span); the usage writer's state is read at each collection.
+    /// </summary>
+    private static void AddTelemetry(IServiceCollection services, TelemetrySettings settings, TimeProvider time) =>
+        services.AddSingleton(sp =>
+        {
+            var usage = new Lazy<UsageWriter>(sp.GetRequiredService<UsageWriter>);
+            return new GatewayTelemetry(settings, sp.GetRequiredService<RouterState>(), sp.GetRequiredService<HealthRegistry>(), () =>
+            {
+                var status = usage.Value.Status;
+                return new UsageBacklog(status.Buffered, status.Dropped, status.JournalBacklogBytes, status.LastDurabilityLag);
+            }, time, sp.GetRequiredService<ILoggerFactory>());
+        });
 
     /// <summary>Time after the drain for the last error events, records and the usage flush to go out.</summary>
     private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(10);

@@ -6,8 +6,11 @@ namespace Switchyard.Usage;
 /// <see cref="UsageWriter"/>. What the upstream never reported is estimated here first (<see cref="UsageEstimator"/>).
 /// Its cost is computed last, from the completed counts (<see cref="CostMeter"/>). A dry run (route explain) leaves no record.
 /// </summary>
-public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator estimator, CostMeter costs)
+/// <remarks>Each <see cref="IRequestObserver"/> (metrics, traces) then sees the request and its record.</remarks>
+public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator estimator, CostMeter costs, IRequestObserver[]? observers = null)
 {
+    private readonly IRequestObserver[] observers = observers ?? [];
+
     /// <summary>Records <paramref name="ctx"/> and releases its pooled buffers (the body, what was delivered).</summary>
     public void Run(GatewayContext ctx)
     {
@@ -16,8 +19,10 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
             if (!ctx.DryRun)
             {
                 estimator.Complete(ctx); // before the body is released: the prompt estimate reads it
-                usage.Enqueue(ToRecord(ctx, time, costs.Cost(ctx)));
+                var record = ToRecord(ctx, time, costs.Cost(ctx));
+                usage.Enqueue(record);
                 ctx.ReleaseHolds();      // limits and budgets are corrected to the final usage
+                foreach (var observer in observers) { observer.Observe(ctx, record); }
             }
         }
         finally

@@ -17,7 +17,7 @@ public sealed class LayeringTests
         ["Hosting"],
         ["Endpoints", "Configuration"],
         ["Pipeline", "Drill"],
-        ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage"],
+        ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability"],
         ["Providers"],
         ["Health", "Upstream", "Storage"],
         ["Core"],
