@@ -46,6 +46,7 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         Operation = OperationName(ctx.Operation),
         Format = ctx.Format.Name,
         DroppedParams = ctx.Dropped,
+        Adaptations = ctx.Adapted,
         Alias = ctx.Request.Model,
         Route = ctx.RouteName,
         AttemptLog = ctx.AttemptLog,
