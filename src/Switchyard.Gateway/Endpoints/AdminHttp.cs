@@ -158,7 +158,7 @@ public static class AdminEndpoints
         ("/v1/admin/customers", "GET, POST"), ("/v1/admin/customers/{id}", "GET, PATCH, DELETE"),
     ];
 
-    /// <summary>Maps <c>/v1/admin/keys</c>, <c>/v1/admin/teams</c> and <c>/v1/admin/customers</c>.</summary>
+    /// <summary>Maps <c>/v1/admin/keys</c>, <c>/v1/admin/teams</c>, <c>/v1/admin/customers</c> and <c>/v1/admin/budgets</c>.</summary>
     public static void MapAdmin(this Microsoft.AspNetCore.Routing.IEndpointRouteBuilder app)
     {
         var services = app.ServiceProvider;
@@ -184,5 +184,7 @@ public static class AdminEndpoints
         app.MapGet("/v1/admin/customers/{id}", customers.GetAsync);
         app.MapPatch("/v1/admin/customers/{id}", customers.UpdateAsync);
         app.MapDelete("/v1/admin/customers/{id}", customers.DeleteAsync);
+
+        app.MapGet("/v1/admin/budgets", ActivatorUtilities.CreateInstance<AdminBudgetsEndpoint>(services).ListAsync);
     }
 }

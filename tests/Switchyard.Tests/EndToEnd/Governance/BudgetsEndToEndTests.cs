@@ -1,5 +1,8 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Switchyard.Governance;
@@ -32,10 +35,10 @@ public sealed class BudgetsEndToEndTests
             fallback: { on_budget_exceeded: downgrade }
         """;
 
-    private static async Task<(GatewayHarness H, AdminClient Admin)> StartAsync()
+    private static async Task<(GatewayHarness H, AdminClient Admin)> StartAsync(string extraYaml = "", FakeTimeProvider? clock = null)
     {
-        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero));
-        var h = await GatewayHarness.StartAsync(Yaml, env: AdminClient.MasterEnv, time: clock);
+        clock ??= new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero));
+        var h = await GatewayHarness.StartAsync(Yaml + extraYaml, env: AdminClient.MasterEnv, time: clock);
         var thousand = UpstreamBehavior.Text(chunks: 4, usage: new FakeUsage(10, 1000));
         h.A.SetDefault(thousand);
         h.B.SetDefault(UpstreamBehavior.Text(chunks: 4, usage: new FakeUsage(10, 1000)));
@@ -151,5 +154,99 @@ public sealed class BudgetsEndToEndTests
         Assert.Equal((200, 200), (first.Status, second.Status));
         Assert.False(first.Headers.Contains(BudgetStage.AlertHeader));
         Assert.Contains("=50%", second.Headers.GetValues(BudgetStage.AlertHeader).Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheAdminBudgetsView_ShowsLimitSpentReservedRemainingAndReset()
+    {
+        var (h, admin) = await StartAsync();
+        await using var _ = h;
+        Assert.Equal(201, (await admin.PostAsync("/v1/admin/teams", """{"id":"search","name":"Search","budget":{"limit_usd":10,"period":"weekly"}}""")).Status);
+        var (id, secret, _) = await admin.CreateKeyAsync("""{"name":"viewed","team":"search","budget":{"limit_usd":0.01,"period":"daily","time_zone":"Europe/Paris"}}""");
+        Assert.Equal(200, (await PostAsync(h, secret, Body())).Status);
+        await h.UsageRecordsAsync(1);
+
+        var (status, list) = await admin.GetAsync("/v1/admin/budgets");
+
+        Assert.Equal(200, status);
+        var key = list["data"]!.AsArray().Single(b => b!["scope"]!.GetValue<string>() == "key:" + id)!;
+        Assert.Equal((0.01m, 0.001m, 0m, 0.009m), (key["limit_usd"]!.GetValue<decimal>(), key["spent_usd"]!.GetValue<decimal>(),
+            key["reserved_usd"]!.GetValue<decimal>(), key["remaining_usd"]!.GetValue<decimal>()));
+        Assert.Equal(("2026-12-05T23:00:00Z", "2026-12-06T23:00:00Z"), (key["period_start"]!.GetValue<string>(), key["resets_at"]!.GetValue<string>()));
+        var team = list["data"]!.AsArray().Single(b => b!["scope"]!.GetValue<string>() == "team:search")!;
+        Assert.Equal((0.001m, "2026-12-07T00:00:00Z"), (team["spent_usd"]!.GetValue<decimal>(), team["resets_at"]!.GetValue<string>()));
+        var (_, one) = await admin.GetAsync("/v1/admin/budgets?scope=team:search");
+        Assert.Single(one["data"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task AnAlert_IsPostedToTheWebhook_RetriedAfterAFailure()
+    {
+        await using var webhook = await WebhookReceiver.StartAsync(failFirst: 1);
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero));
+        var (h, admin) = await StartAsync($$"""
+
+            budgets:
+              alert_webhook: "{{webhook.Url}}"
+              alert_webhook_headers: { authorization: "Bearer hook-secret" }
+            """, clock);
+        await using var _ = h;
+        var (id, secret, _) = await admin.CreateKeyAsync("""{"name":"watched","budget":{"limit_usd":0.002,"period":"monthly","alert_at":[0.5]}}""");
+
+        Assert.Equal(200, (await PostAsync(h, secret, Body())).Status);
+        await webhook.Attempted.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the first POST failed (500)
+        while (!webhook.Delivered.Task.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(250)); // the 1 s backoff runs on the gateway's clock
+            await Task.WhenAny(webhook.Delivered.Task, Task.Delay(5));
+        }
+
+        var body = await webhook.Delivered.Task;
+        Assert.Contains($"\"scope\":\"key:{id}\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"threshold\":0.5", body, StringComparison.Ordinal);
+        Assert.Equal("Bearer hook-secret", webhook.Authorization);
+    }
+
+    /// <summary>A local endpoint that fails its first <c>failFirst</c> POSTs with 500, then keeps the next body.</summary>
+    private sealed class WebhookReceiver : IAsyncDisposable
+    {
+        private readonly Microsoft.AspNetCore.Builder.WebApplication app;
+        private int calls;
+
+        private WebhookReceiver(Microsoft.AspNetCore.Builder.WebApplication app) => this.app = app;
+
+        public string Url { get; private set; } = "";
+
+        public string? Authorization { get; private set; }
+
+        public TaskCompletionSource Attempted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<string> Delivered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static async Task<WebhookReceiver> StartAsync(int failFirst)
+        {
+            var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var receiver = new WebhookReceiver(app);
+            app.Run(async http =>
+            {
+                var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
+                if (Interlocked.Increment(ref receiver.calls) <= failFirst)
+                {
+                    http.Response.StatusCode = 500;
+                    receiver.Attempted.TrySetResult();
+                    return;
+                }
+
+                receiver.Authorization = http.Request.Headers.Authorization;
+                receiver.Delivered.TrySetResult(body);
+            });
+            await app.StartAsync();
+            receiver.Url = app.Urls.First();
+            return receiver;
+        }
+
+        public async ValueTask DisposeAsync() => await app.DisposeAsync();
     }
 }
