@@ -45,6 +45,15 @@ public class PipelineBenchmarks
     [Params("off", "metrics", "metrics+traces")]
     public string Telemetry { get; set; } = "off";
 
+    /// <summary>
+    /// <c>off</c>: the master key, nothing to govern. <c>on</c>: a key of the file with RPM, TPM and concurrency limits
+    /// and a budget, so every request takes the limit book's buckets and the budget ledger's lock and is settled.
+    /// </summary>
+    [Params("off", "on")]
+    public string Governance { get; set; } = "off";
+
+    private const string GovernedKey = "sk-bench-governed";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -55,6 +64,18 @@ public class PipelineBenchmarks
             "metrics" => "telemetry: { metrics: true }\n",
             _ => $"telemetry: {{ metrics: true, otlp_endpoint: \"{StartSink()}\" }}\n",
         };
+        if (Governance == "on")
+        {
+            yaml += $$"""
+                auth:
+                  keys:
+                    - id: governed
+                      hash: {{Switchyard.Auth.KeyAuthenticator.FormatHash(GovernedKey)}}
+                      limits: { rpm: 1000000000, tpm: 1000000000000, concurrency: 100000 }
+                      budget: { limit_usd: 1000000000, period: monthly }
+                """;
+        }
+
         app = GatewayApp.StartAsync(new GatewayStartOptions
         {
             Urls = "http://127.0.0.1:0",
@@ -82,7 +103,7 @@ public class PipelineBenchmarks
         http.Request.Path = "/v1/chat/completions";
         http.Request.ContentType = "application/json";
         http.Request.ContentLength = Body.Length;
-        http.Request.Headers.Authorization = "Bearer sk-bench";
+        http.Request.Headers.Authorization = Governance == "on" ? "Bearer " + GovernedKey : "Bearer sk-bench";
         http.Request.Body = new MemoryStream(Body, writable: false);
         http.Response.Body = Stream.Null;
         RequestIds.Assign(http);
