@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Switchyard.Conversations;
 using Switchyard.Tests.EndToEnd.Admin;
 using Switchyard.Tests.TestKit;
 
@@ -37,6 +39,7 @@ public sealed class PostgresStorageTests
         await onB.Content.ReadAsStringAsync();
         using var stored = await a.SendAsync(a.Post("/v1/responses", """{"model":"switchyard/echo","input":"keep me","store":true}""", key: secret));
         var responseId = JsonNode.Parse(await stored.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        await a.Gateway.Services.GetRequiredService<ResponseState>().FlushAsync(); // written behind the answer (ADR 0012: the window)
         using var fetched = await b.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, b.Url($"/v1/responses/{responseId}"))
         {
             Headers = { Authorization = new("Bearer", secret) },
