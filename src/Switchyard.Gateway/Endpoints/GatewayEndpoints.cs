@@ -72,22 +72,28 @@ public static class GatewayEndpoints
         app.MapAdmin(); // admin role: /v1/admin/keys, /v1/admin/teams, /v1/admin/customers
         MapMetrics(app, services.GetRequiredService<GatewayTelemetry>(), authorizer);
 
-        var usage = services.GetRequiredService<UsageWriter>();
-        var database = services.GetRequiredService<DatabaseHealth>();
+        MapHealth(app, services.GetRequiredService<UsageWriter>(), services.GetRequiredService<DatabaseHealth>());
+
+        MapTheRest(app, pipeline, chat, anthropic, gemini);
+    }
+
+    /// <summary>
+    /// <c>/health/live</c>, and <c>/health/ready</c>: ready = a validated config is serving and its usage can be
+    /// recorded: 503 while no store (neither the database nor the journal) takes records and
+    /// usage.on_store_failure is refuse (Admission refuses model traffic then). With accept_unrecorded it stays 200
+    /// and the body counts what was dropped. The database itself is reported beside it (kind, and whether a
+    /// PostgreSQL server answers): unreachable, it leaves the replica ready as long as the journal keeps the
+    /// records (docs/adr/0012-postgres-storage.md).
+    /// </summary>
+    private static void MapHealth(IEndpointRouteBuilder app, UsageWriter usage, DatabaseHealth database)
+    {
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
         app.MapGet("/health/ready", async http =>
         {
-            // Ready = a validated config is serving and its usage can be recorded: 503 while no store (neither
-            // the database nor the journal) takes records and usage.on_store_failure is refuse (Admission refuses
-            // model traffic then). With accept_unrecorded it stays 200 and the body counts what was dropped.
-            // The database itself is reported beside it (kind, and whether a PostgreSQL server answers): unreachable,
-            // it leaves the replica ready as long as the journal keeps the records (docs/adr/0012-postgres-storage.md).
             var status = usage.Status;
             var db = await database.CheckAsync().ConfigureAwait(false);
             await WriteJsonAsync(http, status.RefusalReason is null ? 200 : 503, ReadyBody(status, db)).ConfigureAwait(false);
         });
-
-        MapTheRest(app, pipeline, chat, anthropic, gemini);
     }
 
     /// <summary>
