@@ -29,9 +29,6 @@ internal sealed class TcpProxy : IAsyncDisposable
     /// <summary>The port to connect to instead of the server's.</summary>
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
 
-    /// <summary>Connections accepted so far (cut ones included).</summary>
-    public int Accepted { get; private set; }
-
     /// <summary>Resets every connection and refuses new ones (accepted, then reset at once) until <see cref="Restore"/>.</summary>
     public void Cut()
     {
@@ -64,7 +61,6 @@ internal sealed class TcpProxy : IAsyncDisposable
                 return;
             }
 
-            Accepted++;
             if (cut)
             {
                 Reset(client);
