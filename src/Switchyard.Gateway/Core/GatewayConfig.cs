@@ -37,6 +37,9 @@ public sealed record GatewayConfig(
     /// <summary>Metrics and traces (<c>telemetry:</c> in YAML); read at start only.</summary>
     public TelemetrySettings Telemetry { get; init; } = TelemetrySettings.Default;
 
+    /// <summary><c>storage:</c>: SQLite (default) or PostgreSQL for durable state; read at start only.</summary>
+    public StorageSettings Storage { get; init; } = StorageSettings.Default;
+
     /// <summary>
     /// The breaker of <paramref name="deployment"/>: its own, else the default of an alias that lists it among
     /// its deployments (aliases that disagree are refused at load), else the server's.

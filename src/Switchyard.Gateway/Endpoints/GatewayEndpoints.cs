@@ -11,6 +11,7 @@ using Switchyard.Providers.Anthropic;
 using Switchyard.Providers.Gemini;
 using Switchyard.Providers.OpenAI;
 using Switchyard.Providers.OpenAI.Responses;
+using Switchyard.Storage;
 using Switchyard.Usage;
 
 namespace Switchyard.Endpoints;
@@ -71,18 +72,28 @@ public static class GatewayEndpoints
         app.MapAdmin(); // admin role: /v1/admin/keys, /v1/admin/teams, /v1/admin/customers
         MapMetrics(app, services.GetRequiredService<GatewayTelemetry>(), authorizer);
 
-        var usage = services.GetRequiredService<UsageWriter>();
-        app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
-        app.MapGet("/health/ready", http =>
-        {
-            // Ready = a validated config is serving and its usage can be recorded: 503 while no store (neither
-            // the database nor the journal) takes records and usage.on_store_failure is refuse (Admission refuses
-            // model traffic then). With accept_unrecorded it stays 200 and the body counts what was dropped.
-            var status = usage.Status;
-            return WriteJsonAsync(http, status.RefusalReason is null ? 200 : 503, ReadyBody(status));
-        });
+        MapHealth(app, services.GetRequiredService<UsageWriter>(), services.GetRequiredService<DatabaseHealth>());
 
         MapTheRest(app, pipeline, chat, anthropic, gemini);
+    }
+
+    /// <summary>
+    /// <c>/health/live</c>, and <c>/health/ready</c>: ready = a validated config is serving and its usage can be
+    /// recorded: 503 while no store (neither the database nor the journal) takes records and
+    /// usage.on_store_failure is refuse (Admission refuses model traffic then). With accept_unrecorded it stays 200
+    /// and the body counts what was dropped. The database itself is reported beside it (kind, and whether a
+    /// PostgreSQL server answers): unreachable, it leaves the replica ready as long as the journal keeps the
+    /// records (docs/adr/0012-postgres-storage.md).
+    /// </summary>
+    private static void MapHealth(IEndpointRouteBuilder app, UsageWriter usage, DatabaseHealth database)
+    {
+        app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
+        app.MapGet("/health/ready", async http =>
+        {
+            var status = usage.Status;
+            var db = await database.CheckAsync().ConfigureAwait(false);
+            await WriteJsonAsync(http, status.RefusalReason is null ? 200 : 503, ReadyBody(status, db)).ConfigureAwait(false);
+        });
     }
 
     /// <summary>
@@ -154,7 +165,7 @@ public static class GatewayEndpoints
     }
 
     /// <summary>The readiness body: the verdict, and the usage writer's state (no file paths: the probe needs no key).</summary>
-    private static byte[] ReadyBody(UsageWriterStatus status)
+    private static byte[] ReadyBody(UsageWriterStatus status, DatabaseStatus database)
     {
         var buffer = new ArrayBufferWriter<byte>(384);
         using (var w = new Utf8JsonWriter(buffer))
@@ -184,10 +195,25 @@ public static class GatewayEndpoints
             w.WriteNumber("durability_lag_ms", Math.Round(status.LastDurabilityLag.TotalMilliseconds, 1));
             w.WriteNumber("max_durability_lag_ms", Math.Round(status.MaxDurabilityLag.TotalMilliseconds, 1));
             w.WriteEndObject();
+            WriteDatabase(w, database);
             w.WriteEndObject();
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary><c>"database": {"kind": "postgres", "status": "ok"}</c>, or <c>"unreachable"</c> with the error.</summary>
+    private static void WriteDatabase(Utf8JsonWriter w, DatabaseStatus database)
+    {
+        w.WriteStartObject("database");
+        w.WriteString("kind", database.Kind);
+        w.WriteString("status", database.Error is null ? "ok" : "unreachable");
+        if (database.Error is { } error)
+        {
+            w.WriteString("error", error);
+        }
+
+        w.WriteEndObject();
     }
 
     internal static Task WriteJsonAsync(HttpContext http, int status, byte[] body)

@@ -130,23 +130,19 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var keyStore = new KeyStore(config.Auth, options.TimeProvider); // expiry on the gateway's clock
         services.AddSingleton<IKeyStore>(keyStore);
         services.AddSingleton(new Authorizer(keyStore));
+        AddDatabase(services, config.Storage, options.TimeProvider);
         AddGovernance(services, config, keyStore, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         services.AddSingleton<AnthropicCountTokens>();
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DrainSignal>(),
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
             sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
-        services.AddSingleton<IUsageStore>(sp =>
-        {
-            var store = new SqliteUsageStore(Path.Combine(dataDir, "switchyard.db"), config.Usage.DatabaseBusyTimeout);
-            LegacyUsageSpool.Import(store, Path.Combine(dataDir, LegacyUsageSpool.FileName), sp.GetRequiredService<ILogger<UsageWriter>>());
-            return store;
-        });
+        services.AddSingleton(sp => OpenUsageStore(sp, config, dataDir, Path.Combine(dataDir, "usage-journal")));
         services.AddSingleton(sp => new UsageWriter(
             sp.GetRequiredService<IUsageStore>(),
             new UsageJournal(Path.Combine(dataDir, "usage-journal"), config.Usage.JournalMaxBytes, sp.GetRequiredService<ILogger<UsageJournal>>()),
             config.Usage, options.TimeProvider, sp.GetRequiredService<ILogger<UsageWriter>>()));
         services.AddSingleton<IUsageRecordingGate>(sp => sp.GetRequiredService<UsageWriter>()); // Admission's 503 while no store takes records
-        services.AddSingleton<IResponseStore>(_ => new SqliteResponseStore(Path.Combine(dataDir, "switchyard.db"))); // same file, own connection and tables
+        services.AddSingleton(sp => OpenResponseStore(sp, config.Storage, Path.Combine(dataDir, "switchyard.db")));
         services.AddSingleton(sp => new ResponseState(
             sp.GetRequiredService<IResponseStore>(), sp.GetRequiredService<RouterState>(), options.TimeProvider, sp.GetRequiredService<ILogger<ResponseState>>()));
         services.AddSingleton(options.Random);
@@ -222,7 +218,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
     /// </summary>
     private static void AddGovernance(IServiceCollection services, GatewayConfig config, KeyStore keyStore, string database, TimeProvider time)
     {
-        services.AddSingleton<IGovernanceStore>(_ => new SqliteGovernanceStore(database));
+        services.AddSingleton(sp => OpenGovernanceStore(sp, config.Storage, database));
         services.AddSingleton(sp => new GovernanceDirectory(config, sp.GetRequiredService<IGovernanceStore>(), keyStore, sp.GetRequiredService<ILogger<GovernanceDirectory>>()));
         services.AddSingleton<IGovernanceDirectory>(sp => sp.GetRequiredService<GovernanceDirectory>());
         services.AddSingleton(sp => new KeyAdmin(sp.GetRequiredService<GovernanceDirectory>(), time, sp.GetRequiredService<ILogger<KeyAdmin>>()));
@@ -238,8 +234,10 @@ public sealed partial class GatewayApp : IAsyncDisposable
     {
         services.AddSingleton<ISpendSource>(sp =>
         {
-            _ = sp.GetRequiredService<IUsageStore>();
-            return new SqliteSpendSource(database);
+            _ = sp.GetRequiredService<IUsageStore>(); // its tables first
+            return config.Storage.Kind == StorageKind.Postgres
+                ? new PostgresSpendSource(sp.GetRequiredService<Storage.Postgres.PostgresDatabase>())
+                : new SqliteSpendSource(database);
         });
         services.AddSingleton(sp => new Governance.BudgetLedger(time, sp.GetRequiredService<ISpendSource>()));
         services.AddSingleton<IDeliveredTokens>(sp => sp.GetRequiredService<UsageEstimator>());

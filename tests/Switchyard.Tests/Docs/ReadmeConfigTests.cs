@@ -32,7 +32,9 @@ public partial class ReadmeConfigTests
         {
             // Every referenced variable is "set" for the check: the examples must be valid, not the test machine's environment.
             // Each variable holds a value of its own (two keys with one secret are refused, rightly).
-            var result = ConfigLoader.LoadYaml(yaml, "README", name => name.EndsWith("_URL", StringComparison.Ordinal) ? null : "value-of-" + name);
+            // A connection string variable (storage.connection_string_env) holds one that parses.
+            var result = ConfigLoader.LoadYaml(yaml, "README", name => name.EndsWith("_URL", StringComparison.Ordinal) ? null
+                : name.EndsWith("_CONNECTION", StringComparison.Ordinal) ? "Host=db.internal;Username=switchyard;Password=value;Database=switchyard" : "value-of-" + name);
             Assert.True(result.Errors.Count == 0, string.Join("\n", result.Errors));
         }
     }

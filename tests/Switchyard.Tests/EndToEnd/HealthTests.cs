@@ -19,4 +19,16 @@ public sealed class HealthTests
         var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(status, Wire.StringOf(json["status"]));
     }
+
+    [Fact]
+    public async Task GetReady_DefaultStorage_ReportsTheSqliteDatabase()
+    {
+        await using var h = await GatewayHarness.StartAsync();
+
+        using var response = await h.Http.GetAsync(h.Url("/health/ready"));
+
+        var database = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["database"]!;
+        Assert.Equal(("sqlite", "ok"), (Wire.StringOf(database["kind"]), Wire.StringOf(database["status"])));
+        Assert.Null(database["error"]);
+    }
 }

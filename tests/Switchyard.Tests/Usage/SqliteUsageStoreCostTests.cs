@@ -3,7 +3,7 @@ using Switchyard.Usage;
 
 namespace Switchyard.Tests.Usage;
 
-/// <summary>The cost columns of the SQLite store: written, read back, and added to a database of an older release.</summary>
+/// <summary>The cost columns added to a SQLite database of an older release (written and read back: <see cref="UsageStoreContractTests"/>).</summary>
 public sealed class SqliteUsageStoreCostTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("switchyard-store-cost-").FullName;
@@ -19,17 +19,6 @@ public sealed class SqliteUsageStoreCostTests : IDisposable
         CostMicros = micros,
         PriceVersion = version,
     };
-
-    [Fact]
-    public void Write_CostAndVersion_ReadBack()
-    {
-        using var store = new SqliteUsageStore(DbPath);
-        store.Write([Costed(1, 4483, "book:2026-12-06"), Costed(2, 0, null), Costed(3, long.MaxValue, "book:2026-12-06,config")]);
-
-        var rows = store.ReadRecent(10).OrderBy(r => r.StartedAtMs).ToList();
-        Assert.Equal([(4483L, "book:2026-12-06"), (0L, null), (long.MaxValue, "book:2026-12-06,config")],
-            rows.Select(r => (r.CostMicros, r.PriceVersion)));
-    }
 
     [Fact]
     public void Open_DatabaseWithoutCostColumns_AddsThemWithDefaults()

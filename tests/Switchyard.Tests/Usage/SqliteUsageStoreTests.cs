@@ -5,42 +5,15 @@ using static Switchyard.Tests.Usage.UsageJournalTests;
 
 namespace Switchyard.Tests.Usage;
 
-/// <summary>The SQLite store: keys, conflicts, the checkpoint's transaction, migration of older databases and spools.</summary>
+/// <summary>
+/// What only the SQLite store has: its lock, the migration of older databases and spools. What every store guarantees
+/// (keys, conflicts, the checkpoint's transaction) is in <see cref="UsageStoreContractTests"/>, run against SQLite and PostgreSQL.
+/// </summary>
 public sealed class SqliteUsageStoreTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("switchyard-store-").FullName;
 
     private string DbPath => Path.Combine(dir, "switchyard.db");
-
-    [Fact]
-    public void Write_ManyRecordsWithOneClientId_StoresEveryOne()
-    {
-        using var store = new SqliteUsageStore(DbPath);
-        var batch = Enumerable.Range(0, 20).Select(i => With(Record(i), RequestIds.NewId(), "same-client-id")).ToList();
-
-        var result = store.Write(batch);
-
-        Assert.Equal(new UsageWriteResult(20, 0), result);
-        Assert.Equal(20, store.ReadByClientRequestId("same-client-id").Count);
-    }
-
-    [Fact]
-    public void Write_AnIdAlreadyStored_KeepsTheRecordAsideInTheSameTransaction()
-    {
-        using var store = new SqliteUsageStore(DbPath);
-        store.Write([Record(1)]);
-
-        var result = store.Write([Record(2), Record(1), Record(3)], checkpoint: 77);
-
-        Assert.Equal(new UsageWriteResult(2, 1), result);
-        Assert.Equal(3, store.ReadRecent(10).Count);
-        Assert.Equal(1, store.CountConflicts());
-        Assert.Equal(77, store.ReadCheckpoint());
-        using var db = Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT record_json FROM usage_record_conflicts";
-        Assert.Contains("\"prompt_tokens\":1", (string)cmd.ExecuteScalar()!, StringComparison.Ordinal);
-    }
 
     [Fact]
     public void Write_LockedDatabase_StoresNeitherRecordsNorCheckpoint()
