@@ -46,11 +46,11 @@ public class PipelineBenchmarks
     public string Telemetry { get; set; } = "off";
 
     /// <summary>
-    /// <c>off</c>: the master key, nothing to govern. <c>on</c>: a key of the file with RPM, TPM and concurrency limits
+    /// <c>off</c>: the master key, nothing to govern (named Governed: a parameter named like the Switchyard.Governance namespace breaks the generated code). <c>on</c>: a key of the file with RPM, TPM and concurrency limits
     /// and a budget, so every request takes the limit book's buckets and the budget ledger's lock and is settled.
     /// </summary>
     [Params("off", "on")]
-    public string Governance { get; set; } = "off";
+    public string Governed { get; set; } = "off";
 
     private const string GovernedKey = "sk-bench-governed";
 
@@ -64,7 +64,7 @@ public class PipelineBenchmarks
             "metrics" => "telemetry: { metrics: true }\n",
             _ => $"telemetry: {{ metrics: true, otlp_endpoint: \"{StartSink()}\" }}\n",
         };
-        if (Governance == "on")
+        if (Governed == "on")
         {
             yaml += $$"""
                 auth:
@@ -103,7 +103,7 @@ public class PipelineBenchmarks
         http.Request.Path = "/v1/chat/completions";
         http.Request.ContentType = "application/json";
         http.Request.ContentLength = Body.Length;
-        http.Request.Headers.Authorization = Governance == "on" ? "Bearer " + GovernedKey : "Bearer sk-bench";
+        http.Request.Headers.Authorization = Governed == "on" ? "Bearer " + GovernedKey : "Bearer sk-bench";
         http.Request.Body = new MemoryStream(Body, writable: false);
         http.Response.Body = Stream.Null;
         RequestIds.Assign(http);
