@@ -58,6 +58,37 @@ public sealed class SqliteGovernanceStoreTests : IDisposable
     }
 
     [Fact]
+    public void SaveKey_ModelLimits_SurviveReopening()
+    {
+        var key = Key() with
+        {
+            Policy = Key().Policy with
+            {
+                ModelLimits = new Dictionary<string, LimitSet> { ["chat"] = new(Rpm: 10, Tpm: 20_000), ["llama3:8b"] = new(OutputTpm: 500, Concurrency: 1) },
+            },
+        };
+        using (var store = new SqliteGovernanceStore(DbPath))
+        {
+            store.SaveKey(key);
+        }
+
+        using var reopened = new SqliteGovernanceStore(DbPath);
+        var loaded = Assert.Single(reopened.Load().Keys).Policy;
+        Assert.Equal(key.Policy.ModelLimits.OrderBy(m => m.Key, StringComparer.Ordinal), loaded.ModelLimits.OrderBy(m => m.Key, StringComparer.Ordinal));
+        Assert.Equal(key.Policy.Limits, loaded.Limits);
+    }
+
+    [Fact]
+    public void PolicyDocument_WrittenBeforeModelLimitsExisted_ReadsAsNone()
+    {
+        var old = GovernancePolicyJson.Read("""{"allowed_models":["chat"],"limits":{"rpm":60}}""");
+
+        Assert.Empty(old.ModelLimits);
+        Assert.Equal(new LimitSet(Rpm: 60), old.Limits);
+        Assert.DoesNotContain("model_limits", GovernancePolicyJson.Write(["chat"], [], null, old.Limits, null, old.ModelLimits), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SaveKey_SameId_Replaces_KeepingCreatedAt()
     {
         using var store = new SqliteGovernanceStore(DbPath);
