@@ -29,6 +29,7 @@ internal static class AdminCli
             KEY OPTIONS: --name N  --role client|operator|admin  --team T  --customer C  --models a,b/*  --routes r1,r2
                          --metadata k=v (repeatable)  --expires 2027-01-31T00:00:00Z|never  --expires-in 30d|12h|90m|3600s
                          --routing-overrides true|false  --limits rpm=60,tpm=100000|none  --budget limit_usd=50,period=monthly|none
+                         --model-limits "chat:rpm=10,tpm=20000;openai/gpt-4o:rpm=5"|none  (replaces the key's whole set)
             every command: --url URL (default http://127.0.0.1:4000)  --json; the admin key comes from
                            SWITCHYARD_ADMIN_KEY or SWITCHYARD_MASTER_KEY
         """;
@@ -191,6 +192,8 @@ internal static class AdminCli
         {
             body["expires_in"] = (long)Duration(expiresIn, "--expires-in").TotalSeconds;
         }
+
+        Policy(cli, body, "model-limits", "model_limits", ModelLimits);
     }
 
     private static void Text(CliArgs cli, JsonObject body, string option, string field)
@@ -223,20 +226,45 @@ internal static class AdminCli
         }
     }
 
-    private static void Policy(CliArgs cli, JsonObject body, string option, Func<string, JsonObject> parse)
+    private static void Policy(CliArgs cli, JsonObject body, string option, Func<string, JsonObject> parse) => Policy(cli, body, option, option, parse);
+
+    private static void Policy(CliArgs cli, JsonObject body, string option, string field, Func<string, JsonObject> parse)
     {
         if (cli.Take(option) is { } value)
         {
-            body[option] = value is "none" or "" ? null : parse(value);
+            body[field] = value is "none" or "" ? null : parse(value);
         }
     }
 
-    private static JsonObject Limits(string text)
+    /// <summary>
+    /// <c>MODEL:rpm=10,tpm=20000;MODEL:...</c>. The model ends at the last ':' of its entry, so names with a colon
+    /// (<c>llama3:8b</c>, Bedrock's <c>...-v1:0</c>) still work.
+    /// </summary>
+    private static JsonObject ModelLimits(string text)
+    {
+        var result = new JsonObject();
+        foreach (var entry in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = entry.LastIndexOf(':');
+            if (colon <= 0 || !entry.AsSpan(colon + 1).Contains('='))
+            {
+                throw new UsageException($"--model-limits takes MODEL:rpm=10,tpm=20000;MODEL:..., got '{entry}'");
+            }
+
+            result[entry[..colon].Trim()] = Limits(entry[(colon + 1)..], "--model-limits");
+        }
+
+        return result;
+    }
+
+    private static JsonObject Limits(string text) => Limits(text, "--limits");
+
+    private static JsonObject Limits(string text, string option)
     {
         var limits = new JsonObject();
-        foreach (var (k, v) in text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => Pair(p, "--limits")))
+        foreach (var (k, v) in text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => Pair(p, option)))
         {
-            limits[k] = long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException($"--limits {k}: '{v}' is not a whole number");
+            limits[k] = long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException($"{option} {k}: '{v}' is not a whole number");
         }
 
         return limits;

@@ -39,6 +39,9 @@ public sealed class KeyChanges
 
     public Optional<LimitSet?> Limits { get; set; }
 
+    /// <summary>The key's limits per model, replaced whole (empty: none).</summary>
+    public Optional<IReadOnlyDictionary<string, LimitSet>> ModelLimits { get; set; }
+
     public Optional<BudgetRule?> Budget { get; set; }
 
     /// <summary>The names of the fields set, for the admin log (never their values).</summary>
@@ -63,6 +66,7 @@ public sealed class KeyChanges
         Add(Metadata.IsSet, "metadata");
         Add(ExpiresAt.IsSet || ExpiresIn.IsSet, "expires_at");
         Add(Limits.IsSet, "limits");
+        Add(ModelLimits.IsSet, "model_limits");
         Add(Budget.IsSet, "budget");
         return names.Count == 0 ? "nothing" : string.Join(", ", names);
     }

@@ -179,6 +179,7 @@ public sealed partial class KeyAdmin(GovernanceDirectory directory, TimeProvider
                 Metadata = changes.Metadata.Or(p.Metadata),
                 ExpiresAt = changes.ExpiresIn.IsSet ? now + changes.ExpiresIn.Value : changes.ExpiresAt.Or(p.ExpiresAt),
                 Limits = changes.Limits.Or(p.Limits) is { IsEmpty: false } limits ? limits : null,
+                ModelLimits = changes.ModelLimits.Or(p.ModelLimits),
                 Budget = changes.Budget.Or(p.Budget),
             },
         };
@@ -210,6 +211,7 @@ public sealed partial class KeyAdmin(GovernanceDirectory directory, TimeProvider
                 ? AdminErrors.Invalid(changes.ExpiresIn.IsSet ? "expires_in" : "expires_at", "must be in the future")
                 : (ClientError?)null)
             ?? (changes.Limits.IsSet ? CheckLimits("limits", p.Limits) : null)
+            ?? (changes.ModelLimits.IsSet ? CheckModelLimits(p.ModelLimits) : null)
             ?? (changes.Budget.IsSet ? CheckBudget("budget", p.Budget) : null);
     }
 
@@ -235,6 +237,25 @@ public sealed partial class KeyAdmin(GovernanceDirectory directory, TimeProvider
 
     internal static ClientError? CheckLimits(string field, LimitSet? limits) =>
         limits is not null && GovernanceRules.CheckLimits(limits) is { } e ? AdminErrors.Invalid($"{field}.{e.Field}", e.Message) : null;
+
+    /// <summary>Each model an exact name (a pattern would never match: see <see cref="GovernanceRules.CheckModelName"/>), each limit set valid.</summary>
+    internal static ClientError? CheckModelLimits(IReadOnlyDictionary<string, LimitSet> modelLimits)
+    {
+        if (modelLimits.Count > GovernanceRules.MaxListEntries)
+        {
+            return AdminErrors.Invalid("model_limits", $"at most {GovernanceRules.MaxListEntries} models");
+        }
+
+        foreach (var (model, limits) in modelLimits)
+        {
+            if ((Field($"model_limits.{model}", GovernanceRules.CheckModelName(model)) ?? CheckLimits($"model_limits.{model}", limits)) is { } error)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
 
     internal static ClientError? CheckBudget(string field, BudgetRule? budget) =>
         budget is not null && GovernanceRules.CheckBudget(budget) is { } e ? AdminErrors.Invalid($"{field}.{e.Field}", e.Message) : null;

@@ -14,7 +14,8 @@ internal static class AuthBinder
 
     private static readonly FrozenSet<string> AuthKeys = FrozenSet.Create(StringComparer.Ordinal, "master_key_env", "keys");
     private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env", "allow_routing_overrides", "role",
-        "team", "customer", "allowed_models", "allowed_routes", "metadata", "expires_at", "limits", "budget");
+        "team", "customer", "allowed_models", "allowed_routes", "metadata", "expires_at", "limits", "budget",
+        "model_limits");
 
     /// <summary>Binds <c>auth:</c>.</summary>
     /// <param name="ctx">The binding context.</param>
@@ -111,7 +112,7 @@ internal static class AuthBinder
         }
     }
 
-    /// <summary>A key's team, customer, allowed models and routes, metadata, expiry, limits and budget.</summary>
+    /// <summary>A key's team, customer, allowed models and routes, metadata, expiry, limits (its own and per model) and budget.</summary>
     private static KeyPolicy Policy(BindContext ctx, MapView map, IReadOnlySet<string> teams, List<(string, string)> routeRefs)
     {
         var team = ctx.String(map["team"], map.PathOf("team"))?.Trim();
@@ -141,6 +142,7 @@ internal static class AuthBinder
             Metadata = GovernanceBinder.Metadata(ctx, map["metadata"], map.PathOf("metadata")),
             ExpiresAt = GovernanceBinder.Instant(ctx, map["expires_at"], map.PathOf("expires_at")),
             Limits = GovernanceBinder.Limits(ctx, map["limits"], map.PathOf("limits")),
+            ModelLimits = GovernanceBinder.ModelLimits(ctx, map["model_limits"], map.PathOf("model_limits")),
             Budget = GovernanceBinder.Budget(ctx, map["budget"], map.PathOf("budget")),
         };
     }

@@ -6,7 +6,7 @@ namespace Switchyard.Configuration;
 
 /// <summary>
 /// Binds the governance values shared by <c>auth.keys</c>, <c>teams</c> and their customers: allowed models,
-/// metadata, expiry, <c>limits</c> and <c>budget</c>. The rules are <see cref="GovernanceRules"/>', the same the
+/// metadata, expiry, <c>limits</c>, <c>model_limits</c> and <c>budget</c>. The rules are <see cref="GovernanceRules"/>', the same the
 /// admin API applies. Governance/LimitStage and BudgetStage enforce the limits and budgets (docs/adr/0011).
 /// </summary>
 internal static class GovernanceBinder
@@ -109,6 +109,42 @@ internal static class GovernanceBinder
             Long(ctx, map, "output_tpm"),
             ctx.Int(map["concurrency"], map.PathOf("concurrency"), min: 1));
         return limits.IsEmpty ? null : limits;
+    }
+
+    /// <summary>
+    /// <c>model_limits: { MODEL: { rpm, tpm, ... } }</c>: a key's limits per model (key × model), each checked like
+    /// <c>limits</c>; the model is an exact name (<see cref="GovernanceRules.CheckModelName"/>). Empty when absent.
+    /// </summary>
+    public static IReadOnlyDictionary<string, LimitSet> ModelLimits(BindContext ctx, YamlNode? node, string path)
+    {
+        var result = new Dictionary<string, LimitSet>(StringComparer.Ordinal);
+        var entries = ctx.Entries(node, path) ?? [];
+        if (entries.Count > GovernanceRules.MaxListEntries)
+        {
+            ctx.Error(path, $"at most {GovernanceRules.MaxListEntries} models");
+        }
+
+        foreach (var (model, value) in entries)
+        {
+            var entryPath = BindContext.Child(path, model);
+            if (GovernanceRules.CheckModelName(model) is { } badName)
+            {
+                ctx.Error(entryPath, badName);
+                continue;
+            }
+
+            var before = ctx.Errors.Count;
+            if (Limits(ctx, value, entryPath) is { } limits)
+            {
+                result[model] = limits;
+            }
+            else if (ctx.Errors.Count == before)
+            {
+                ctx.Error(entryPath, "sets no limit; give rpm, tpm, input_tpm, output_tpm or concurrency (or remove the model)");
+            }
+        }
+
+        return result;
     }
 
     /// <summary><c>budget: { limit_usd, period, time_zone, alert_at, streams, max_reservation_usd }</c>; null when absent.</summary>

@@ -86,6 +86,22 @@ public static class GovernanceRules
         return null;
     }
 
+    /// <summary>
+    /// A model of <c>model_limits</c>: an exact name, since a key × model limit is looked up by the request's model
+    /// as written (a <c>prefix/*</c> there would never match, and would silently limit nothing).
+    /// </summary>
+    public static string? CheckModelName(string name)
+    {
+        if (name.Length is 0 or > 256 || name.Trim().Length != name.Length || name.Any(char.IsControl))
+        {
+            return "must be a model name of 1 to 256 characters, without surrounding spaces or control characters";
+        }
+
+        return name.Contains('*', StringComparison.Ordinal)
+            ? $"'{name}' is a pattern; model_limits takes exact model names (the request's model as written), not 'prefix/*'"
+            : null;
+    }
+
     /// <summary>Whether <paramref name="model"/> is one of <paramref name="patterns"/> (exact, or under a <c>prefix/*</c>); an empty list allows every model.</summary>
     public static bool AllowsModel(IReadOnlyList<string> patterns, string model)
     {

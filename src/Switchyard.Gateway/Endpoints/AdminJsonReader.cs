@@ -12,7 +12,8 @@ namespace Switchyard.Endpoints;
 internal static class AdminJsonReader
 {
     private static readonly string[] KeyFields =
-        ["name", "role", "allow_routing_overrides", "team", "customer", "allowed_models", "allowed_routes", "metadata", "expires_at", "expires_in", "limits", "budget"];
+        ["name", "role", "allow_routing_overrides", "team", "customer", "allowed_models", "allowed_routes", "metadata", "expires_at", "expires_in", "limits", "budget",
+        "model_limits"];
 
     private static readonly string[] TeamFields = ["id", "name", "allowed_models", "limits", "budget"];
 
@@ -39,6 +40,7 @@ internal static class AdminJsonReader
                 "expires_at" => Instant(p, v => c.ExpiresAt = Optional<DateTimeOffset?>.Of(v)),
                 "expires_in" => Seconds(p, v => c.ExpiresIn = Optional<TimeSpan>.Of(v)),
                 "limits" => Limits(p, v => c.Limits = Optional<LimitSet?>.Of(v)),
+                "model_limits" => ModelLimits(p, v => c.ModelLimits = Optional<IReadOnlyDictionary<string, LimitSet>>.Of(v)),
                 "budget" => Budget(p, v => c.Budget = Optional<BudgetRule?>.Of(v)),
                 _ => Unknown(p.Name, KeyFields),
             };
@@ -197,6 +199,18 @@ internal static class AdminJsonReader
 
         var error = AdminPolicyJson.ReadLimits(p.Value, p.Name, out var limits);
         return error ?? Set(() => set(limits));
+    }
+
+    /// <summary><c>{"MODEL": {limits}}</c>, or null (as <c>{}</c>: no per-model limits).</summary>
+    private static ClientError? ModelLimits(JsonProperty p, Action<IReadOnlyDictionary<string, LimitSet>> set)
+    {
+        if (p.Value.ValueKind == JsonValueKind.Null)
+        {
+            return Set(() => set(new Dictionary<string, LimitSet>(StringComparer.Ordinal)));
+        }
+
+        var error = AdminPolicyJson.ReadModelLimits(p.Value, p.Name, out var modelLimits);
+        return error ?? Set(() => set(modelLimits));
     }
 
     private static ClientError? Budget(JsonProperty p, Action<BudgetRule?> set)

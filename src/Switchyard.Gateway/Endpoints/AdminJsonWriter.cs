@@ -109,6 +109,7 @@ internal static class AdminJsonWriter
         w.WriteEndObject();
         Time(w, "expires_at", p.ExpiresAt);
         AdminPolicyJson.WriteLimits(w, "limits", p.Limits);
+        AdminPolicyJson.WriteModelLimits(w, "model_limits", p.ModelLimits);
         AdminPolicyJson.WriteBudget(w, "budget", p.Budget);
     }
 

@@ -52,6 +52,39 @@ internal static class AdminPolicyJson
         return null;
     }
 
+    /// <summary>
+    /// A key's limits per model: an object of limits objects. An entry that sets no limit is refused (a model
+    /// listed to limit nothing is a mistake); the model names are judged by <see cref="KeyAdmin"/>.
+    /// </summary>
+    public static ClientError? ReadModelLimits(JsonElement e, string field, out IReadOnlyDictionary<string, LimitSet> modelLimits)
+    {
+        var result = new Dictionary<string, LimitSet>(StringComparer.Ordinal);
+        modelLimits = result;
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            return AdminJsonReader.Invalid(field, "must be an object such as {\"chat\": {\"rpm\": 10}}, or null");
+        }
+
+        foreach (var p in e.EnumerateObject())
+        {
+            var path = $"{field}.{p.Name}";
+            LimitSet? limits = null;
+            if (p.Value.ValueKind != JsonValueKind.Null && ReadLimits(p.Value, path, out limits) is { } error)
+            {
+                return error;
+            }
+
+            if (limits is null)
+            {
+                return AdminJsonReader.Invalid(path, "sets no limit; give rpm, tpm, input_tpm, output_tpm or concurrency (or leave the model out)");
+            }
+
+            result[p.Name] = limits;
+        }
+
+        return null;
+    }
+
     /// <summary>A budget object.</summary>
     public static ClientError? ReadBudget(JsonElement e, string field, out BudgetRule? budget)
     {
@@ -137,6 +170,18 @@ internal static class AdminPolicyJson
         Number(w, "input_tpm", limits.InputTpm);
         Number(w, "output_tpm", limits.OutputTpm);
         Number(w, "concurrency", limits.Concurrency);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Writes a key's limits per model as an object (none: <c>{}</c>), models in ordinal order.</summary>
+    public static void WriteModelLimits(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, LimitSet> modelLimits)
+    {
+        w.WriteStartObject(name);
+        foreach (var (model, limits) in modelLimits.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            WriteLimits(w, model, limits);
+        }
+
         w.WriteEndObject();
     }
 

@@ -5,7 +5,7 @@ namespace Switchyard.Storage;
 
 /// <summary>
 /// The <c>policy</c> column of the governance tables: what only the gateway reads back whole (allowed models and
-/// routes, metadata, limits, budget), as one JSON document with stable snake_case names, never the C# ones, so a
+/// routes, metadata, limits, a key's limits per model, budget), as one JSON document with stable snake_case names, never the C# ones, so a
 /// rename in code never orphans stored data. Written and read by hand (a few fields; no reflection, no generated
 /// context). Absent members read as empty or null, so a document written before a member existed still reads.
 /// </summary>
@@ -17,10 +17,15 @@ internal static class GovernancePolicyJson
         IReadOnlyList<string> AllowedRoutes,
         IReadOnlyDictionary<string, string> Metadata,
         LimitSet? Limits,
-        BudgetRule? Budget);
+        BudgetRule? Budget)
+    {
+        /// <summary>A key's limits per model (<c>model_limits</c>); empty in documents written before it existed.</summary>
+        public IReadOnlyDictionary<string, LimitSet> ModelLimits { get; init; } = new Dictionary<string, LimitSet>(StringComparer.Ordinal);
+    }
 
     /// <summary>The document of a key, team or customer (empty members are left out).</summary>
-    public static string Write(IReadOnlyList<string> models, IReadOnlyList<string> routes, IReadOnlyDictionary<string, string>? metadata, LimitSet? limits, BudgetRule? budget)
+    public static string Write(IReadOnlyList<string> models, IReadOnlyList<string> routes, IReadOnlyDictionary<string, string>? metadata, LimitSet? limits, BudgetRule? budget,
+        IReadOnlyDictionary<string, LimitSet>? modelLimits = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
@@ -41,7 +46,18 @@ internal static class GovernancePolicyJson
 
             if (limits is not null)
             {
-                WriteLimits(w, limits);
+                WriteLimits(w, "limits", limits);
+            }
+
+            if (modelLimits is { Count: > 0 })
+            {
+                w.WriteStartObject("model_limits");
+                foreach (var (model, perModel) in modelLimits)
+                {
+                    WriteLimits(w, model, perModel);
+                }
+
+                w.WriteEndObject();
             }
 
             if (budget is not null)
@@ -67,12 +83,17 @@ internal static class GovernancePolicyJson
                 ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
                 : new Dictionary<string, string>(StringComparer.Ordinal),
             root.TryGetProperty("limits", out var l) ? ReadLimits(l) : null,
-            root.TryGetProperty("budget", out var b) ? ReadBudget(b) : null);
+            root.TryGetProperty("budget", out var b) ? ReadBudget(b) : null)
+        {
+            ModelLimits = root.TryGetProperty("model_limits", out var ml)
+                ? ml.EnumerateObject().ToDictionary(p => p.Name, p => ReadLimits(p.Value), StringComparer.Ordinal)
+                : new Dictionary<string, LimitSet>(StringComparer.Ordinal),
+        };
     }
 
-    private static void WriteLimits(Utf8JsonWriter w, LimitSet l)
+    private static void WriteLimits(Utf8JsonWriter w, string name, LimitSet l)
     {
-        w.WriteStartObject("limits");
+        w.WriteStartObject(name);
         Number(w, "rpm", l.Rpm);
         Number(w, "tpm", l.Tpm);
         Number(w, "input_tpm", l.InputTpm);

@@ -72,7 +72,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore
             Add(cmd, "$team", p.TeamId);
             Add(cmd, "$customer", p.CustomerId);
             Add(cmd, "$expires", p.ExpiresAt?.ToUnixTimeMilliseconds());
-            Add(cmd, "$policy", GovernancePolicyJson.Write(p.AllowedModels, p.AllowedRoutes, p.Metadata, p.Limits, p.Budget));
+            Add(cmd, "$policy", GovernancePolicyJson.Write(p.AllowedModels, p.AllowedRoutes, p.Metadata, p.Limits, p.Budget, p.ModelLimits));
             Add(cmd, "$created", key.CreatedAt.ToUnixTimeMilliseconds());
             Add(cmd, "$updated", key.UpdatedAt.ToUnixTimeMilliseconds());
             Add(cmd, "$revoked", key.RevokedAt?.ToUnixTimeMilliseconds());
@@ -171,6 +171,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore
                 AllowedRoutes = policy.AllowedRoutes,
                 Metadata = policy.Metadata,
                 Limits = policy.Limits,
+                ModelLimits = policy.ModelLimits,
                 Budget = policy.Budget,
             },
             CreatedAt = Time(rd, 10)!.Value,

@@ -59,6 +59,29 @@ public sealed class GovernanceStoreContractTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public void SaveKey_ModelLimits_SurviveReopening(string kind)
+    {
+        var key = Key() with
+        {
+            Policy = Key().Policy with
+            {
+                ModelLimits = new Dictionary<string, LimitSet> { ["chat"] = new(Rpm: 10, Tpm: 20_000), ["llama3:8b"] = new(OutputTpm: 500, Concurrency: 1) },
+            },
+        };
+        using var backend = StoreBackend.Create(kind);
+        using (var store = backend.Governance())
+        {
+            store.SaveKey(key);
+        }
+
+        using var reopened = backend.Governance();
+        var loaded = Assert.Single(reopened.Load().Keys).Policy;
+        Assert.Equal(key.Policy.ModelLimits.OrderBy(m => m.Key, StringComparer.Ordinal), loaded.ModelLimits.OrderBy(m => m.Key, StringComparer.Ordinal));
+        Assert.Equal(key.Policy.Limits, loaded.Limits);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public void SaveKey_SameId_Replaces_KeepingCreatedAt(string kind)
     {
         using var backend = StoreBackend.Create(kind);

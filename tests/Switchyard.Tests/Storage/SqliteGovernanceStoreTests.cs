@@ -11,6 +11,16 @@ public sealed class SqliteGovernanceStoreTests : IDisposable
     private string DbPath => Path.Combine(dir, "switchyard.db");
 
     [Fact]
+    public void PolicyDocument_WrittenBeforeModelLimitsExisted_ReadsAsNone()
+    {
+        var old = GovernancePolicyJson.Read("""{"allowed_models":["chat"],"limits":{"rpm":60}}""");
+
+        Assert.Empty(old.ModelLimits);
+        Assert.Equal(new LimitSet(Rpm: 60), old.Limits);
+        Assert.DoesNotContain("model_limits", GovernancePolicyJson.Write(["chat"], [], null, old.Limits, null, old.ModelLimits), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SharesTheFile_WithTheResponseStore_EachWithItsOwnVersion()
     {
         using var responses = new SqliteResponseStore(DbPath);

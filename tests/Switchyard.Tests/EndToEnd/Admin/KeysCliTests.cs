@@ -62,6 +62,29 @@ public sealed class KeysCliTests(CliGatewayFixture gateway) : IClassFixture<CliG
     }
 
     [Fact]
+    public async Task ModelLimits_SetShownReplacedAndCleared_ThroughTheCli()
+    {
+        var (code, created, _) = await CliAsync("keys", "create", "--name", "per-model", "--model-limits", "chat:rpm=10,tpm=20000; llama3:8b:rpm=5");
+        var id = JsonNode.Parse(created)!["id"]!.GetValue<string>();
+        var (_, shown, _) = await CliAsync("keys", "show", id);
+        var (updateCode, updated, _) = await CliAsync("keys", "update", id, "--model-limits", "switchyard/echo:concurrency=2");
+        var (clearCode, cleared, _) = await CliAsync("keys", "update", id, "--model-limits", "none");
+        var (bad, _, badError) = await CliAsync("keys", "update", id, "--model-limits", "chat");
+        var (refused, _, refusedError) = await CliAsync("keys", "update", id, "--model-limits", "openai/*:rpm=1");
+
+        var limits = JsonNode.Parse(shown)!["model_limits"]!;
+        Assert.Equal((0, 0, 0), (code, updateCode, clearCode));
+        Assert.Equal((10, 20000L, 5), (limits["chat"]!["rpm"]!.GetValue<int>(), limits["chat"]!["tpm"]!.GetValue<long>(), limits["llama3:8b"]!["rpm"]!.GetValue<int>()));
+        var replaced = JsonNode.Parse(updated)!["model_limits"]!.AsObject();
+        Assert.Equal(["switchyard/echo"], replaced.Select(p => p.Key));
+        Assert.Equal(2, replaced["switchyard/echo"]!["concurrency"]!.GetValue<int>());
+        Assert.Equal("{}", JsonNode.Parse(cleared)!["model_limits"]!.ToJsonString());
+        Assert.Equal((2, 1), (bad, refused));
+        Assert.Contains("--model-limits", badError, StringComparison.Ordinal);
+        Assert.Contains("exact model names", refusedError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Errors_TheGatewaysRefusalExits1_AUsageErrorExits2()
     {
         var (notFound, _, notFoundError) = await CliAsync("keys", "update", "key_nope", "--name", "x");

@@ -124,6 +124,52 @@ public sealed class LimitsEndToEndTests
     }
 
     [Fact]
+    public async Task AKeysModelLimit_RefusesTheThirdRequestOnThatModel_AnotherModelIsNotLimited()
+    {
+        var (h, admin, clock) = await StartAsync();
+        await using var _ = h;
+        var (id, secret, _) = await admin.CreateKeyAsync("""{"name":"per-model","model_limits":{"chat":{"rpm":2}}}""");
+        HttpRequestMessage On(string model) => Chat(h, secret, body: $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""");
+
+        var first = await SendAsync(h, On("chat"));
+        var second = await SendAsync(h, On("chat"));
+        var third = await SendAsync(h, On("chat"));
+        var others = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => SendAsync(h, On("solo"))));
+
+        Assert.Equal((200, 200, 429), (first.Status, second.Status, third.Status));
+        Assert.Equal("2", first.Headers.GetValues("x-ratelimit-limit-requests").Single());
+        Assert.Equal("0", second.Headers.GetValues("x-ratelimit-remaining-requests").Single());
+        Assert.True(third.Headers.Contains("Retry-After"));
+        Assert.Contains("\"code\":\"rate_limit_exceeded\"", third.Body, StringComparison.Ordinal);
+        Assert.Contains($"key-model '{id}/chat'", third.Body, StringComparison.Ordinal);
+        Assert.All(others, o => Assert.Equal(200, o.Status));
+        Assert.All(others, o => Assert.False(o.Headers.Contains("x-ratelimit-limit-requests")));
+        Assert.Equal(7, h.A.RequestCount); // the refusal never reached the upstream
+
+        clock.Advance(TimeSpan.FromSeconds(30)); // half the minute refills one of the two requests
+        Assert.Equal(200, (await SendAsync(h, On("chat"))).Status);
+        Assert.Equal(429, (await SendAsync(h, On("chat"))).Status);
+    }
+
+    [Fact]
+    public async Task AConfigKeysModelLimit_FromTheFile_IsEnforced()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero));
+        var yaml = GatewayHarness.DefaultYaml.Replace("- { id: app, hash: {{APP_HASH}} }",
+            "- { id: app, hash: {{APP_HASH}}, model_limits: { solo: { rpm: 1 } } }", StringComparison.Ordinal);
+        await using var h = await GatewayHarness.StartAsync(yaml, time: clock);
+        HttpRequestMessage On(string model) =>
+            Chat(h, GatewayHarness.ClientKey, body: $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""");
+
+        Assert.Equal(200, (await SendAsync(h, On("solo"))).Status);
+        var refused = await SendAsync(h, On("solo"));
+        Assert.Equal(200, (await SendAsync(h, On("chat"))).Status);
+
+        Assert.Equal(429, refused.Status);
+        Assert.Contains("key-model 'app/solo'", refused.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnAnthropicClient_IsRefusedInItsOwnFormat()
     {
         var (h, admin, _) = await StartAsync();
