@@ -153,6 +153,7 @@ public static class SseRelay
         var writer = ctx.Http.Response.BodyWriter;
         var clientWantsUsage = ctx.Request.ClientWantsUsage;
         var delivered = ctx.Delivered!;
+        var capture = ctx.Cache?.Capture; // the exact cache's copy (docs/adr/0015), only for answers it may store
         var state = default(RelayState);
         try
         {
@@ -163,6 +164,7 @@ public static class SseRelay
                 if (consumed > 0)
                 {
                     delivered.Append(buffer.AsSpan(0, consumed));
+                    capture?.AddRaw(buffer.AsSpan(0, consumed), deployment, delivered.Adapter!, stream: true);
                     buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
                     filled -= consumed;
                     var flush = await writer.FlushAsync(timer.Token).ConfigureAwait(false);
@@ -176,6 +178,11 @@ public static class SseRelay
                 if (state.Terminal)
                 {
                     delivered.Complete = !state.Error;
+                    if (!state.Error)
+                    {
+                        capture?.Completed();
+                    }
+
                     ctx.Error = state.Error ? FailureKind.StreamCut : ctx.Error;
                     return;
                 }
