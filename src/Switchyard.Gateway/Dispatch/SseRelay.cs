@@ -177,13 +177,7 @@ public static class SseRelay
 
                 if (state.Terminal)
                 {
-                    delivered.Complete = !state.Error;
-                    if (!state.Error)
-                    {
-                        capture?.Completed();
-                    }
-
-                    ctx.Error = state.Error ? FailureKind.StreamCut : ctx.Error;
+                    Ended(ctx, delivered, capture, state);
                     return;
                 }
 
@@ -208,6 +202,17 @@ public static class SseRelay
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
             await EndBrokenAsync(ctx, protocol, deployment, writer, timer).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The protocol's end arrived: the answer is complete unless an error event came with it.</summary>
+    private static void Ended(GatewayContext ctx, DeliveredContent delivered, CacheCapture? capture, RelayState state)
+    {
+        delivered.Complete = !state.Error;
+        ctx.Error = state.Error ? FailureKind.StreamCut : ctx.Error;
+        if (!state.Error)
+        {
+            capture?.Completed();
         }
     }
 

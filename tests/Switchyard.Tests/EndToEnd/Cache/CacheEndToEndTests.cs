@@ -280,6 +280,32 @@ public sealed class CacheEndToEndTests
         Assert.Equal("chat.completion", body["object"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Gemini_StreamedThenWhole_HitInGeminisShape()
+    {
+        await using var h = await CacheHarness.StartAsync();
+        h.A.Enqueue(UpstreamBehavior.Text("Hallo from Gemini's cache", chunks: 3));
+        const string body = """{"contents":[{"role":"user","parts":[{"text":"greet"}]}]}""";
+
+        using var streamed = await h.SendAsync(Gemini(h, "/v1beta/models/cached:streamGenerateContent?alt=sse", body));
+        var events = await Wire.ReadSseAsync(streamed);
+        using var whole = await h.SendAsync(Gemini(h, "/v1beta/models/cached:generateContent", body));
+        var json = JsonNode.Parse(await whole.Content.ReadAsStringAsync())!;
+
+        Assert.Equal("miss", CacheHarness.CacheHeader(streamed));
+        Assert.DoesNotContain(events, e => e.IsError);
+        Assert.Equal("hit", CacheHarness.CacheHeader(whole));
+        Assert.Equal("Hallo from Gemini's cache", json["candidates"]![0]!["content"]!["parts"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal(1, h.A.RequestCount);
+    }
+
+    private static HttpRequestMessage Gemini(GatewayHarness h, string path, string body)
+    {
+        var request = h.Post(path, body, key: null);
+        request.Headers.Add("x-goog-api-key", GatewayHarness.ClientKey);
+        return request;
+    }
+
     private static async Task<(string Text, ChatFinishReason? Finish, ChatTokenUsage? Usage)> StreamAsync(ChatClient chat, string prompt)
     {
         var text = new StringBuilder();
