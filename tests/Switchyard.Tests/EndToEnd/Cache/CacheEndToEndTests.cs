@@ -281,6 +281,24 @@ public sealed class CacheEndToEndTests
     }
 
     [Fact]
+    public async Task Metrics_CountHitsMissesAndTheSaving()
+    {
+        await using var h = await CacheHarness.StartAsync();
+        h.A.SetDefault(UpstreamBehavior.Text("Four.", usage: new FakeUsage(1000, 500)));
+        using var miss = await CacheHarness.PostAsync(h, Json("metrics-cached"));
+        using var hit = await CacheHarness.PostAsync(h, Json("metrics-cached"));
+        await h.UsageAsync(GatewayHarness.RecordId(hit));
+
+        var metrics = await Observability.MetricsEndpointTests.ScrapeAsync(h);
+
+        double Lookups(string result) => Observability.MetricsEndpointTests.Single(metrics, "switchyard_cache_lookups_total", "counter",
+            s => s["switchyard_alias"] == "metrics-cached" && s["switchyard_cache_result"] == result).Value;
+        Assert.Equal((1, 1), (Lookups("hit"), Lookups("miss")));
+        Assert.Equal(0.006, Observability.MetricsEndpointTests.Single(metrics, "switchyard_cache_saved_usd_total", "counter",
+            s => s["switchyard_alias"] == "metrics-cached").Value, precision: 9);
+    }
+
+    [Fact]
     public async Task Gemini_StreamedThenWhole_HitInGeminisShape()
     {
         await using var h = await CacheHarness.StartAsync();

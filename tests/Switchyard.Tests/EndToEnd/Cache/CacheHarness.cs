@@ -23,6 +23,7 @@ internal static class CacheHarness
             - { id: app, hash: {{APP_HASH}}, team: red }
             - { id: red2, key_env: RED_KEY, team: red }
             - { id: blue, key_env: BLUE_KEY, team: blue }
+            - { id: ops, hash: {{OPS_HASH}}, role: operator }
         teams:
           red: { name: Red }
           blue: { name: Blue }
@@ -48,6 +49,9 @@ internal static class CacheHarness
           plain:
             deployments: [dep-a]
             max_attempts: 1
+          metrics-cached:
+            deployments: [dep-a]
+            cache: { ttl: 10m }
         routes:
           short:
             primary_model: cached
