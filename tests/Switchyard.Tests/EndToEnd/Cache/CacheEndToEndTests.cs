@@ -195,6 +195,24 @@ public sealed class CacheEndToEndTests
     }
 
     [Fact]
+    public async Task Explain_DryRun_SameHeaderRefusal_NoLookupNoStore()
+    {
+        await using var h = await CacheHarness.StartAsync();
+        using var stored = await CacheHarness.PostAsync(h, Json());
+        var bad = h.Post("/v1/route/explain", Json(), GatewayHarness.OperatorKey);
+        bad.Headers.Add("x-switchyard-cache", "bogus");
+        var good = h.Post("/v1/route/explain", Json(), GatewayHarness.OperatorKey);
+
+        using var refused = await h.SendAsync(bad);
+        using var explained = await h.SendAsync(good);
+
+        await Wire.AssertOpenAIErrorAsync(refused, 400, code: "invalid_cache_header", param: "x-switchyard-cache");
+        Assert.Equal(HttpStatusCode.OK, explained.StatusCode);
+        Assert.Null(CacheHarness.CacheHeader(explained)); // explain shows the plan; it never answers from the cache
+        Assert.Equal(1, h.A.RequestCount);
+    }
+
+    [Fact]
     public async Task Ttl_OnTheGatewaysClock_EntryExpires_ClientTtlShortensIt_RouteTtlReplacesTheAlias()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
