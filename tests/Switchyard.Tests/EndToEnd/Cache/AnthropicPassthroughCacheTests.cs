@@ -47,6 +47,7 @@ public sealed class AnthropicPassthroughCacheTests : IAsyncLifetime
         anthropic.Enqueue(AnthropicBehavior.ThinkingThenText("first, think", "sig-123", "Bonjour, cached 🎉"));
 
         var first = await StreamAsync(Ask("bonjour?"));
+        await CacheHarness.SettledAsync(h, 1);
         var second = await StreamAsync(Ask("bonjour?"));
         var whole = await CacheHarness.AnthropicSdk(h).Messages.Create(Ask("bonjour?"));
 
@@ -66,6 +67,7 @@ public sealed class AnthropicPassthroughCacheTests : IAsyncLifetime
         anthropic.Enqueue(AnthropicBehavior.Cut(eventsBefore: 4));
 
         await Assert.ThrowsAnyAsync<Exception>(() => StreamAsync(Ask("cut me")));
+        await CacheHarness.SettledAsync(h, 1);
         var fresh = await StreamAsync(Ask("cut me"));
 
         Assert.Equal("end_turn", fresh.Stop);

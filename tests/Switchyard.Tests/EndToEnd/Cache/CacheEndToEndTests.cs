@@ -28,6 +28,7 @@ public sealed class CacheEndToEndTests
         h.A.SetDefault(UpstreamBehavior.Text("Four.", usage: new FakeUsage(1000, 500)));
 
         var first = await h.Chat("cached").CompleteChatAsync([new UserChatMessage("What is 2+2?")]);
+        await CacheHarness.SettledAsync(h, 1);
         var second = await h.Chat("cached").CompleteChatAsync([new UserChatMessage("What is 2+2?")]);
 
         Assert.Equal("miss", HeaderOf(first));
@@ -56,6 +57,7 @@ public sealed class CacheEndToEndTests
         h.A.Enqueue(UpstreamBehavior.Text(text, chunks: 6, usage: new FakeUsage(30, 12)));
 
         var streamed1 = await StreamAsync(h.Chat("cached"), "stream me");
+        await CacheHarness.SettledAsync(h, 1);
         var streamed2 = await StreamAsync(h.Chat("cached"), "stream me");
         var whole = await h.Chat("cached").CompleteChatAsync([new UserChatMessage("stream me")]);
 
@@ -76,6 +78,7 @@ public sealed class CacheEndToEndTests
         var options = new ChatCompletionOptions { Tools = { tool } };
 
         var whole = await h.Chat("cached").CompleteChatAsync([new UserChatMessage("weather?")], options);
+        await CacheHarness.SettledAsync(h, 1);
         var args = new StringBuilder();
         string? name = null;
         ChatFinishReason? finish = null;
@@ -103,6 +106,7 @@ public sealed class CacheEndToEndTests
         var ask = new MessageCreateParams { Model = "cached", MaxTokens = 200, Messages = [new UserMessageParam("Say bonjour")] };
 
         var first = await AnthropicStreamAsync(h, ask);
+        await CacheHarness.SettledAsync(h, 1);
         var second = await AnthropicStreamAsync(h, ask);
         var whole = await CacheHarness.AnthropicSdk(h).Messages.Create(ask);
 
@@ -121,6 +125,7 @@ public sealed class CacheEndToEndTests
     {
         await using var h = await CacheHarness.StartAsync();
         await h.Chat("cached").CompleteChatAsync([new UserChatMessage("same words")]);
+        await CacheHarness.SettledAsync(h, 1);
 
         await CacheHarness.AnthropicSdk(h).Messages.Create(
             new MessageCreateParams { Model = "cached", MaxTokens = 100, Messages = [new UserMessageParam("same words")] });
@@ -257,6 +262,7 @@ public sealed class CacheEndToEndTests
 
         using var cut = await CacheHarness.PostAsync(h, Json(stream: true));
         var events = await Wire.ReadSseAsync(cut);
+        await CacheHarness.SettledAsync(h, 1);
         using var fresh = await CacheHarness.PostAsync(h, Json(stream: true));
         var freshEvents = await Wire.ReadSseAsync(fresh);
 
@@ -325,6 +331,7 @@ public sealed class CacheEndToEndTests
 
         using var streamed = await h.SendAsync(Gemini(h, "/v1beta/models/cached:streamGenerateContent?alt=sse", body));
         var events = await Wire.ReadSseAsync(streamed);
+        await CacheHarness.SettledAsync(h, 1);
         using var whole = await h.SendAsync(Gemini(h, "/v1beta/models/cached:generateContent", body));
         var json = JsonNode.Parse(await whole.Content.ReadAsStringAsync())!;
 

@@ -69,8 +69,12 @@ internal static class CacheHarness
         MaxRetries = 0,
     });
 
-    /// <summary>POSTs a chat body with extra headers.</summary>
-    public static Task<HttpResponseMessage> PostAsync(GatewayHarness h, string json, string key = GatewayHarness.ClientKey,
+    /// <summary>
+    /// POSTs a chat body with extra headers, reads the whole answer, and waits for the request's usage record: Settle
+    /// writes it after the store stage, so once it exists the answer is in the cache (a client holding the whole body
+    /// can otherwise send its next request a moment before the gateway has stored the previous answer).
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostAsync(GatewayHarness h, string json, string key = GatewayHarness.ClientKey,
         params (string Name, string Value)[] headers)
     {
         var request = h.Post("/v1/chat/completions", json, key);
@@ -79,8 +83,14 @@ internal static class CacheHarness
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        return h.SendAsync(request);
+        var response = await h.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        await h.UsageAsync(GatewayHarness.RecordId(response));
+        return response;
     }
+
+    /// <summary>Waits until <paramref name="count"/> requests are settled (their records written, so their answers stored).</summary>
+    public static Task SettledAsync(GatewayHarness h, int count) => h.UsageRecordsAsync(count);
 
     /// <summary>The <c>x-switchyard-cache</c> answer.</summary>
     public static string? CacheHeader(HttpResponseMessage response) => Wire.Header(response, "x-switchyard-cache");
