@@ -242,7 +242,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
             {
                 var status = usage.Value.Status;
                 return new UsageBacklog(status.Buffered, status.Dropped, status.JournalBacklogBytes, status.LastDurabilityLag);
-            }, time, sp.GetRequiredService<ILoggerFactory>());
+            }, time, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IResponseCache>());
         });
 
     /// <summary>Time after the drain for the last error events, records and the usage flush to go out.</summary>
