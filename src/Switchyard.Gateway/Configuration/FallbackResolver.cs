@@ -30,6 +30,7 @@ internal static class FallbackResolver
                 Strategy = draft.Strategy,
                 Hedge = draft.Hedge,
                 CircuitBreaker = draft.CircuitBreaker,
+                Cache = draft.Cache,
             };
         }
 

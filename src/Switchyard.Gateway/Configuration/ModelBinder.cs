@@ -23,6 +23,9 @@ internal sealed record AliasDraft(
 
     /// <summary><c>circuit_breaker</c>: the default breaker of the alias's own deployments.</summary>
     public CircuitBreakerSettings? CircuitBreaker { get; init; }
+
+    /// <summary><c>cache</c>: the alias's exact cache.</summary>
+    public CachePolicy? Cache { get; init; }
 }
 
 /// <summary>What model binding resolves names against.</summary>
@@ -42,7 +45,7 @@ internal static class ModelBinder
     public const int MaxWeight = 1_000_000;
 
     private static readonly FrozenSet<string> ModelKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing", "hedge", "circuit_breaker");
+        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing", "hedge", "circuit_breaker", "cache");
 
     private static readonly FrozenSet<string> HedgeKeys = FrozenSet.Create(StringComparer.Ordinal, "delay", "max_share");
 
@@ -112,6 +115,7 @@ internal static class ModelBinder
             Strategy = Strategy(ctx, map["routing"], map.PathOf("routing")),
             Hedge = Hedge(ctx, map),
             CircuitBreaker = BreakerBinder.Bind(ctx, map["circuit_breaker"], map.PathOf("circuit_breaker"), ctx.ServerBreaker),
+            Cache = CacheBinder.BindPolicy(ctx, map),
         };
     }
 

@@ -40,6 +40,9 @@ public sealed record GatewayConfig(
     /// <summary><c>storage:</c>: SQLite (default) or PostgreSQL for durable state; read at start only.</summary>
     public StorageSettings Storage { get; init; } = StorageSettings.Default;
 
+    /// <summary><c>cache:</c>: the exact cache's memory bounds (each alias or route turns caching on with its own <c>cache:</c>).</summary>
+    public CacheSettings Cache { get; init; } = CacheSettings.Default;
+
     /// <summary>
     /// The breaker of <paramref name="deployment"/>: its own, else the default of an alias that lists it among
     /// its deployments (aliases that disagree are refused at load), else the server's.
@@ -466,6 +469,9 @@ public sealed record RouteRule(string Name, RouteMatch? Match, string PrimaryMod
 
     /// <summary><c>shadow</c>: a share of requests also sent to another model, never returned, recorded as route <c>NAME/shadow</c>.</summary>
     public ShadowTarget? Shadow { get; init; }
+
+    /// <summary><c>cache</c>: the exact cache for requests this route serves (replaces the alias's); null: the alias's.</summary>
+    public CachePolicy? Cache { get; init; }
 }
 
 /// <summary>One arm of a traffic split.</summary>
@@ -515,6 +521,9 @@ public sealed record ModelAlias(
 
     /// <summary><c>circuit_breaker:</c> the default breaker of the alias's own deployments (null: the server's).</summary>
     public CircuitBreakerSettings? CircuitBreaker { get; init; }
+
+    /// <summary><c>cache:</c> the exact cache of the alias (null: off).</summary>
+    public CachePolicy? Cache { get; init; }
 }
 
 /// <summary>

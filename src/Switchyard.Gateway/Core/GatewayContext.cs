@@ -208,6 +208,9 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// </summary>
     public IStreamGuard? StreamGuard { get; set; }
 
+    /// <summary>Cache: the exact cache's part in this request (key, hit or miss, what to store); null when the alias has no cache.</summary>
+    public CacheTicket? Cache { get; set; }
+
     private List<IRequestHold>? holds;
 
     /// <summary>

@@ -115,4 +115,10 @@ public sealed class UsageRecord
 
     /// <summary>Time to the first byte sent to the client (first token for streams), in milliseconds.</summary>
     public double? TimeToFirstTokenMs { get; init; }
+
+    /// <summary>The exact cache: <c>hit</c> (answered from it, no upstream call), <c>miss</c>, or null (no cache for the alias).</summary>
+    public string? Cache { get; init; }
+
+    /// <summary>On a hit: what the stored answer cost upstream, at today's price, in micro-dollars (the saving); else 0.</summary>
+    public long CostSavedMicros { get; init; }
 }

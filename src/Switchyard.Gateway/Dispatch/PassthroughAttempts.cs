@@ -83,6 +83,12 @@ public sealed class PassthroughAttempts(UpstreamHttp upstream, TimeProvider time
             }
 
             ctx.Usage = usage;
+            if (ctx.Cache?.Capture is { } capture)
+            {
+                capture.AddRaw(json, deployment, adapter, stream: false); // for the exact cache (docs/adr/0015)
+                capture.Completed();
+            }
+
             if (usage.InputTokens == 0 && usage.OutputTokens == 0)
             {
                 // A server that omits usage: keep the answer, so Settle can count what the client was given.

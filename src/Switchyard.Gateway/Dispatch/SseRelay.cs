@@ -153,6 +153,7 @@ public static class SseRelay
         var writer = ctx.Http.Response.BodyWriter;
         var clientWantsUsage = ctx.Request.ClientWantsUsage;
         var delivered = ctx.Delivered!;
+        var capture = ctx.Cache?.Capture; // the exact cache's copy (docs/adr/0015), only for answers it may store
         var state = default(RelayState);
         try
         {
@@ -163,26 +164,18 @@ public static class SseRelay
                 if (consumed > 0)
                 {
                     delivered.Append(buffer.AsSpan(0, consumed));
+                    capture?.AddRaw(buffer.AsSpan(0, consumed), deployment, delivered.Adapter!, stream: true);
                     buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
                     filled -= consumed;
-                    var flush = await writer.FlushAsync(timer.Token).ConfigureAwait(false);
-                    if (flush.IsCanceled)
+                    if (!await FlushAndGoOnAsync(ctx, protocol, writer, state.Terminal, timer.Token).ConfigureAwait(false))
                     {
-                        ctx.Error = FailureKind.ClientCancelled;
-                        return;
-                    }
-
-                    if (!state.Terminal && ctx.StreamGuard?.Check(ctx) is { } stop)
-                    {
-                        await EndAsync(ctx, protocol, writer, FailureKind.BudgetExceeded, stop).ConfigureAwait(false);
                         return;
                     }
                 }
 
                 if (state.Terminal)
                 {
-                    delivered.Complete = !state.Error;
-                    ctx.Error = state.Error ? FailureKind.StreamCut : ctx.Error;
+                    Ended(ctx, delivered, capture, state);
                     return;
                 }
 
@@ -207,6 +200,37 @@ public static class SseRelay
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
             await EndBrokenAsync(ctx, protocol, deployment, writer, timer).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Flushes what was relayed; false when the stream must end here (the client left, or its guard stopped it).</summary>
+    private static async ValueTask<bool> FlushAndGoOnAsync(GatewayContext ctx, IPassthroughProtocol protocol, PipeWriter writer, bool terminal,
+        CancellationToken ct)
+    {
+        var flush = await writer.FlushAsync(ct).ConfigureAwait(false);
+        if (flush.IsCanceled)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+            return false;
+        }
+
+        if (!terminal && ctx.StreamGuard?.Check(ctx) is { } stop)
+        {
+            await EndAsync(ctx, protocol, writer, FailureKind.BudgetExceeded, stop).ConfigureAwait(false);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The protocol's end arrived: the answer is complete unless an error event came with it.</summary>
+    private static void Ended(GatewayContext ctx, DeliveredContent delivered, CacheCapture? capture, RelayState state)
+    {
+        delivered.Complete = !state.Error;
+        ctx.Error = state.Error ? FailureKind.StreamCut : ctx.Error;
+        if (!state.Error)
+        {
+            capture?.Completed();
         }
     }
 

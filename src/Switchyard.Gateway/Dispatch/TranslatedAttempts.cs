@@ -107,6 +107,12 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time,
         ctx.Dropped = notes.Dropped;
         ctx.Adapted = notes.Adapted;
         ctx.Usage.Merge(answer.Usage);
+        if (ctx.Cache?.Capture is { } capture)
+        {
+            capture.SetAnswer(answer, deployment); // for the exact cache (docs/adr/0015)
+            capture.Completed();
+        }
+
         if (answer.Usage.InputTokens == 0 && answer.Usage.OutputTokens == 0)
         {
             Received(ctx.Delivered = meter ?? new DeliveredContent(deployment, adapter), answer); // no usage: Settle counts the answer

@@ -140,6 +140,7 @@ public static class TranslatedStream
                 if (upstream.Done)
                 {
                     ctx.Delivered!.Complete = true;
+                    ctx.Cache?.Capture?.Completed();
                     encoder.Complete(writer);
                     await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
                     return;
@@ -181,6 +182,7 @@ public static class TranslatedStream
         out StreamEvent error)
     {
         var delivered = ctx.Delivered!;
+        var capture = ctx.Cache?.Capture; // the exact cache's copy (docs/adr/0015), only for answers it may store
         foreach (var e in pending)
         {
             if (e.Kind == StreamEventKind.Error)
@@ -195,6 +197,7 @@ public static class TranslatedStream
             }
 
             delivered.Add(e);
+            capture?.Add(e, ctx.Final!);
             encoder.Write(e, writer);
         }
 

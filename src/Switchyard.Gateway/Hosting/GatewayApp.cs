@@ -51,6 +51,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
     /// <summary>The usage writer.</summary>
     public UsageWriter Usage => app.Services.GetRequiredService<UsageWriter>();
 
+    /// <summary>The exact cache (docs/adr/0015-cache.md).</summary>
+    public IResponseCache ResponseCache => app.Services.GetRequiredService<IResponseCache>();
+
     /// <summary>Where the separate metrics listener (<c>telemetry.metrics_listener</c>) listens; null without one.</summary>
     public Uri? MetricsAddress => app.Services.GetRequiredService<GatewayTelemetry>().ListenerAddress;
 
@@ -151,6 +154,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(new Governance.LimitBook(options.TimeProvider)); // per-node limit state (docs/adr/0011)
         AddBudgets(services, config, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         services.AddSingleton<CostMeter>();
+        services.AddSingleton<IResponseCache>(new Cache.MemoryResponseCache(options.TimeProvider)); // the exact cache (docs/adr/0015)
         AddTelemetry(services, config.Telemetry, options.TimeProvider);
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(),
             sp.GetRequiredService<CostMeter>(), [.. sp.GetRequiredService<GatewayTelemetry>().Observers]));
@@ -274,7 +278,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
             {
                 var status = usage.Value.Status;
                 return new UsageBacklog(status.Buffered, status.Dropped, status.JournalBacklogBytes, status.LastDurabilityLag);
-            }, time, sp.GetRequiredService<ILoggerFactory>());
+            }, time, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IResponseCache>());
         });
 
     /// <summary>Time after the drain for the last error events, records and the usage flush to go out.</summary>

@@ -44,6 +44,8 @@ internal sealed class GatewayInstruments
         Hedges = meter.CreateCounter<long>("switchyard.hedges", "{hedge}", "Hedged requests by outcome: won (the hedge answered), lost (the first attempt did), failed (neither)");
         Refusals = meter.CreateCounter<long>("switchyard.refusals", "{request}", "Requests answered by the gateway itself without an upstream call, by reason (rate_limited, budget_exceeded, ...)");
         Cost = meter.CreateCounter<double>("switchyard.cost.usd", "{USD}", "What requests cost at the price book's prices, in US dollars, by key, team and alias");
+        CacheLookups = meter.CreateCounter<long>("switchyard.cache.lookups", "{request}", "Requests to aliases with an exact cache, by alias and result (hit, miss)");
+        CacheSaved = meter.CreateCounter<double>("switchyard.cache.saved.usd", "{USD}", "What exact-cache hits saved (the stored answers' upstream cost at today's prices), by alias");
     }
 
     public Meter Meter { get; }
@@ -71,6 +73,10 @@ internal sealed class GatewayInstruments
     public Counter<long> Refusals { get; }
 
     public Counter<double> Cost { get; }
+
+    public Counter<long> CacheLookups { get; }
+
+    public Counter<double> CacheSaved { get; }
 
     private static InstrumentAdvice<T> Advice<T>(T[] buckets) where T : struct => new() { HistogramBucketBoundaries = buckets };
 }

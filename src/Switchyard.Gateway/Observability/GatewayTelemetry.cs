@@ -34,15 +34,16 @@ public sealed class GatewayTelemetry : IAsyncDisposable
     /// <param name="usage">The usage writer's backlog, read at each collection.</param>
     /// <param name="time">The gateway's clock (the attempt log's timestamps).</param>
     /// <param name="logs">Logging.</param>
+    /// <param name="cache">The exact cache, whose size the gauges read (none: no cache gauges).</param>
     public GatewayTelemetry(TelemetrySettings settings, RouterState router, HealthRegistry health, Func<UsageBacklog> usage, TimeProvider time,
-        ILoggerFactory logs)
+        ILoggerFactory logs, IResponseCache? cache = null)
     {
         Settings = settings;
         var resource = ResourceBuilder.CreateDefault().AddService(settings.ServiceName, serviceVersion: Version);
         if (settings.Metrics)
         {
             meter = new Meter(GatewayInstruments.MeterName, Version);
-            StateGauges.Create(meter, router, health, usage);
+            StateGauges.Create(meter, router, health, usage, cache);
             observers.Add(new RequestMetrics(new GatewayInstruments(meter), time, settings.MaxLabelValues, logs.CreateLogger<RequestMetrics>()));
             meters = BuildMeters(settings, resource);
         }

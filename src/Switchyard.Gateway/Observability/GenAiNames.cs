@@ -22,6 +22,7 @@ internal static class GenAiNames
     public const string Deployment = "switchyard.deployment";
     public const string GatewayOperation = "switchyard.operation";
     public const string Outcome = "switchyard.outcome";
+    public const string CacheResult = "switchyard.cache.result";
     public const string Reason = "switchyard.reason";
     public const string KeyId = "switchyard.key.id";
     public const string TeamId = "switchyard.team.id";

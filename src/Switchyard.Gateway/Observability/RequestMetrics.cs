@@ -34,6 +34,7 @@ internal sealed partial class RequestMetrics(GatewayInstruments instruments, Tim
 
             RecordTokens(in facts, ctx, record);
             attempts.Record(ctx, record, facts.Operation, facts.Alias, overhead: !shadow);
+            RecordCache(in facts, record);
             if (record.Attempts > 0)
             {
                 instruments.Cost.Add(record.CostMicros / 1_000_000.0, new TagList
@@ -45,6 +46,21 @@ internal sealed partial class RequestMetrics(GatewayInstruments instruments, Tim
         catch (Exception ex)
         {
             LogFailed(logger, ex, ctx.RequestId); // a metrics bug must never fail a request
+        }
+    }
+
+    /// <summary>The exact cache: hits and misses per alias, and what the hits saved.</summary>
+    private void RecordCache(in RequestFacts facts, UsageRecord record)
+    {
+        if (record.Cache is not { } result)
+        {
+            return;
+        }
+
+        instruments.CacheLookups.Add(1, new TagList { { GenAiNames.Alias, facts.Alias }, { GenAiNames.CacheResult, result } });
+        if (record.CostSavedMicros > 0)
+        {
+            instruments.CacheSaved.Add(record.CostSavedMicros / 1_000_000.0, new TagList { { GenAiNames.Alias, facts.Alias } });
         }
     }
 

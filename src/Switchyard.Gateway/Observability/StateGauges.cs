@@ -24,8 +24,14 @@ internal static class StateGauges
         [(CircuitState.Closed, "closed"), (CircuitState.HalfOpen, "half_open"), (CircuitState.Open, "open")];
 
     /// <summary>Creates the gauges on <paramref name="meter"/>.</summary>
-    public static void Create(Meter meter, RouterState router, HealthRegistry health, Func<UsageBacklog> usage)
+    public static void Create(Meter meter, RouterState router, HealthRegistry health, Func<UsageBacklog> usage, IResponseCache? cache = null)
     {
+        if (cache is not null)
+        {
+            meter.CreateObservableGauge("switchyard.cache.entries", () => cache.Count, "{entry}", "Answers held by the exact cache");
+            meter.CreateObservableGauge("switchyard.cache.size", () => cache.Bytes, "By", "Estimated memory the exact cache's entries hold (bounded by cache.max_bytes)");
+        }
+
         meter.CreateObservableGauge("switchyard.circuit.state", () => Circuits(router, health), "{state}",
             "1 for the state each deployment's circuit breaker is in (closed, half_open, open), 0 for the other two");
         meter.CreateObservableGauge("switchyard.deployment.in_flight", () => InFlight(router, health), "{request}",

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchyard.Admission;
 using Switchyard.Auth;
+using Switchyard.Cache;
 using Switchyard.Conversations;
 using Switchyard.Dispatch;
 using Switchyard.Governance;
@@ -40,10 +41,12 @@ public sealed partial class GatewayPipeline
             Stage<LimitStage>(services),        // Governance: RPM, TPM, concurrency per key, team, customer, key × model (429)
             Stage<ResolveConversationStage>(services), // Conversations: previous_response_id, item_reference from the caller's stored responses (400/404)
             Stage<SelectRouteStage>(services),  // Route: conditional route, split arm, the serving alias (404)
+            Stage<CacheLookupStage>(services),  // Cache: an exact hit answers here, before any plan or upstream (400 for a bad cache header)
             Stage<PlanStage>(services),         // Plan: intended deployment, then the fallback chain (400/503 when empty)
             Stage<BudgetStage>(services),       // Governance: reserve the most it can cost in key, team, customer budgets (429 insufficient_quota)
             Stage<ShadowStage>(services),       // a copy to the route's shadow model, off the client's path
             Stage<DispatchStage>(services),     // Dispatch: attempts, relay or translate, retry, hedge, fallback
+            Stage<CacheStoreStage>(services),   // Cache: keeps a complete, successful answer for the next identical request
         ];
         settle = services.GetRequiredService<Settle>(); // Settle: the usage record, whatever happened
         router = services.GetRequiredService<RouterState>();

@@ -7,7 +7,8 @@ namespace Switchyard.Usage;
 /// <summary>What a record says it cost: integer micro-dollars, and the price versions used (null when nothing was priced).</summary>
 /// <param name="Micros">Every billed token of every attempt that reached a provider, rounded once (half up).</param>
 /// <param name="Version">The answer's price version (<c>config</c> or <c>book:YYYY-MM-DD</c>), then a hedge loser's when it differs, comma-separated.</param>
-public readonly record struct RecordCost(long Micros, string? Version);
+/// <param name="SavedMicros">An exact-cache hit: what the stored answer would cost upstream today (the request itself costs 0).</param>
+public readonly record struct RecordCost(long Micros, string? Version, long SavedMicros = 0);
 
 /// <summary>
 /// Costs a request in Settle (docs/adr/0008-price-book.md): the committed answer's tokens at its deployment's price,
@@ -23,12 +24,20 @@ public sealed partial class CostMeter(ILogger<CostMeter> logger)
     /// <summary>The cost of <paramref name="ctx"/> (after <see cref="UsageEstimator.Complete"/> filled in what was not reported).</summary>
     public RecordCost Cost(GatewayContext ctx)
     {
+        var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(ctx.StartedAtMs).UtcDateTime);
+        if (ctx.Cache is { Status: CacheStatus.Hit, Hit: { } hit })
+        {
+            decimal saved = 0;
+            string? unused = null;
+            Add(hit.Deployment, hit.Usage, day, ref saved, ref unused); // no upstream call: the answer's price is what was saved
+            return new RecordCost(0, null, CostCalculator.Round(saved));
+        }
+
         if (ctx.Attempts == 0)
         {
             return default;
         }
 
-        var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(ctx.StartedAtMs).UtcDateTime);
         decimal micros = 0;
         string? version = null;
         if (ctx.Final is { } final)

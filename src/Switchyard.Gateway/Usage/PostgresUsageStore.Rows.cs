@@ -54,6 +54,8 @@ public sealed partial class PostgresUsageStore
         copy.Write(r.CostMicros, NpgsqlDbType.Bigint);
         Text(copy, r.PriceVersion);
         Text(copy, r.Adaptations);
+        Text(copy, r.Cache);
+        copy.Write(r.CostSavedMicros, NpgsqlDbType.Bigint);
     }
 
     private static void Text(NpgsqlBinaryImporter copy, string? value)
@@ -143,6 +145,8 @@ public sealed partial class PostgresUsageStore
         CostMicros = rd.GetInt64(32),
         PriceVersion = NullableString(rd, 33),
         Adaptations = NullableString(rd, 34),
+        Cache = NullableString(rd, 35),
+        CostSavedMicros = rd.GetInt64(36),
     };
 
     private static string? NullableString(NpgsqlDataReader rd, int i) => rd.IsDBNull(i) ? null : rd.GetString(i);

@@ -28,7 +28,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
         "attempts, fallback_reason, stream, status, error_kind, prompt_tokens, completion_tokens, cached_tokens, " +
         "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged, attempt_log, " +
         "client_request_id, usage_source, hedge_loser_prompt_tokens, hedge_loser_completion_tokens, team_id, customer_id, " +
-        "cost_micros, price_version, adaptations";
+        "cost_micros, price_version, adaptations, cache, cost_saved_micros";
 
     /// <summary>The component's migrations, in order (version 1 = the first script).</summary>
     internal static readonly string[] Schema =
@@ -58,6 +58,10 @@ public sealed partial class PostgresUsageStore : IUsageStore
         CREATE INDEX usage_records_key_started ON usage_records(key_id, started_at_ms);
         CREATE INDEX usage_records_team_started ON usage_records(team_id, started_at_ms);
         CREATE INDEX usage_records_customer_started ON usage_records(customer_id, started_at_ms);
+        """,
+        """
+        ALTER TABLE usage_records ADD COLUMN cache text;
+        ALTER TABLE usage_records ADD COLUMN cost_saved_micros bigint NOT NULL DEFAULT 0;
         """,
     ];
 

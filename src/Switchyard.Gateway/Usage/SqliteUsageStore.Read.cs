@@ -77,5 +77,7 @@ public sealed partial class SqliteUsageStore
         CostMicros = rd.GetInt64(32),
         PriceVersion = rd.IsDBNull(33) ? null : rd.GetString(33),
         Adaptations = rd.IsDBNull(34) ? null : rd.GetString(34),
+        Cache = rd.IsDBNull(35) ? null : rd.GetString(35),
+        CostSavedMicros = rd.GetInt64(36),
     };
 }

@@ -17,7 +17,7 @@ public sealed class LayeringTests
         ["Hosting"],
         ["Endpoints", "Configuration"],
         ["Pipeline", "Drill"],
-        ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability"],
+        ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability", "Cache"],
         ["Providers"],
         ["Health", "Upstream", "Storage"],
         ["Core"],

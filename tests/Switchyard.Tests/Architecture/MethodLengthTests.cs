@@ -31,7 +31,7 @@ public sealed class MethodLengthTests
     internal static readonly string[] RequestPathFolders =
     [
         "Core", "Ingress", "Auth", "Admission", "Conversations", "Routing", "Dispatch", "Usage", "Pipeline", "Upstream", "Health",
-        "Storage", "Providers", "Endpoints", "Observability",
+        "Storage", "Providers", "Endpoints", "Observability", "Cache",
     ];
 
     /// <summary>

@@ -255,7 +255,7 @@ public sealed class MetricsEndpointTests
     }
 
     /// <summary>The one sample of family <paramref name="family"/> (of <paramref name="type"/>) that <paramref name="match"/> picks.</summary>
-    private static PrometheusSample Single(Dictionary<string, PrometheusFamily> metrics, string family, string type, Func<PrometheusSample, bool> match)
+    internal static PrometheusSample Single(Dictionary<string, PrometheusFamily> metrics, string family, string type, Func<PrometheusSample, bool> match)
     {
         Assert.True(metrics.TryGetValue(family, out var f), $"no family {family}; families: {string.Join(", ", metrics.Keys.Order(StringComparer.Ordinal))}");
         Assert.Equal(type, f.Type);

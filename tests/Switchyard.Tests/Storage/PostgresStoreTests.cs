@@ -83,7 +83,7 @@ public sealed class PostgresStoreTests
                 new PostgresResponseStore(db).Dispose();
             })));
 
-            // Each component at its latest version, once (usage is at 2: the adaptations column and the budget indexes).
+            // Each component at its latest version, once (usage at its last migration).
             Assert.Equal(3L, schema.Scalar(
                 $"SELECT count(*) FROM schema_version WHERE (component, version) IN (('usage', {PostgresUsageStore.Schema.Length}), ('governance', 1), ('responses', 1))"));
         }

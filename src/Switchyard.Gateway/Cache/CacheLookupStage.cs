@@ -1,0 +1,80 @@
+namespace Switchyard.Cache;
+
+/// <summary>
+/// Cache (lookup): for an alias or route with <c>cache:</c>, keys the request (<see cref="CacheKeys"/>: the tenant, the
+/// format, the serving alias and route, the client's namespace, the normalized body) and answers a hit itself, in the
+/// client's format and as a stream when it asked for one (<see cref="CacheReplay"/>): no plan, no upstream call. A miss
+/// says so in <c>x-switchyard-cache</c> and, unless the client said <c>no-store</c>, leaves a capture for Dispatch to
+/// fill and <see cref="CacheStoreStage"/> to store. It runs before Plan, so a stored answer is served even while every
+/// deployment's circuit is open. A dry run (explain) checks the headers and stops there.
+/// </summary>
+public sealed class CacheLookupStage(IResponseCache cache, TimeProvider time) : IStage
+{
+    /// <inheritdoc />
+    public ValueTask<bool> RunAsync(GatewayContext ctx)
+    {
+        if (PolicyFor(ctx) is not { } policy)
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        if (CacheDirectives.Parse(ctx.Http.Request.Headers, policy, out var directives) is { } invalid)
+        {
+            return ctx.RefuseAsync(invalid);
+        }
+
+        return ctx.DryRun ? ValueTask.FromResult(true) : LookUpAsync(ctx, policy, directives);
+    }
+
+    private async ValueTask<bool> LookUpAsync(GatewayContext ctx, CachePolicy policy, CacheDirectives directives)
+    {
+        var parts = new CacheKeys.Parts(Scope(ctx, policy), ctx.Format.Name, ctx.Route!.Alias.Name, ctx.RouteName, directives.Namespace);
+        var key = CacheKeys.Build(parts, ctx.Body!.Memory);
+        var ticket = new CacheTicket(key ?? [], directives.Ttl, key is not null && directives.Store);
+        ctx.Cache = ticket;
+        if (key is not null && directives.Read && cache.Get(key) is { } hit)
+        {
+            ticket.Status = CacheStatus.Hit;
+            ticket.Hit = hit;
+            await CacheReplay.WriteAsync(ctx, hit, time).ConfigureAwait(false);
+            return false;
+        }
+
+        ctx.Http.Response.Headers[CacheDirectives.Header] = "miss";
+        if (ticket.Store)
+        {
+            ticket.Capture = new CacheCapture(ctx.Table.Config.Cache.MaxEntryBytes);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The policy in force: the route's <c>cache:</c>, else the serving alias's; none for operations whose answers are
+    /// not chat answers (embeddings) or whose answers are state (Responses keeps them under ids: docs/adr/0015).
+    /// </summary>
+    public static CachePolicy? PolicyFor(GatewayContext ctx)
+    {
+        if (ctx.Operation is not (Operation.ChatCompletions or Operation.Messages or Operation.GenerateContent) || ctx.Route is not { } route)
+        {
+            return null;
+        }
+
+        if (ctx.RouteName is { } name)
+        {
+            foreach (var rule in ctx.Table.Config.Routes)
+            {
+                if (rule.Name == name && rule.Cache is { } byRoute)
+                {
+                    return byRoute;
+                }
+            }
+        }
+
+        return route.Alias.Cache;
+    }
+
+    /// <summary>The tenant: the caller's team under <c>scope: team</c> (when its key has one), else its key. Never wider.</summary>
+    public static string Scope(GatewayContext ctx, CachePolicy policy) =>
+        policy.Scope == CacheScope.Team && ctx.TeamId is { } team ? "team:" + team : "key:" + (ctx.KeyId ?? "anonymous");
+}
