@@ -14,7 +14,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams", "telemetry");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams", "telemetry", "redis");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -122,6 +122,7 @@ public static class ConfigLoader
         var usage = UsageBinder.Bind(ctx, root["usage"], "usage");
         var responses = ResponsesBinder.Bind(ctx, root["responses"], "responses");
         var telemetry = TelemetryBinder.Bind(ctx, root["telemetry"], "telemetry");
+        var redis = RedisBinder.Bind(ctx, root["redis"], "redis");
 
         // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
         // them: "fallbacks: [switchyard/echo]" is a handy last resort in demos and tests.
@@ -173,6 +174,7 @@ public static class ConfigLoader
             Teams = teams,
             Customers = customers,
             Telemetry = telemetry,
+            Redis = redis,
         };
     }
 

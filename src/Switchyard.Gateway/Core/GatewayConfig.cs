@@ -34,6 +34,9 @@ public sealed record GatewayConfig(
     /// <summary>Metrics and traces (<c>telemetry:</c> in YAML); read at start only.</summary>
     public TelemetrySettings Telemetry { get; init; } = TelemetrySettings.Default;
 
+    /// <summary><c>redis:</c>: shared counters and change broadcast across replicas; null: this replica counts alone. Read at start only.</summary>
+    public RedisSettings? Redis { get; init; }
+
     /// <summary>
     /// The breaker of <paramref name="deployment"/>: its own, else the default of an alias that lists it among
     /// its deployments (aliases that disagree are refused at load), else the server's.

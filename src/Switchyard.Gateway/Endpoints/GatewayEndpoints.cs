@@ -72,14 +72,18 @@ public static class GatewayEndpoints
         MapMetrics(app, services.GetRequiredService<GatewayTelemetry>(), authorizer);
 
         var usage = services.GetRequiredService<UsageWriter>();
+        var redis = services.GetService<Fleet.RedisLink>(); // null: no redis: section, this replica counts alone
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
         app.MapGet("/health/ready", http =>
         {
             // Ready = a validated config is serving and its usage can be recorded: 503 while no store (neither
             // the database nor the journal) takes records and usage.on_store_failure is refuse (Admission refuses
             // model traffic then). With accept_unrecorded it stays 200 and the body counts what was dropped.
+            // Redis unreachable: 503 under on_unreachable: fail_closed (limited requests are refused), else
+            // 200 "degraded" (limits are counted per replica).
             var status = usage.Status;
-            return WriteJsonAsync(http, status.RefusalReason is null ? 200 : 503, ReadyBody(status));
+            var ready = status.RefusalReason is null && redis?.RefusesWhileDown is not true;
+            return WriteJsonAsync(http, ready ? 200 : 503, ReadyBody(status, redis));
         });
 
         MapTheRest(app, pipeline, chat, anthropic, gemini);
@@ -154,17 +158,19 @@ public static class GatewayEndpoints
     }
 
     /// <summary>The readiness body: the verdict, and the usage writer's state (no file paths: the probe needs no key).</summary>
-    private static byte[] ReadyBody(UsageWriterStatus status)
+    private static byte[] ReadyBody(UsageWriterStatus status, Fleet.RedisLink? redis)
     {
         var buffer = new ArrayBufferWriter<byte>(384);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("status", status.RefusalReason is null ? "ready" : "not_ready");
-            if (status.RefusalReason is { } reason)
+            w.WriteString("status", status.RefusalReason is not null || redis?.RefusesWhileDown is true ? "not_ready" : redis is { IsShared: false } ? "degraded" : "ready");
+            if ((status.RefusalReason ?? redis?.DownReason) is { } reason)
             {
                 w.WriteString("reason", reason);
             }
+
+            redis?.WriteReadiness(w);
 
             w.WriteString("usage_store", (status.JournalFailure, status.DatabaseFailure) switch
             {

@@ -153,6 +153,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageEstimator>();
         services.AddSingleton(new Governance.LimitBook(options.TimeProvider)); // per-node limit state (docs/adr/0011)
+        FleetServices.Add(services, config, options.TimeProvider); // shared limits on Redis, or the LimitBook alone (docs/adr/0013)
         services.AddSingleton<CostMeter>();
         AddTelemetry(services, config.Telemetry, options.TimeProvider);
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(),
@@ -170,6 +171,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var usageWriter = app.Services.GetRequiredService<UsageWriter>(); // open the store and the journal before the first request
         _ = app.Services.GetRequiredService<ResponseState>(); // and the response store (a newer schema stops the start here)
         var governance = app.Services.GetRequiredService<GovernanceDirectory>(); // and the admin API's keys, before the first request
+        FleetServices.Start(app.Services); // and Redis, with the broadcast of admin changes
 
         ConfigWatcher? watcher = null;
         if (options.ConfigPath is { } path && options.ConfigYaml is null)
