@@ -7,8 +7,8 @@ namespace Switchyard.Fleet;
 /// <para>Allowances are triples in ARGV after a fixed head: kind (<c>b</c> a per-minute bucket, <c>c</c> a concurrency
 /// set), capacity, amount (for a settle: the delta to give back, negative to charge). A bucket is a hash
 /// <c>{a: available, t: stamp ms}</c> refilled continuously at capacity per minute exactly like
-/// <see cref="Governance.MinuteBucket"/>; it expires when it would be full again, since a missing bucket is a
-/// full one. A concurrency set is a sorted set of lease ids scored by their deadline: expired ones are reclaimed
+/// <see cref="Governance.MinuteBucket"/>; it expires a minute after it would be full again (a missing bucket is a
+/// full one, and a full one stays full: the minute only absorbs clock differences between the replicas and Redis). A concurrency set is a sorted set of lease ids scored by their deadline: expired ones are reclaimed
 /// before counting, so a crashed replica's permits come back when their deadline passes.</para>
 /// <para>Time is the callers' clock in ms (ARGV[1]); a stamp never moves backwards, so a replica whose clock lags
 /// refills nothing until it catches up, and skew cannot mint tokens.</para>
@@ -32,7 +32,7 @@ internal static class LimitScripts
             redis.call('DEL', key)
           else
             redis.call('HSET', key, 'a', string.format('%.17g', a), 't', t)
-            redis.call('PEXPIRE', key, math.ceil((cap - a) / cap * 60000) + 1)
+            redis.call('PEXPIRE', key, math.ceil((cap - a) / cap * 60000) + 60000)
           end
         end
         local function extend(key, ms)
@@ -93,7 +93,7 @@ internal static class LimitScripts
             out[3 + 2 * i] = math.max(0, math.ceil((cap - a) / cap * 60000))
           else
             redis.call('ZADD', KEYS[i], deadline, lease)
-            extend(KEYS[i], deadline - now + 1000)
+            extend(KEYS[i], deadline - now + 60000)
             out[2 + 2 * i] = out[2 + 2 * i] - 1
           end
         end
@@ -131,8 +131,8 @@ internal static class LimitScripts
         local deadline = tonumber(ARGV[2])
         for i = 1, #KEYS do
           redis.call('ZADD', KEYS[i], 'XX', deadline, ARGV[2 + i])
-          if redis.call('PTTL', KEYS[i]) < deadline - now + 1000 then
-            redis.call('PEXPIRE', KEYS[i], deadline - now + 1000)
+          if redis.call('PTTL', KEYS[i]) < deadline - now + 60000 then
+            redis.call('PEXPIRE', KEYS[i], deadline - now + 60000)
           end
         end
         return 1

@@ -30,6 +30,7 @@ public sealed partial class RedisLink : IAsyncDisposable
     private readonly Meter meter = new(Observability.GatewayInstruments.MeterName);
     private TaskCompletionSource shared = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool down;
+    private int disposed;
     private long fallbackRequests;
     private long fallbackSinceLog;
     private long outages;
@@ -103,7 +104,7 @@ public sealed partial class RedisLink : IAsyncDisposable
     /// Connects without waiting for Redis to answer (<c>AbortOnConnectFail=false</c>): a replica starts even while Redis
     /// is down, on the fallback, and moves to shared counters once the probe reaches it.
     /// </summary>
-    public static RedisLink Connect(RedisSettings settings, TimeProvider clock, ILogger<RedisLink> logger)
+    public static RedisLink Connect(RedisSettings settings, TimeProvider clock, ILogger logger)
     {
         var options = ConfigurationOptions.Parse(settings.ConnectionString);
         options.AbortOnConnectFail = false;
@@ -275,6 +276,11 @@ public sealed partial class RedisLink : IAsyncDisposable
     /// <summary>Stops the probe and closes the connection.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
         await stopping.CancelAsync().ConfigureAwait(false);
         await probe.ConfigureAwait(false);
         await mux.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
