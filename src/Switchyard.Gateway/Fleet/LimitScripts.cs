@@ -44,7 +44,8 @@ internal static class LimitScripts
         """;
 
     /// <summary>
-    /// Acquire. ARGV: now, lease id, lease deadline, then triples. Returns <c>{ok, index, wait_ms, r1, reset1, ...}</c>:
+    /// Acquire. KEYS: one per allowance, then the lease's marker (set on success, so a timed-out acquire can be undone
+    /// exactly: <see cref="Settle"/> with <c>undo</c>). ARGV: now, lease id, lease deadline, then triples. Returns <c>{ok, index, wait_ms, r1, reset1, ...}</c>:
     /// ok 1 (all taken) or 0 (nothing taken; <c>index</c> is the first allowance that refused, <c>wait_ms</c> -1 when
     /// the amount exceeds the capacity), then per allowance what is left and the ms until it is whole again.
     /// </summary>
@@ -52,10 +53,11 @@ internal static class LimitScripts
         local now = tonumber(ARGV[1])
         local lease = ARGV[2]
         local deadline = tonumber(ARGV[3])
+        local n = #KEYS - 1
         local out = {1, 0, 0}
         local avail = {}
         local stamp = {}
-        for i = 1, #KEYS do
+        for i = 1, n do
           local kind = ARGV[3 * i + 1]
           local cap = tonumber(ARGV[3 * i + 2])
           local amount = tonumber(ARGV[3 * i + 3])
@@ -83,7 +85,8 @@ internal static class LimitScripts
         if out[1] == 0 then
           return out
         end
-        for i = 1, #KEYS do
+        redis.call('SET', KEYS[n + 1], '1', 'PX', 120000)
+        for i = 1, n do
           local cap = tonumber(ARGV[3 * i + 2])
           local amount = tonumber(ARGV[3 * i + 3])
           if ARGV[3 * i + 1] == 'b' then
@@ -101,13 +104,19 @@ internal static class LimitScripts
         """;
 
     /// <summary>
-    /// Settle (and cancel): ARGV: now, lease id, then triples whose amount is what goes back to a bucket (negative:
-    /// charged). A concurrency allowance removes the lease from its set. Idempotent for permits; the caller settles once.
+    /// Settle (and cancel, and undo): KEYS as for <see cref="Acquire"/>. ARGV: now, lease id, then triples whose amount is
+    /// what goes back to a bucket (negative: charged), then <c>undo</c> or <c>settle</c>. A concurrency allowance removes
+    /// the lease from its set. An undo (sent after an acquire timed out, on the same connection, so after it) gives
+    /// everything back only if the acquire did take it (its marker is there); a settle always applies, once.
     /// </summary>
     public const string Settle = Refill + """
         local now = tonumber(ARGV[1])
         local lease = ARGV[2]
-        for i = 1, #KEYS do
+        local n = #KEYS - 1
+        if redis.call('DEL', KEYS[n + 1]) == 0 and ARGV[#ARGV] == 'undo' then
+          return 0
+        end
+        for i = 1, n do
           local cap = tonumber(ARGV[3 * i + 1])
           local delta = tonumber(ARGV[3 * i + 2])
           if ARGV[3 * i] == 'b' then

@@ -6,9 +6,9 @@ namespace Switchyard.Fleet;
 
 /// <summary>
 /// The replica's one connection to Redis and what it knows of its health. A call either answers within
-/// <see cref="RedisSettings.Timeout"/> or returns null at once, so a dead Redis costs a request that timeout at
-/// most, and nothing once the link is down: after the first failure every call returns null without touching the
-/// network until a background probe (a <c>PING</c> every <see cref="ProbeInterval"/>) gets an answer. Going down
+/// <see cref="RedisSettings.Timeout"/> or returns null (the request gets the fallback), so a dead Redis costs a
+/// request that timeout at most, and nothing once the link is down: after a connection failure, or
+/// <see cref="TimeoutsToDown"/> timeouts in a row, every call returns null without touching the network until a background probe (a <c>PING</c> every <see cref="ProbeInterval"/>) gets an answer. Going down
 /// logs one warning, staying down one line per <see cref="LogInterval"/> (with the count of requests served by the
 /// fallback), coming back one line: never a line per request (LiteLLM logged a traceback per request: PR #35273).
 /// Timeouts run on the real clock, since they bound a real socket; the log interval and lease deadlines on the
@@ -18,6 +18,9 @@ public sealed partial class RedisLink : IAsyncDisposable
 {
     /// <summary>How often a down link is probed.</summary>
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Timeouts in a row that take the link down (a connection failure does at once).</summary>
+    public const int TimeoutsToDown = 3;
 
     /// <summary>At most one "still unreachable" line per this interval.</summary>
     public static readonly TimeSpan LogInterval = TimeSpan.FromMinutes(1);
@@ -31,6 +34,8 @@ public sealed partial class RedisLink : IAsyncDisposable
     private TaskCompletionSource shared = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool down;
     private int disposed;
+    private int timeouts;
+    private string? lastFailure;
     private long fallbackRequests;
     private long fallbackSinceLog;
     private long outages;
@@ -87,9 +92,17 @@ public sealed partial class RedisLink : IAsyncDisposable
         }
 
         w.WriteNumber("outages", Outages);
+        if (lastFailure is { } failure)
+        {
+            w.WriteString("last_failure", failure);
+        }
+
         w.WriteNumber("fallback_requests", FallbackRequests);
         w.WriteEndObject();
     }
+
+    /// <summary>Raised when the link is shared again, before <see cref="WhenShared"/> completes.</summary>
+    public event Action? Restored;
 
     /// <summary>Completes when the link is (again) shared: tests await it instead of sleeping.</summary>
     public Task WhenShared()
@@ -111,6 +124,10 @@ public sealed partial class RedisLink : IAsyncDisposable
         options.ConnectTimeout = Math.Max(1000, (int)settings.Timeout.TotalMilliseconds * 4);
         options.AsyncTimeout = Math.Max(1000, (int)settings.Timeout.TotalMilliseconds * 4); // our own WaitAsync is the real bound
         options.ReconnectRetryPolicy = new LinearRetry(250);
+
+        // Not the default backlog: a command issued while disconnected would be queued and replayed on reconnect,
+        // taking an allowance for a request that was long decided by the fallback. Fail it at once instead.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ClientName = "switchyard";
         var mux = ConnectionMultiplexer.Connect(options);
         var link = new RedisLink(mux, settings, clock, logger);
@@ -132,21 +149,44 @@ public sealed partial class RedisLink : IAsyncDisposable
 
         try
         {
-            return await mux.GetDatabase().ScriptEvaluateAsync(script, keys, values).WaitAsync(Settings.Timeout).ConfigureAwait(false);
+            var result = await mux.GetDatabase().ScriptEvaluateAsync(script, keys, values).WaitAsync(Settings.Timeout).ConfigureAwait(false);
+            Volatile.Write(ref timeouts, 0);
+            return result;
         }
-        catch (Exception ex) when (ex is TimeoutException or RedisException or ObjectDisposedException)
+        catch (TimeoutException)
+        {
+            // One late answer (a pause, a burst) decides only its own request; a run of them means Redis is gone.
+            if (Interlocked.Increment(ref timeouts) >= TimeoutsToDown)
+            {
+                MarkDown($"{TimeoutsToDown} calls in a row took longer than {Settings.Timeout.TotalMilliseconds} ms");
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
         {
             MarkDown(ex.GetType().Name);
             return null;
         }
     }
 
-    /// <summary>Sends a script without waiting for it (settle and release: the request has its answer already).</summary>
-    public void Fire(string script, RedisKey[] keys, RedisValue[] values)
+    /// <summary>
+    /// Sends a script without waiting for it (settle and release: the request has its answer already). Skipped while
+    /// the link is down unless <paramref name="evenIfDown"/> (an undo must follow the acquire it undoes, if the
+    /// connection still carries it).
+    /// </summary>
+    public void Fire(string script, RedisKey[] keys, RedisValue[] values, bool evenIfDown = false)
     {
-        if (!down)
+        if (!down || evenIfDown)
         {
-            _ = mux.GetDatabase().ScriptEvaluateAsync(script, keys, values, CommandFlags.FireAndForget);
+            try
+            {
+                _ = mux.GetDatabase().ScriptEvaluateAsync(script, keys, values, CommandFlags.FireAndForget);
+            }
+            catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+            {
+                // No connection: the acquire it follows never left either.
+            }
         }
     }
 
@@ -167,17 +207,18 @@ public sealed partial class RedisLink : IAsyncDisposable
                 return;
             }
 
-            down = true;
+            lastFailure = reason;
             shared = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             downSince = clock.GetUtcNow();
             lastLog = clock.GetTimestamp();
             Interlocked.Exchange(ref fallbackSinceLog, 0);
+            LogDown(logger, reason, Settings.OnUnreachable == RedisFallback.Local
+                ? $"counting locally, each limit divided by {Settings.Replicas} replicas"
+                : "refusing limited requests with 503 (fail_closed)");
             Interlocked.Increment(ref outages);
+            down = true; // last: whoever sees the link down finds its line written and its count taken
         }
 
-        LogDown(logger, reason, Settings.OnUnreachable == RedisFallback.Local
-            ? $"counting locally, each limit divided by {Settings.Replicas} replicas"
-            : "refusing limited requests with 503 (fail_closed)");
         StartProbe();
     }
 
@@ -240,11 +281,13 @@ public sealed partial class RedisLink : IAsyncDisposable
             }
 
             down = false;
+            Volatile.Write(ref timeouts, 0);
             done = shared;
             outage = clock.GetUtcNow() - downSince;
         }
 
         LogUp(logger, outage.TotalSeconds, Interlocked.Exchange(ref fallbackSinceLog, 0));
+        Restored?.Invoke(); // before the waiters: what it sends goes ahead of their next calls
         done.TrySetResult();
     }
 

@@ -25,6 +25,9 @@ internal sealed class SharedLease(SharedLimitCounters owner, AllowancePlan plan,
     /// <inheritdoc />
     public void Cancel() => Finish(0, 0, cancel: true);
 
+    /// <summary>The acquire got no answer in time: give back whatever it took if it still arrives (ordered after it).</summary>
+    public void Undo() => Finish(0, 0, cancel: true, undo: true);
+
     /// <summary>The keys of this lease's concurrency permits, with their index.</summary>
     public IEnumerable<(RedisKey Key, int Index)> ConcurrencyKeys()
     {
@@ -37,14 +40,15 @@ internal sealed class SharedLease(SharedLimitCounters owner, AllowancePlan plan,
         }
     }
 
-    private void Finish(long inputTokens, long outputTokens, bool cancel)
+    private void Finish(long inputTokens, long outputTokens, bool cancel, bool undo = false)
     {
         if (Interlocked.Exchange(ref done, 1) != 0)
         {
             return;
         }
 
-        var values = new RedisValue[2 + plan.Allowances.Count * 3];
+        var values = new RedisValue[3 + plan.Allowances.Count * 3];
+        values[^1] = undo ? "undo" : "settle";
         values[0] = owner.Now();
         values[1] = id;
         for (var i = 0; i < plan.Allowances.Count; i++)
@@ -63,6 +67,6 @@ internal sealed class SharedLease(SharedLimitCounters owner, AllowancePlan plan,
             values[4 + 3 * i] = a.Kind == 'c' ? 0 : a.Amount - used;
         }
 
-        owner.Send(this, values);
+        owner.Send(this, values, undo);
     }
 }

@@ -14,13 +14,30 @@ namespace Switchyard.Fleet;
 /// Concurrency permits carry a deadline (<see cref="RedisSettings.LeaseTtl"/>) that <see cref="RenewAsync"/> pushes
 /// while the request runs, so a crashed replica's permits come back within one TTL.
 /// </summary>
-public sealed class SharedLimitCounters(RedisLink link, LimitBook local, TimeProvider time) : ILimitCounters
+public sealed class SharedLimitCounters : ILimitCounters
 {
-    private readonly string prefix = "{" + link.Settings.KeyPrefix + "}:";
+    /// <summary>Undos kept for replay after an outage; beyond this, allowances lapse by refill and deadline instead.</summary>
+    internal const int MaxPendingUndos = 10_000;
+
+    private readonly RedisLink link;
+    private readonly LimitBook local;
+    private readonly TimeProvider time;
+    private readonly ConcurrentQueue<(RedisKey[] Keys, RedisValue[] Values)> undos = new();
+    private readonly string prefix;
     private readonly string replica = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 6));
     private readonly ConcurrentDictionary<long, SharedLease> held = new();
     private readonly ConcurrentDictionary<LimitSet, LimitSet> divided = new();
     private long next;
+
+    /// <summary>Counters on <paramref name="link"/>, with <paramref name="local"/> as the <c>local</c> fallback.</summary>
+    public SharedLimitCounters(RedisLink link, LimitBook local, TimeProvider time)
+    {
+        this.link = link;
+        this.local = local;
+        this.time = time;
+        prefix = "{" + link.Settings.KeyPrefix + "}:";
+        link.Restored += ReplayUndos;
+    }
 
     /// <summary>Leases this replica holds on Redis now (for tests and the renewal).</summary>
     public int HeldLeases => held.Count;
@@ -28,13 +45,15 @@ public sealed class SharedLimitCounters(RedisLink link, LimitBook local, TimePro
     /// <inheritdoc />
     public async ValueTask<LimitDecision> AcquireAsync(IReadOnlyList<LimitScope> scopes, long inputTokens, long outputTokens)
     {
-        var plan = Allowances(scopes, inputTokens, outputTokens);
         var id = Interlocked.Increment(ref next);
         var leaseId = replica + ":" + id.ToString(CultureInfo.InvariantCulture);
+        var plan = Allowances(scopes, inputTokens, outputTokens, leaseId);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var lease = new SharedLease(this, plan, leaseId, id);
         var result = await link.EvaluateAsync(LimitScripts.Acquire, plan.Keys, Head(plan, now, leaseId)).ConfigureAwait(false);
         if (result is null)
         {
+            lease.Undo(); // if the acquire still reaches Redis, what it took goes back
             return await FallbackAsync(scopes, inputTokens, outputTokens).ConfigureAwait(false);
         }
 
@@ -42,7 +61,6 @@ public sealed class SharedLimitCounters(RedisLink link, LimitBook local, TimePro
         var decision = Decide(plan, values);
         if (values[0] == 1)
         {
-            var lease = new SharedLease(this, plan, leaseId, id);
             if (plan.HasConcurrency)
             {
                 held[id] = lease;
@@ -72,7 +90,7 @@ public sealed class SharedLimitCounters(RedisLink link, LimitBook local, TimePro
     }
 
     /// <summary>The allowances of the scopes in <see cref="LimitBook"/>'s order: per scope requests, tokens, input, output, concurrency.</summary>
-    private AllowancePlan Allowances(IReadOnlyList<LimitScope> scopes, long input, long output)
+    private AllowancePlan Allowances(IReadOnlyList<LimitScope> scopes, long input, long output, string leaseId)
     {
         var list = new List<Allowance>(scopes.Count * 2);
         foreach (var scope in scopes)
@@ -85,7 +103,8 @@ public sealed class SharedLimitCounters(RedisLink link, LimitBook local, TimePro
             Add(list, scope, 'c', l.Concurrency, 1, "concurrent requests");
         }
 
-        var keys = new RedisKey[list.Count];
+        var keys = new RedisKey[list.Count + 1];
+        keys[list.Count] = $"{prefix}l:{leaseId}";
         for (var i = 0; i < list.Count; i++)
         {
             var a = list[i];
@@ -165,10 +184,25 @@ public sealed class SharedLimitCounters(RedisLink link, LimitBook local, TimePro
     private static long? Share(long? value, int replicas) => value is { } v ? Math.Max(1, v / replicas) : null;
 
     /// <summary>Sends the settle script for <paramref name="lease"/> (corrections and releases) without waiting.</summary>
-    internal void Send(SharedLease lease, RedisValue[] values)
+    internal void Send(SharedLease lease, RedisValue[] values, bool undo = false)
     {
         held.TryRemove(lease.Number, out _);
-        link.Fire(LimitScripts.Settle, lease.Plan.Keys, values);
+        link.Fire(LimitScripts.Settle, lease.Plan.Keys, values, evenIfDown: undo);
+        if (undo && !link.IsShared && undos.Count < MaxPendingUndos)
+        {
+            // The acquire may have reached Redis with its answer lost: undo it now if the connection still carries
+            // it, and again once the link is back (the marker makes an undo apply once, and only if the acquire did).
+            undos.Enqueue((lease.Plan.Keys, values));
+        }
+    }
+
+    private void ReplayUndos()
+    {
+        while (undos.TryDequeue(out var undo))
+        {
+            undo.Values[0] = Now();
+            link.Fire(LimitScripts.Settle, undo.Keys, undo.Values);
+        }
     }
 
     internal long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -202,7 +236,7 @@ public sealed class SharedLimitCounters(RedisLink link, LimitBook local, TimePro
 /// <summary>One allowance of a request: a scope's limit of one kind and what the request takes from it.</summary>
 internal readonly record struct Allowance(string Scope, char Kind, long Capacity, long Amount, string What);
 
-/// <summary>A request's allowances and their Redis keys, index for index.</summary>
+/// <summary>A request's allowances and their Redis keys, index for index, then the lease's marker key.</summary>
 internal sealed record AllowancePlan(List<Allowance> Allowances, RedisKey[] Keys)
 {
     public bool HasConcurrency => Allowances.Exists(a => a.Kind == 'c');

@@ -130,7 +130,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var keyStore = new KeyStore(config.Auth, options.TimeProvider); // expiry on the gateway's clock
         services.AddSingleton<IKeyStore>(keyStore);
         services.AddSingleton(new Authorizer(keyStore));
-        AddGovernance(services, config, keyStore, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
+        AddGovernance(services, config, keyStore, options.GovernanceDatabase ?? Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         services.AddSingleton<AnthropicCountTokens>();
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DrainSignal>(),
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),

@@ -31,8 +31,9 @@ internal sealed class RedisReplicas : IAsyncDisposable
         RedisTestServer.Endpoint() is { } endpoint ? new RedisReplicas(endpoint, clock) : null;
 
     /// <summary>Settings for a replica connecting to <paramref name="endpoint"/> (the server, or a proxy in front of it).</summary>
+    /// <remarks>The timeout is generous (2 s, a loaded 2-core CI machine) except where a test sets its own.</remarks>
     public RedisSettings Settings(string? endpoint = null, RedisFallback policy = RedisFallback.FailClosed, int replicas = 2) =>
-        new(endpoint ?? Endpoint, "SWITCHYARD_TEST_REDIS", TimeSpan.FromMilliseconds(200), policy, replicas) { KeyPrefix = Prefix };
+        new(endpoint ?? Endpoint, "SWITCHYARD_TEST_REDIS", TimeSpan.FromSeconds(2), policy, replicas) { KeyPrefix = Prefix };
 
     /// <summary>A new replica: its own connection and its own local fallback book.</summary>
     public (SharedLimitCounters Counters, RedisLink Link) Replica(RedisSettings? settings = null, Microsoft.Extensions.Logging.ILogger? logger = null)
