@@ -71,6 +71,14 @@ public static class GatewayEndpoints
         app.MapAdmin(); // admin role: /v1/admin/keys, /v1/admin/teams, /v1/admin/customers
         MapMetrics(app, services.GetRequiredService<GatewayTelemetry>(), authorizer);
 
+        MapHealth(app, services);
+
+        MapTheRest(app, pipeline, chat, anthropic, gemini);
+    }
+
+    /// <summary><c>/health/live</c> and <c>/health/ready</c> (the usage store and, with <c>redis:</c>, the shared counters).</summary>
+    private static void MapHealth(IEndpointRouteBuilder app, IServiceProvider services)
+    {
         var usage = services.GetRequiredService<UsageWriter>();
         var redis = services.GetService<Fleet.RedisLink>(); // null: no redis: section, this replica counts alone
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
@@ -85,8 +93,6 @@ public static class GatewayEndpoints
             var ready = status.RefusalReason is null && redis?.RefusesWhileDown is not true;
             return WriteJsonAsync(http, ready ? 200 : 503, ReadyBody(status, redis));
         });
-
-        MapTheRest(app, pipeline, chat, anthropic, gemini);
     }
 
     /// <summary>
