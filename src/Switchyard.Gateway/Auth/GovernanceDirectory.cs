@@ -15,6 +15,7 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
     private readonly KeyStore keys;
     private readonly ILogger logger;
     private GovernanceView view;
+    private GatewayConfig config;
 
     /// <summary>Loads the store and publishes the keys of <paramref name="config"/> and the store together.</summary>
     public GovernanceDirectory(GatewayConfig config, IGovernanceStore store, KeyStore keys, ILogger<GovernanceDirectory> logger)
@@ -22,6 +23,7 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
         this.store = store;
         this.keys = keys;
         this.logger = logger;
+        this.config = config;
         view = GovernanceView.Build(config, store.Load());
         Publish(view);
         LogShadowed(view);
@@ -32,6 +34,24 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
     /// twice, an update lost). Admin changes are rare; requests never take it.
     /// </summary>
     public Lock Sync { get; } = new();
+
+    /// <summary>
+    /// Raised after every admin change is stored and published here, with what changed (<c>key:ID</c>, <c>team:ID</c>,
+    /// <c>customer:TEAM/ID</c>): the fleet broadcasts it so other replicas reload (docs/adr/0013-redis-counters.md).
+    /// </summary>
+    public event Action<string>? Changed;
+
+    /// <summary>
+    /// Reads the store again and publishes it with the current config: another replica changed it (a broadcast), or
+    /// this one may have missed such changes (the broadcast reconnected).
+    /// </summary>
+    public void Reload()
+    {
+        lock (Sync)
+        {
+            Publish(GovernanceView.Build(config, store.Load()));
+        }
+    }
 
     /// <summary>The current snapshot.</summary>
     public GovernanceView Current => Volatile.Read(ref view);
@@ -47,6 +67,7 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
     {
         lock (Sync)
         {
+            this.config = config;
             var next = Current.WithConfig(config);
             Publish(next);
             LogShadowed(next);
@@ -59,6 +80,7 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
         EnsureHeld();
         store.SaveKey(key);
         Publish(Current.With(key));
+        Changed?.Invoke("key:" + key.Id);
     }
 
     /// <summary>Stores <paramref name="team"/> and publishes it. The caller holds <see cref="Sync"/>.</summary>
@@ -67,6 +89,7 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
         EnsureHeld();
         store.SaveTeam(team);
         Publish(Current.With(team));
+        Changed?.Invoke("team:" + team.Id);
     }
 
     /// <summary>Deletes the stored team <paramref name="id"/>. The caller holds <see cref="Sync"/>.</summary>
@@ -75,6 +98,7 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
         EnsureHeld();
         store.DeleteTeam(id);
         Publish(Current.With(team: null, removedTeam: id));
+        Changed?.Invoke("team:" + id);
     }
 
     /// <summary>Stores <paramref name="customer"/> and publishes it. The caller holds <see cref="Sync"/>.</summary>
@@ -83,6 +107,7 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
         EnsureHeld();
         store.SaveCustomer(customer);
         Publish(Current.With(customer));
+        Changed?.Invoke($"customer:{customer.TeamId}/{customer.Id}");
     }
 
     /// <summary>Deletes the stored customer. The caller holds <see cref="Sync"/>.</summary>
@@ -91,6 +116,7 @@ public sealed partial class GovernanceDirectory : IGovernanceDirectory
         EnsureHeld();
         store.DeleteCustomer(teamId, id);
         Publish(Current.With(customer: null, removed: (teamId, id)));
+        Changed?.Invoke($"customer:{teamId}/{id}");
     }
 
     private void Publish(GovernanceView next)

@@ -14,7 +14,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams", "telemetry", "budgets", "storage", "cache");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams", "telemetry", "budgets", "storage", "cache", "redis");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -125,6 +125,7 @@ public static class ConfigLoader
         var telemetry = TelemetryBinder.Bind(ctx, root["telemetry"], "telemetry");
         var storage = StorageBinder.Bind(ctx, root["storage"], "storage");
         var cache = CacheBinder.BindServer(ctx, root["cache"], "cache");
+        var redis = RedisBinder.Bind(ctx, root["redis"], "redis");
 
         // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
         // them: "fallbacks: [switchyard/echo]" is a handy last resort in demos and tests.
@@ -179,6 +180,7 @@ public static class ConfigLoader
             Telemetry = telemetry,
             Storage = storage,
             Cache = cache,
+            Redis = redis,
         };
     }
 

@@ -43,6 +43,9 @@ public sealed record GatewayConfig(
     /// <summary><c>cache:</c>: the exact cache's memory bounds (each alias or route turns caching on with its own <c>cache:</c>).</summary>
     public CacheSettings Cache { get; init; } = CacheSettings.Default;
 
+    /// <summary><c>redis:</c>: shared counters and change broadcast across replicas; null: this replica counts alone. Read at start only.</summary>
+    public RedisSettings? Redis { get; init; }
+
     /// <summary>
     /// The breaker of <paramref name="deployment"/>: its own, else the default of an alias that lists it among
     /// its deployments (aliases that disagree are refused at load), else the server's.

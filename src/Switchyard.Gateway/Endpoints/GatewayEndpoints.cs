@@ -72,7 +72,7 @@ public static class GatewayEndpoints
         app.MapAdmin(); // admin role: /v1/admin/keys, /v1/admin/teams, /v1/admin/customers
         MapMetrics(app, services.GetRequiredService<GatewayTelemetry>(), authorizer);
 
-        MapHealth(app, services.GetRequiredService<UsageWriter>(), services.GetRequiredService<DatabaseHealth>());
+        MapHealth(app, services);
 
         MapTheRest(app, pipeline, chat, anthropic, gemini);
     }
@@ -83,16 +83,21 @@ public static class GatewayEndpoints
     /// usage.on_store_failure is refuse (Admission refuses model traffic then). With accept_unrecorded it stays 200
     /// and the body counts what was dropped. The database itself is reported beside it (kind, and whether a
     /// PostgreSQL server answers): unreachable, it leaves the replica ready as long as the journal keeps the
-    /// records (docs/adr/0012-postgres-storage.md).
+    /// records (docs/adr/0012-postgres-storage.md). Redis unreachable: 503 under on_unreachable: fail_closed
+    /// (limited requests are refused), else 200 "degraded" (limits are counted per replica).
     /// </summary>
-    private static void MapHealth(IEndpointRouteBuilder app, UsageWriter usage, DatabaseHealth database)
+    private static void MapHealth(IEndpointRouteBuilder app, IServiceProvider services)
     {
+        var usage = services.GetRequiredService<UsageWriter>();
+        var database = services.GetRequiredService<DatabaseHealth>();
+        var redis = services.GetService<Fleet.RedisLink>(); // null: no redis: section, this replica counts alone
         app.MapGet("/health/live", http => WriteJsonAsync(http, 200, """{"status":"ok"}"""u8.ToArray()));
         app.MapGet("/health/ready", async http =>
         {
             var status = usage.Status;
             var db = await database.CheckAsync().ConfigureAwait(false);
-            await WriteJsonAsync(http, status.RefusalReason is null ? 200 : 503, ReadyBody(status, db)).ConfigureAwait(false);
+            var ready = status.RefusalReason is null && redis?.RefusesWhileDown is not true;
+            await WriteJsonAsync(http, ready ? 200 : 503, ReadyBody(status, db, redis)).ConfigureAwait(false);
         });
     }
 
@@ -165,17 +170,19 @@ public static class GatewayEndpoints
     }
 
     /// <summary>The readiness body: the verdict, and the usage writer's state (no file paths: the probe needs no key).</summary>
-    private static byte[] ReadyBody(UsageWriterStatus status, DatabaseStatus database)
+    private static byte[] ReadyBody(UsageWriterStatus status, DatabaseStatus database, Fleet.RedisLink? redis)
     {
         var buffer = new ArrayBufferWriter<byte>(384);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("status", status.RefusalReason is null ? "ready" : "not_ready");
-            if (status.RefusalReason is { } reason)
+            w.WriteString("status", status.RefusalReason is not null || redis?.RefusesWhileDown is true ? "not_ready" : redis is { IsShared: false } ? "degraded" : "ready");
+            if ((status.RefusalReason ?? redis?.DownReason) is { } reason)
             {
                 w.WriteString("reason", reason);
             }
+
+            redis?.WriteReadiness(w);
 
             w.WriteString("usage_store", (status.JournalFailure, status.DatabaseFailure) switch
             {

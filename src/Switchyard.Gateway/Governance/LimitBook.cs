@@ -16,7 +16,7 @@ public sealed record LimitRefusal(string Scope, string What, long Limit, long Re
 /// Buckets that are full carry no state and are swept once there are many, so per-customer scopes cannot
 /// grow without bound. Why per-minute buckets are ours and not System.Threading.RateLimiting's: docs/adr/0011.
 /// </summary>
-public sealed class LimitBook(TimeProvider time)
+public sealed class LimitBook(TimeProvider time) : ILimitCounters
 {
     /// <summary>Above this many buckets, idle ones are swept before another is added.</summary>
     internal const int SweepAbove = 50_000;
@@ -47,6 +47,22 @@ public sealed class LimitBook(TimeProvider time)
 
         refusal = null;
         return lease;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LimitDecision> AcquireAsync(IReadOnlyList<LimitScope> scopes, long inputTokens, long outputTokens)
+    {
+        var lease = TryAcquire(scopes, inputTokens, outputTokens, out var refusal);
+        RateLimitWindow? requests = null;
+        RateLimitWindow? tokens = null;
+        foreach (var scope in scopes)
+        {
+            var state = Peek(scope);
+            requests = LimitDecision.Tighter(requests, state.Requests);
+            tokens = LimitDecision.Tighter(tokens, state.Tokens);
+        }
+
+        return ValueTask.FromResult(new LimitDecision(lease, refusal, requests, tokens));
     }
 
     private LimitRefusal? Take(LimitScope scope, LimitLease lease)

@@ -7,7 +7,7 @@ namespace Switchyard.Governance;
 /// the excess charged) and its concurrency permits returned. Settling twice, or cancelling after settling,
 /// does nothing, so no path can return a permit twice or leak one.
 /// </summary>
-public sealed class LimitLease
+public sealed class LimitLease : ILimitLease
 {
     private readonly LimitBook book;
     private readonly List<(char Kind, MinuteBucket Bucket, long Amount)> taken = [];
@@ -58,8 +58,8 @@ public sealed class LimitLease
         ReleasePermits();
     }
 
-    /// <summary>The request was refused by a later limit: everything taken goes back.</summary>
-    internal void Cancel()
+    /// <summary>The request was refused by a later limit, or was a dry run: everything taken goes back.</summary>
+    public void Cancel()
     {
         if (Interlocked.Exchange(ref done, 1) != 0)
         {

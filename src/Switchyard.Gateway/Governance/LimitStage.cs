@@ -10,7 +10,7 @@ namespace Switchyard.Governance;
 /// <c>Retry-After</c>; every answer to a limited key carries OpenAI's <c>x-ratelimit-*</c> headers. A dry run
 /// decides the same and gives everything back at once.
 /// </summary>
-public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory = null) : IStage
+public sealed class LimitStage(ILimitCounters book, IGovernanceDirectory? directory = null) : IStage
 {
     /// <summary>Output tokens reserved for a request that sets no cap, until its real count is known.</summary>
     public const int DefaultOutputReservation = 1024;
@@ -24,13 +24,23 @@ public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory =
             return ValueTask.FromResult(true); // the common case: nothing limits this caller, nothing allocated
         }
 
+        return LimitAsync(ctx, scopes);
+    }
+
+    private async ValueTask<bool> LimitAsync(GatewayContext ctx, List<LimitScope> scopes)
+    {
         var needs = ctx.Request.Needs;
         var output = needs.MaxOutputTokens ?? OutputGuess(scopes, needs.EstimatedPromptTokens);
-        var lease = book.TryAcquire(scopes, needs.EstimatedPromptTokens, output, out var refusal);
-        WriteHeaders(ctx, scopes);
-        if (lease is null)
+        var decision = await book.AcquireAsync(scopes, needs.EstimatedPromptTokens, output).ConfigureAwait(false);
+        if (decision.Unavailable is { } reason)
         {
-            return Refuse(ctx, refusal!);
+            return await ctx.RefuseAsync(new ClientError(503, ErrorCategory.Overloaded, reason, null, "rate_limits_unavailable")).ConfigureAwait(false);
+        }
+
+        WriteHeaders(ctx, decision);
+        if (decision.Lease is not { } lease)
+        {
+            return await Refuse(ctx, decision.Refusal!).ConfigureAwait(false);
         }
 
         if (ctx.DryRun)
@@ -42,7 +52,7 @@ public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory =
             ctx.Hold(new Hold(lease));
         }
 
-        return ValueTask.FromResult(true);
+        return true;
     }
 
     /// <summary>
@@ -110,24 +120,12 @@ public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory =
     }
 
     /// <summary>OpenAI's six headers, from the most constrained request and token limits among the scopes.</summary>
-    private void WriteHeaders(GatewayContext ctx, List<LimitScope> scopes)
+    private static void WriteHeaders(GatewayContext ctx, LimitDecision decision)
     {
-        RateLimitWindow? requests = null;
-        RateLimitWindow? tokens = null;
-        foreach (var scope in scopes)
-        {
-            var state = book.Peek(scope);
-            requests = Tighter(requests, state.Requests);
-            tokens = Tighter(tokens, state.Tokens);
-        }
-
         var headers = ctx.Http.Response.Headers;
-        Write(headers, "requests", requests);
-        Write(headers, "tokens", tokens);
+        Write(headers, "requests", decision.Requests);
+        Write(headers, "tokens", decision.Tokens);
     }
-
-    private static RateLimitWindow? Tighter(RateLimitWindow? a, RateLimitWindow? b) =>
-        a is null ? b : b is null ? a : b.Value.Remaining < a.Value.Remaining ? b : a;
 
     private static void Write(Microsoft.AspNetCore.Http.IHeaderDictionary headers, string what, RateLimitWindow? window)
     {
@@ -165,7 +163,7 @@ public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory =
     }
 
     /// <summary>Settles the lease with the request's final token counts.</summary>
-    private sealed class Hold(LimitLease lease) : IRequestHold
+    private sealed class Hold(ILimitLease lease) : IRequestHold
     {
         public void Release(GatewayContext ctx) => lease.Settle(ctx.Usage.InputTokens, ctx.Usage.OutputTokens);
     }

@@ -134,7 +134,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<IKeyStore>(keyStore);
         services.AddSingleton(new Authorizer(keyStore));
         AddDatabase(services, config.Storage, options.TimeProvider);
-        AddGovernance(services, config, keyStore, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
+        AddGovernance(services, config, keyStore, options.GovernanceDatabase ?? Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         services.AddSingleton<AnthropicCountTokens>();
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DrainSignal>(),
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
@@ -153,6 +153,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<UsageEstimator>();
         services.AddSingleton(new Governance.LimitBook(options.TimeProvider)); // per-node limit state (docs/adr/0011)
         AddBudgets(services, config, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
+        FleetServices.Add(services, config, options.TimeProvider); // shared limits on Redis, or the LimitBook alone (docs/adr/0013)
         services.AddSingleton<CostMeter>();
         services.AddSingleton<IResponseCache>(new Cache.MemoryResponseCache(options.TimeProvider)); // the exact cache (docs/adr/0015)
         AddTelemetry(services, config.Telemetry, options.TimeProvider);
@@ -173,6 +174,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var governance = app.Services.GetRequiredService<GovernanceDirectory>(); // and the admin API's keys, before the first request
         _ = app.Services.GetRequiredService<Governance.BudgetAlerts>(); // listening before the first alert
         await CatchUpUsageAsync(usageWriter, logger).ConfigureAwait(false); // budgets read spend from the records: replay the journal first
+        FleetServices.Start(app.Services); // and Redis, with the broadcast of admin changes
 
         ConfigWatcher? watcher = null;
         if (options.ConfigPath is { } path && options.ConfigYaml is null)

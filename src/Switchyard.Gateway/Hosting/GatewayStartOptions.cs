@@ -20,6 +20,12 @@ public sealed class GatewayStartOptions
     /// <summary>Overrides <c>server.data_dir</c>.</summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>
+    /// The SQLite file of keys, teams and customers, when not the data directory's <c>switchyard.db</c>: replicas on one
+    /// host (and tests of several replicas) share it so an admin change through one is seen by all (docs/adr/0013).
+    /// </summary>
+    public string? GovernanceDatabase { get; init; }
+
     /// <summary>Environment lookup for <c>${VAR}</c> and provider keys (tests pass a dictionary).</summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 

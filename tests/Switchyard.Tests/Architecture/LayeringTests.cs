@@ -16,7 +16,7 @@ public sealed class LayeringTests
     [
         ["Hosting"],
         ["Endpoints", "Configuration"],
-        ["Pipeline", "Drill"],
+        ["Pipeline", "Drill", "Fleet"],
         ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability", "Cache"],
         ["Providers"],
         ["Health", "Upstream", "Storage"],

@@ -345,6 +345,9 @@ internal sealed class GatewayHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the gateway on options of the test's own (e.g. one of several replicas: see Fleet/TwoReplicas).</summary>
+    public async Task StartGatewayAsync(GatewayStartOptions options) => Gateway = await GatewayApp.StartAsync(options);
+
     /// <summary>Stops the gateway and starts a new one on the same data directory, fakes and clock (state must survive).</summary>
     public async Task RestartGatewayAsync(string? yaml = DefaultYaml)
     {

@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Switchyard.Fleet;
+using Switchyard.Hosting;
+using Switchyard.Tests.TestKit;
+
+namespace Switchyard.Tests.EndToEnd.Fleet;
+
+/// <summary>
+/// Two gateway replicas (each its own Kestrel, data directory and Redis connection) in front of the same fake
+/// upstreams, sharing one real redis-server (optionally through a <see cref="CuttableProxy"/>), one fake clock, and
+/// one governance database (as replicas on PostgreSQL would share theirs).
+/// </summary>
+internal sealed class TwoReplicas : IAsyncDisposable
+{
+    public const string Yaml = """
+        auth:
+          keys:
+            - { id: app, hash: {{APP_HASH}}, limits: { rpm: 100 } }
+        providers:
+          up-a:
+            kind: openai-compatible
+            base_url: "{{FAKE0}}"
+            api_key: ${UP_KEY}
+        deployments:
+          dep-a: { provider: up-a, model: upstream-model-a }
+        models:
+          chat: dep-a
+        redis:
+          connection_string_env: SWITCHYARD_REDIS
+          timeout: TIMEOUT
+          on_unreachable: POLICY
+          replicas: 2
+          key_prefix: PREFIX
+
+        """;
+
+    private readonly string secondData;
+
+    private TwoReplicas(GatewayHarness first, GatewayApp second, string secondData, CuttableProxy? proxy)
+    {
+        First = first;
+        Second = second;
+        this.secondData = secondData;
+        Proxy = proxy;
+    }
+
+    /// <summary>Replica A, with the harness's helpers (fakes, HTTP client, records).</summary>
+    public GatewayHarness First { get; }
+
+    /// <summary>Replica B.</summary>
+    public GatewayApp Second { get; }
+
+    public CuttableProxy? Proxy { get; }
+
+    public GatewayApp A => First.Gateway;
+
+    /// <summary>Starts both, or returns null when SWITCHYARD_TEST_SKIP_REDIS=1.</summary>
+    /// <param name="policy">redis.on_unreachable.</param>
+    /// <param name="viaProxy">Connect through a <see cref="CuttableProxy"/> (<see cref="Proxy"/>).</param>
+    /// <param name="env">More environment for both replicas.</param>
+    /// <param name="timeout">redis.timeout: generous where a test counts exactly on a loaded 2-core machine, tight where it cuts Redis.</param>
+    public static async Task<TwoReplicas?> StartAsync(string policy = "fail_closed", bool viaProxy = false, IReadOnlyDictionary<string, string>? env = null, string timeout = "2s")
+    {
+        if (RedisTestServer.Endpoint() is not { } endpoint)
+        {
+            return null;
+        }
+
+        var proxy = viaProxy ? CuttableProxy.Start(endpoint) : null;
+        var yaml = Yaml.Replace("POLICY", policy, StringComparison.Ordinal).Replace("TIMEOUT", timeout, StringComparison.Ordinal).Replace("PREFIX", RedisTestServer.NewPrefix(), StringComparison.Ordinal);
+        var all = new Dictionary<string, string>(env ?? new Dictionary<string, string>()) { ["SWITCHYARD_REDIS"] = proxy?.Endpoint ?? endpoint };
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var first = await GatewayHarness.StartFakesOnlyAsync(1);
+        var secondData = Path.Combine(first.DataDirectory, "..", "replica-b");
+        foreach (var (name, value) in all)
+        {
+            first.Env[name] = value;
+        }
+
+        var shared = Path.Combine(first.DataDirectory, "..", "governance.db");
+        await first.StartGatewayAsync(Options(first.Options(yaml, configFile: false), time, first.DataDirectory, shared));
+        var second = await GatewayApp.StartAsync(Options(first.Options(yaml, configFile: false), time, secondData, shared));
+        return new TwoReplicas(first, second, secondData, proxy);
+    }
+
+    private static GatewayStartOptions Options(GatewayStartOptions o, TimeProvider time, string data, string governance) => new()
+    {
+        ConfigYaml = o.ConfigYaml,
+        Urls = o.Urls,
+        DataDirectory = data,
+        GovernanceDatabase = governance,
+        Environment = o.Environment,
+        ConsoleLogging = false,
+        TimeProvider = time,
+        Random = new Random(2),
+        Providers = o.Providers,
+    };
+
+    public static RedisLink Link(GatewayApp app) => app.Services.GetRequiredService<RedisLink>();
+
+    public static GovernanceBroadcast Broadcast(GatewayApp app) => app.Services.GetRequiredService<GovernanceBroadcast>();
+
+    /// <summary>A chat completion through <paramref name="app"/> with <paramref name="key"/>.</summary>
+    public async Task<HttpResponseMessage> ChatAsync(GatewayApp app, string key = GatewayHarness.ClientKey)
+    {
+        var request = First.Post("/v1/chat/completions", Wire.ChatJson(), key);
+        request.RequestUri = new Uri(app.BaseAddress, "/v1/chat/completions");
+        return await First.Http.SendAsync(request);
+    }
+
+    /// <summary><c>GET /health/ready</c> of <paramref name="app"/>: the status code and the body.</summary>
+    public async Task<(int Status, JsonNode Body)> ReadyAsync(GatewayApp app)
+    {
+        using var response = await First.Http.GetAsync(new Uri(app.BaseAddress, "/health/ready"));
+        return ((int)response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Second.DisposeAsync();
+        await First.DisposeAsync();
+        if (Proxy is not null)
+        {
+            await Proxy.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(secondData, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
