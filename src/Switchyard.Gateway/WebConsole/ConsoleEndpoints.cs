@@ -33,8 +33,15 @@ public static class ConsoleEndpoints
     public static void MapConsole(this IEndpointRouteBuilder app)
     {
         var assets = app.ServiceProvider.GetRequiredService<ConsoleAssets>();
-        app.MapGet("/console", http =>
+        // Routing matches "/console/" here too (a trailing slash is ignored): only the bare path is redirected, so the
+        // page's relative module URLs resolve under /console/.
+        app.MapMethods("/console", [HttpMethods.Get, HttpMethods.Head], http =>
         {
+            if (http.Request.Path.Value!.EndsWith('/'))
+            {
+                return assets.ServeAsync(http, "");
+            }
+
             http.Response.Redirect("/console/");
             return Task.CompletedTask;
         });
