@@ -79,8 +79,43 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     }
 
     /// <summary>A full-page screenshot, <c>TestResults/console/NAME.png</c>.</summary>
-    public static Task ScreenshotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        await page.EvaluateAsync("window.scrollTo(0, 0)"); // else the sticky header is drawn where the page was scrolled to
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+    }
+
+    /// <summary>
+    /// Writes an hour of made-up history straight into the usage store (240 records over the last 55 minutes, three
+    /// keys, both models, a few 429s and 502s, seeded random), so the overview's charts and top lists have a shape in
+    /// the screenshots. Tests count records from the store, so these are part of what they expect.
+    /// </summary>
+    public void SeedHistory()
+    {
+        var random = new Random(7);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        string[] keys = ["search-backend", "support-bot", "batch-jobs"];
+        var batch = new List<UsageRecord>();
+        for (var i = 0; i < 240; i++)
+        {
+            var b = random.Next(3) == 0;
+            var status = random.Next(40) switch { 0 => 429, 1 => 502, _ => 200 };
+            var (prompt, completion) = status == 200 ? (random.Next(200, 1800), random.Next(40, 600)) : (0, 0);
+            var latency = status == 200 ? 300 + (random.NextDouble() * random.NextDouble() * 2500) : 20 + random.Next(60);
+            batch.Add(new UsageRecord
+            {
+                RequestId = RequestIds.NewId(), Operation = "chat.completions", StartedAtMs = now - (long)(random.NextDouble() * 55 * 60_000),
+                KeyId = keys[random.Next(keys.Length)], Alias = b ? "only-b" : "chat", IntendedDeployment = b ? "dep-b" : "dep-a",
+                FinalDeployment = b ? "dep-b" : "dep-a", FinalModel = b ? "upstream-model-b" : "upstream-model-a", Attempts = 1,
+                Status = status, ErrorKind = status == 429 ? "rate_limited" : status == 502 ? "server_error" : null, Format = "openai.chat",
+                PromptTokens = prompt, CompletionTokens = completion, TotalTokens = prompt + completion, LatencyMs = latency,
+                TimeToFirstTokenMs = status == 200 ? latency * (0.2 + (random.NextDouble() * 0.3)) : null, Stream = true,
+                CostMicros = b ? (prompt * 3) + (completion * 15) : prompt + (completion * 2), PriceVersion = "config",
+            });
+        }
+
+        Gateway.Gateway.Usage.Store.Write(batch);
+    }
 
     public async Task DisposeAsync()
     {

@@ -22,6 +22,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowser browser) : IClassFixture<
         }
 
         var h = browser.Gateway;
+        browser.SeedHistory();
         var page = await browser.PageAsync();
 
         // Create a key: the secret is shown once.

@@ -14,7 +14,7 @@ function el(tag, attrs, text) {
  * Returns a <figure> with the title, the legend and the SVG.
  */
 export function chart(title, times, series, format = v => String(v)) {
-  const W = 560, H = 180, L = 52, R = 8, T = 10, B = 22;
+  const W = 560, H = 190, L = 64, R = 16, T = 10, B = 24;
   const all = series.flatMap(s => s.values.filter(v => v !== null && v !== undefined));
   const max = Math.max(1e-9, ...all) * 1.1;
   const n = Math.max(1, times.length);
@@ -42,10 +42,18 @@ export function chart(title, times, series, format = v => String(v)) {
     let pen = false;
     for (const p of points) { if (p === null) { pen = false; continue; } d += (pen ? 'L' : 'M') + p; pen = true; }
     if (d) svg.append(el('path', { d, class: 'line ' + s.tone }));
+    points.forEach((p, j) => {
+      if (p === null || (points[j - 1] != null && points[j + 1] != null)) return; // a lone or end point: a dot, so one bucket still shows
+      const [cx, cy] = p.split(',');
+      const dot = el('circle', { cx, cy, r: 3, class: 'dot ' + s.tone });
+      dot.append(el('title', {}, `${new Date(times[j]).toLocaleTimeString()} · ${s.label}: ${format(s.values[j])}`));
+      svg.append(dot);
+    });
   }
-  for (const j of [0, Math.floor(n / 2), n - 1]) {
-    if (times[j]) svg.append(el('text', { x: L + j * step + step / 2, y: H - 6, class: 'axis', 'text-anchor': 'middle' }, shortTime(times[j], times)));
-  }
+  [[0, 'start'], [Math.floor(n / 2), 'middle'], [n - 1, 'end']].forEach(([j, anchor]) => {
+    const x = anchor === 'start' ? L : anchor === 'end' ? W - R : L + j * step + step / 2;
+    if (times[j]) svg.append(el('text', { x, y: H - 6, class: 'axis', 'text-anchor': anchor }, shortTime(times[j], times)));
+  });
   const figure = document.createElement('figure');
   figure.className = 'card chart-card';
   const caption = document.createElement('figcaption');

@@ -39,7 +39,7 @@ const int = new Intl.NumberFormat('en-US');
 export const fmt = {
   usd: v => (v === null || v === undefined ? '–' : usd.format(v)),
   int: v => (v === null || v === undefined ? '–' : int.format(v)),
-  ms: v => (v === null || v === undefined ? '–' : v >= 10000 ? (v / 1000).toFixed(1) + ' s' : Math.round(v) + ' ms'),
+  ms: v => (v === null || v === undefined ? '–' : v >= 1000 ? (v / 1000).toFixed(v >= 10000 ? 1 : 2) + ' s' : Math.round(v) + ' ms'),
   time: iso => (iso ? new Date(iso).toLocaleString() : '–'),
   short: iso => (iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : ''),
   pct: v => (v === null || v === undefined || isNaN(v) ? '–' : (v * 100).toFixed(1) + '%'),

@@ -65,7 +65,7 @@ export function render(page) {
         chart('Tokens', times, [
           { label: 'prompt', values: stats.series.map(b => b.tokens.prompt), kind: 'bar', tone: 'blue' },
           { label: 'completion', values: stats.series.map(b => b.tokens.completion), kind: 'bar', tone: 'green' }], v => fmt.int(Math.round(v))),
-        chart('Spend (USD)', times, [{ label: 'spend', values: s('cost_usd'), tone: 'orange' }], v => '$' + v.toPrecision(2))),
+        chart('Spend (USD)', times, [{ label: 'spend', values: s('cost_usd'), tone: 'orange' }], v => (v === 0 ? '$0' : '$' + v.toPrecision(2)))),
       h('div', { class: 'tops' }, top('Top models', models), top('Top keys', keys), top('Top routes', routes)));
   }
 
