@@ -83,6 +83,28 @@ public sealed class ConsoleBrowserTests(ConsoleBrowser browser) : IClassFixture<
     }
 
     [Fact]
+    public async Task SignIn_UnknownOrClientKey_RefusedWithNothingShown()
+    {
+        if (ConsoleBrowser.Skipped)
+        {
+            return;
+        }
+
+        var page = await browser.PageAsync(signIn: false);
+        await Assertions.Expect(page.Locator("#nav")).ToBeHiddenAsync();
+        await page.FillAsync("#admin-key", "sk-not-a-key");
+        await page.ClickAsync("#login button[type=submit]");
+        await Assertions.Expect(page.Locator("#login .problem")).ToBeVisibleAsync();
+        await page.FillAsync("#admin-key", GatewayHarness.ClientKey);
+        await page.ClickAsync("#login button[type=submit]");
+        await Assertions.Expect(page.Locator("#login .problem")).ToContainTextAsync("not an admin key");
+        await Assertions.Expect(page.Locator("#nav")).ToBeHiddenAsync();
+        Assert.Null(await page.EvaluateAsync<string?>("sessionStorage.getItem('switchyard.adminKey')"));
+        await ConsoleBrowser.ScreenshotAsync(page, "sign-in");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Playground_TwoModels_StreamSideBySideWithTheirMetrics()
     {
         if (ConsoleBrowser.Skipped)
