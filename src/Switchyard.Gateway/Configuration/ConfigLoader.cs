@@ -14,7 +14,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams", "telemetry");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams", "telemetry", "budgets");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -121,6 +121,7 @@ public static class ConfigLoader
         var auth = AuthBinder.Bind(ctx, root["auth"], "auth", teams.Select(t => t.Id).ToHashSet(StringComparer.Ordinal), routeRefs);
         var usage = UsageBinder.Bind(ctx, root["usage"], "usage");
         var responses = ResponsesBinder.Bind(ctx, root["responses"], "responses");
+        var budgets = BudgetsBinder.Bind(ctx, root["budgets"], "budgets");
         var telemetry = TelemetryBinder.Bind(ctx, root["telemetry"], "telemetry");
 
         // The built-in echo pieces go in first (unless the file took their names) so the file can refer to
@@ -170,6 +171,7 @@ public static class ConfigLoader
             Routes = routes,
             Usage = usage,
             Responses = responses,
+            Budgets = budgets,
             Teams = teams,
             Customers = customers,
             Telemetry = telemetry,

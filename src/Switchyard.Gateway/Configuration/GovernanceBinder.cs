@@ -7,8 +7,7 @@ namespace Switchyard.Configuration;
 /// <summary>
 /// Binds the governance values shared by <c>auth.keys</c>, <c>teams</c> and their customers: allowed models,
 /// metadata, expiry, <c>limits</c> and <c>budget</c>. The rules are <see cref="GovernanceRules"/>', the same the
-/// admin API applies. Limits and budgets are stored and returned; enforcing them is Admission's (they are not
-/// enforced yet: see docs/adr/0007-keys-and-teams.md).
+/// admin API applies. Governance/LimitStage and BudgetStage enforce the limits and budgets (docs/adr/0011).
 /// </summary>
 internal static class GovernanceBinder
 {

@@ -21,6 +21,9 @@ public enum ErrorCategory
     ServerError,
     Overloaded,
     Timeout,
+
+    // A spent budget (429 in every format: OpenAI insufficient_quota, Anthropic billing_error, Google RESOURCE_EXHAUSTED).
+    QuotaExceeded,
 }
 
 /// <summary>An error to send a client: status, category, message, and the field it names.</summary>

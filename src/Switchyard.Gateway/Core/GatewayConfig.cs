@@ -31,6 +31,9 @@ public sealed record GatewayConfig(
     /// <summary><c>teams.ID.customers:</c>: customers declared in the file, each with its team.</summary>
     public IReadOnlyList<CustomerInfo> Customers { get; init; } = [];
 
+    /// <summary>Budget alerts (<c>budgets:</c> in YAML).</summary>
+    public BudgetSettings Budgets { get; init; } = BudgetSettings.Default;
+
     /// <summary>Metrics and traces (<c>telemetry:</c> in YAML); read at start only.</summary>
     public TelemetrySettings Telemetry { get; init; } = TelemetrySettings.Default;
 
@@ -76,6 +79,14 @@ public sealed record GatewayConfig(
 public sealed record ResponsesSettings(bool Store, TimeSpan Retention, long MaxSize)
 {
     public static ResponsesSettings Default { get; } = new(true, TimeSpan.FromDays(30), 16L * 1024 * 1024);
+}
+
+/// <summary>How budgets raise their alerts (<c>budgets:</c> in YAML); the budgets themselves are on keys, teams and customers.</summary>
+/// <param name="AlertWebhook">Where each alert is POSTed as JSON (retried with backoff), or null for the log line only.</param>
+/// <param name="AlertWebhookHeaders">Headers sent with it (e.g. a shared secret, from the environment).</param>
+public sealed record BudgetSettings(Uri? AlertWebhook, IReadOnlyDictionary<string, string> AlertWebhookHeaders)
+{
+    public static BudgetSettings Default { get; } = new(null, new Dictionary<string, string>());
 }
 
 /// <summary>Process-level settings (<c>server:</c> in YAML).</summary>

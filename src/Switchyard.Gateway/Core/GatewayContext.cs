@@ -193,6 +193,21 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// <summary>Dispatch: timestamp of the first byte written to the client, 0 before.</summary>
     public long FirstByteTimestamp { get; set; }
 
+    /// <summary>
+    /// Governance: the deployment routing intended when a budget narrowed the plan to cheaper ones (the record keeps
+    /// it as the intended deployment); null otherwise, when the plan's first step is the intended one.
+    /// </summary>
+    public DeploymentTarget? Intended { get; set; }
+
+    /// <summary>Settle: the request's cost in micro-dollars, set before the holds are released (a budget settles to it).</summary>
+    public long CostMicros { get; set; }
+
+    /// <summary>
+    /// Governance: asked by Dispatch after each flushed part of a committed stream whether it may go on (a budget's
+    /// hard stop); null, the common case, costs nothing.
+    /// </summary>
+    public IStreamGuard? StreamGuard { get; set; }
+
     private List<IRequestHold>? holds;
 
     /// <summary>

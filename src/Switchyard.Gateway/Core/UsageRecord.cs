@@ -102,6 +102,12 @@ public sealed class UsageRecord
 
     /// <summary>Request fields dropped in translation (comma-separated), when the route allowed dropping.</summary>
     public string? DroppedParams { get; init; }
+
+    /// <summary>
+    /// What the model catalog's rules changed so the serving model would accept the request (comma-separated, as in
+    /// <c>x-switchyard-adapted</c>, e.g. <c>temperature:clamped,reasoning:off-for-tool-turn-without-signed-thinking</c>).
+    /// </summary>
+    public string? Adaptations { get; init; }
     public long TotalTokens { get; init; }
 
     /// <summary>Whole request, as the gateway saw it, in milliseconds.</summary>

@@ -171,6 +171,12 @@ public static class SseRelay
                         ctx.Error = FailureKind.ClientCancelled;
                         return;
                     }
+
+                    if (!state.Terminal && ctx.StreamGuard?.Check(ctx) is { } stop)
+                    {
+                        await EndAsync(ctx, protocol, writer, FailureKind.BudgetExceeded, stop).ConfigureAwait(false);
+                        return;
+                    }
                 }
 
                 if (state.Terminal)

@@ -145,10 +145,8 @@ public static class TranslatedStream
                     return;
                 }
 
-                var flush = await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
-                if (flush.IsCanceled)
+                if (!await FlushAndGoOnAsync(ctx, encoder, writer).ConfigureAwait(false))
                 {
-                    ctx.Error = FailureKind.ClientCancelled;
                     return;
                 }
 
@@ -206,6 +204,25 @@ public static class TranslatedStream
     }
 
     /// <summary>Ends a committed stream with an error the client can see (never a clean end).</summary>
+    /// <summary>Flushes what was written; false when the stream must end here (the client left, or its guard stopped it).</summary>
+    private static async ValueTask<bool> FlushAndGoOnAsync(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer)
+    {
+        var flush = await writer.FlushAsync(ctx.Http.RequestAborted).ConfigureAwait(false);
+        if (flush.IsCanceled)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+            return false;
+        }
+
+        if (ctx.StreamGuard?.Check(ctx) is { } stop)
+        {
+            await FailAsync(ctx, encoder, writer, FailureKind.BudgetExceeded, stop).ConfigureAwait(false);
+            return false;
+        }
+
+        return true;
+    }
+
     private static ValueTask<FlushResult> FailAsync(GatewayContext ctx, IStreamEncoder encoder, PipeWriter writer, FailureKind kind, in ClientError error)
     {
         ctx.Error = kind;

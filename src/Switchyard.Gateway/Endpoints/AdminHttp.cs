@@ -160,7 +160,7 @@ public static class AdminEndpoints
         ("/v1/admin/config", "GET"), ("/v1/admin/config/validate", "POST"),
     ];
 
-    /// <summary>Maps <c>/v1/admin/keys</c>, <c>/v1/admin/teams</c> and <c>/v1/admin/customers</c>.</summary>
+    /// <summary>Maps <c>/v1/admin/keys</c>, <c>/v1/admin/teams</c>, <c>/v1/admin/customers</c> and <c>/v1/admin/budgets</c>.</summary>
     public static void MapAdmin(this Microsoft.AspNetCore.Routing.IEndpointRouteBuilder app)
     {
         var services = app.ServiceProvider;
@@ -192,5 +192,7 @@ public static class AdminEndpoints
         app.MapGet("/v1/admin/requests", usage.RequestsAsync);
         app.MapGet("/v1/admin/requests/{id}", usage.RequestAsync);
         app.MapGet("/v1/admin/stats", usage.StatsAsync);
+
+        app.MapGet("/v1/admin/budgets", ActivatorUtilities.CreateInstance<AdminBudgetsEndpoint>(services).ListAsync);
     }
 }

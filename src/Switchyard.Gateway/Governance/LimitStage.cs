@@ -90,6 +90,14 @@ public sealed class LimitStage(LimitBook book, IGovernanceDirectory? directory =
             Add(ref scopes, "team:" + team, teamLimits);
         }
 
+        // A registered customer's limits, shared by every key that acts for it: its team's keys, or its own key. A key
+        // without a team cannot reach another team's customer by naming it (that would spend the customer's limit).
+        if (ctx.CustomerId is { } customer && (policy.TeamId is not null || policy.CustomerId == customer)
+            && directory?.Customer(policy.TeamId, customer) is { Limits: { } customerLimits } registered)
+        {
+            Add(ref scopes, $"customer:{registered.TeamId}/{customer}", customerLimits);
+        }
+
         return scopes;
     }
 

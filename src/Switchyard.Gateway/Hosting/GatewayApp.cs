@@ -154,6 +154,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageEstimator>();
         services.AddSingleton(new Governance.LimitBook(options.TimeProvider)); // per-node limit state (docs/adr/0011)
+        AddBudgets(services, config, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         services.AddSingleton<CostMeter>();
         AddTelemetry(services, config.Telemetry, options.TimeProvider);
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(),
@@ -176,6 +177,8 @@ public sealed partial class GatewayApp : IAsyncDisposable
         var usageWriter = app.Services.GetRequiredService<UsageWriter>(); // open the store and the journal before the first request
         _ = app.Services.GetRequiredService<ResponseState>(); // and the response store (a newer schema stops the start here)
         var governance = app.Services.GetRequiredService<GovernanceDirectory>(); // and the admin API's keys, before the first request
+        _ = app.Services.GetRequiredService<Governance.BudgetAlerts>(); // listening before the first alert
+        await CatchUpUsageAsync(usageWriter, logger).ConfigureAwait(false); // budgets read spend from the records: replay the journal first
 
         ConfigWatcher? watcher = null;
         if (options.ConfigPath is { } path && options.ConfigYaml is null)
@@ -231,6 +234,41 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<IGovernanceDirectory>(sp => sp.GetRequiredService<GovernanceDirectory>());
         services.AddSingleton(sp => new KeyAdmin(sp.GetRequiredService<GovernanceDirectory>(), time, sp.GetRequiredService<ILogger<KeyAdmin>>()));
         services.AddSingleton(sp => new TeamAdmin(sp.GetRequiredService<GovernanceDirectory>(), sp.GetRequiredService<ILogger<TeamAdmin>>()));
+    }
+
+    /// <summary>
+    /// Budgets (docs/adr/0011-limits-and-budgets.md): the ledger, fed the recorded spend from the usage database (its own
+    /// connection, opened after the usage store created the table), the delivered-token count for stream hard stops,
+    /// and the alerts.
+    /// </summary>
+    private static void AddBudgets(IServiceCollection services, GatewayConfig config, string database, TimeProvider time)
+    {
+        services.AddSingleton<ISpendSource>(sp =>
+        {
+            _ = sp.GetRequiredService<IUsageStore>();
+            return new SqliteSpendSource(database);
+        });
+        services.AddSingleton(sp => new Governance.BudgetLedger(time, sp.GetRequiredService<ISpendSource>()));
+        services.AddSingleton<IDeliveredTokens>(sp => sp.GetRequiredService<UsageEstimator>());
+        services.AddSingleton(sp => new Governance.BudgetAlerts(sp.GetRequiredService<Governance.BudgetLedger>(), config.Budgets, time,
+            sp.GetRequiredService<ILogger<Governance.BudgetAlerts>>()));
+    }
+
+    /// <summary>
+    /// Waits (at most 10 s) for the usage journal left by the last run to reach the database, so the first budget read
+    /// counts it; a database too slow for that is logged, and the gateway starts anyway (the journal still lands later).
+    /// </summary>
+    private static async Task CatchUpUsageAsync(UsageWriter writer, ILogger logger)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await writer.FlushAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            LogUsageBehind(logger);
+        }
     }
 
     /// <summary>
@@ -309,6 +347,10 @@ public sealed partial class GatewayApp : IAsyncDisposable
         return $"curl -s {address}/v1/chat/completions -H 'content-type: application/json'{auth} "
             + $"-d '{{\"model\":\"{model}\",\"messages\":[{{\"role\":\"user\",\"content\":\"hello\"}}]}}'";
     }
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning,
+        Message = "The usage journal did not reach the database within 10 s of the start: budgets may not count the last run's newest records until it does")]
+    private static partial void LogUsageBehind(ILogger logger);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Models: {Models}. Try: {Request}")]
     private static partial void LogFirstSteps(ILogger logger, string models, string request);

@@ -41,6 +41,7 @@ public sealed partial class GatewayPipeline
             Stage<ResolveConversationStage>(services), // Conversations: previous_response_id, item_reference from the caller's stored responses (400/404)
             Stage<SelectRouteStage>(services),  // Route: conditional route, split arm, the serving alias (404)
             Stage<PlanStage>(services),         // Plan: intended deployment, then the fallback chain (400/503 when empty)
+            Stage<BudgetStage>(services),       // Governance: reserve the most it can cost in key, team, customer budgets (429 insufficient_quota)
             Stage<ShadowStage>(services),       // a copy to the route's shadow model, off the client's path
             Stage<DispatchStage>(services),     // Dispatch: attempts, relay or translate, retry, hedge, fallback
         ];

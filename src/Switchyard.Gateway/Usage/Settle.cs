@@ -19,7 +19,9 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
             if (!ctx.DryRun)
             {
                 estimator.Complete(ctx); // before the body is released: the prompt estimate reads it
-                var record = ToRecord(ctx, time, costs.Cost(ctx));
+                var cost = costs.Cost(ctx);
+                ctx.CostMicros = cost.Micros;
+                var record = ToRecord(ctx, time, cost);
                 usage.Enqueue(record);
                 ctx.ReleaseHolds();      // limits and budgets are corrected to the final usage
                 foreach (var observer in observers) { observer.Observe(ctx, record); }
@@ -46,11 +48,12 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         Operation = OperationName(ctx.Operation),
         Format = ctx.Format.Name,
         DroppedParams = ctx.Dropped,
+        Adaptations = ctx.Adapted,
         Alias = ctx.Request.Model,
         Route = ctx.RouteName,
         AttemptLog = ctx.AttemptLog,
         Hedged = ctx.Hedged,
-        IntendedDeployment = ctx.Plan.Length > 0 ? ctx.Plan[0].Deployment.Name : null,
+        IntendedDeployment = ctx.Intended?.Name ?? (ctx.Plan.Length > 0 ? ctx.Plan[0].Deployment.Name : null),
         FinalDeployment = ctx.Final?.Name,
         FinalModel = ctx.Final?.Config.UpstreamModel,
         Attempts = ctx.Attempts,

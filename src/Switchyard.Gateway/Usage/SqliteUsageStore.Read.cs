@@ -76,5 +76,6 @@ public sealed partial class SqliteUsageStore
         CustomerId = rd.IsDBNull(31) ? null : rd.GetString(31),
         CostMicros = rd.GetInt64(32),
         PriceVersion = rd.IsDBNull(33) ? null : rd.GetString(33),
+        Adaptations = rd.IsDBNull(34) ? null : rd.GetString(34),
     };
 }

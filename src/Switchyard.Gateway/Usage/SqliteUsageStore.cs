@@ -25,7 +25,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
         "attempts, fallback_reason, stream, status, error_kind, prompt_tokens, completion_tokens, cached_tokens, " +
         "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged, attempt_log, " +
         "client_request_id, usage_source, hedge_loser_prompt_tokens, hedge_loser_completion_tokens, team_id, customer_id, " +
-        "cost_micros, price_version";
+        "cost_micros, price_version, adaptations";
 
     /// <summary>Columns added after the first release, added to databases created before (old rows keep the defaults).</summary>
     private static readonly string[] AddedColumns =
@@ -34,7 +34,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
         "dropped_params TEXT", "route TEXT", "hedged INTEGER NOT NULL DEFAULT 0", "attempt_log TEXT",
         "client_request_id TEXT", "usage_source TEXT", "hedge_loser_prompt_tokens INTEGER NOT NULL DEFAULT 0",
         "hedge_loser_completion_tokens INTEGER NOT NULL DEFAULT 0", "team_id TEXT", "customer_id TEXT",
-        "cost_micros INTEGER NOT NULL DEFAULT 0", "price_version TEXT",
+        "cost_micros INTEGER NOT NULL DEFAULT 0", "price_version TEXT", "adaptations TEXT",
     ];
 
     /// <summary>A gateway id: <c>req_</c> and 32 lowercase hex digits (<see cref="RequestIds.NewId"/>).</summary>
@@ -227,6 +227,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
         Text(statement, ++i, r.CustomerId);
         Long(statement, ++i, r.CostMicros);
         Text(statement, ++i, r.PriceVersion);
+        Text(statement, ++i, r.Adaptations);
         var rc = raw.sqlite3_step(statement);
         raw.sqlite3_reset(statement);
         if (rc == raw.SQLITE_DONE)

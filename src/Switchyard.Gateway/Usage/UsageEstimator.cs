@@ -11,7 +11,7 @@ namespace Switchyard.Usage;
 /// race is costed the same way from what it was sent. Runs in Settle, once per request, and does nothing at
 /// all when the upstream reported usage for a complete answer (the normal path).
 /// </summary>
-public sealed class UsageEstimator(TokenCounter counter)
+public sealed class UsageEstimator(TokenCounter counter) : IDeliveredTokens
 {
     /// <summary>Source of counts the upstream reported.</summary>
     public const string Reported = "reported";
@@ -46,6 +46,10 @@ public sealed class UsageEstimator(TokenCounter counter)
             loser.Billed = MeterLoser(ctx, loser);
         }
     }
+
+    /// <inheritdoc />
+    public long OutputTokens(DeliveredContent delivered) =>
+        Read(delivered, TokenCounter.EncodingFor(delivered.Deployment.Config.UpstreamModel)).Tokens;
 
     /// <summary>The committed answer: reported when the upstream said everything, else the missing counts estimated.</summary>
     private void MeterAnswer(GatewayContext ctx)

@@ -21,6 +21,7 @@ public static class AnthropicErrors
         ErrorCategory.NotFound => "not_found_error",
         ErrorCategory.RequestTooLarge => "request_too_large",
         ErrorCategory.RateLimited => "rate_limit_error",
+        ErrorCategory.QuotaExceeded => "billing_error", // Anthropic's type for spent credits or a reached spend limit
         ErrorCategory.Overloaded => "overloaded_error",
         ErrorCategory.Timeout => "timeout_error",
         _ => "api_error",

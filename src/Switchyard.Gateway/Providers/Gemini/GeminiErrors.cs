@@ -19,7 +19,7 @@ public static class GeminiErrors
         ErrorCategory.Authentication => "UNAUTHENTICATED",
         ErrorCategory.PermissionDenied => "PERMISSION_DENIED",
         ErrorCategory.NotFound => "NOT_FOUND",
-        ErrorCategory.RateLimited => "RESOURCE_EXHAUSTED",
+        ErrorCategory.RateLimited or ErrorCategory.QuotaExceeded => "RESOURCE_EXHAUSTED",
         ErrorCategory.Overloaded => "UNAVAILABLE",
         ErrorCategory.Timeout => "DEADLINE_EXCEEDED",
         _ => status switch

@@ -74,6 +74,7 @@ public sealed class OpenAIChatFormat : IInboundFormat, IEmbeddingsFormat
         ErrorCategory.Authentication => "authentication_error",
         ErrorCategory.PermissionDenied => "permission_error",
         ErrorCategory.RateLimited => "rate_limit_error",
+        ErrorCategory.QuotaExceeded => "insufficient_quota", // OpenAI's own type for a spent quota
         _ => "server_error",
     };
 }

@@ -146,8 +146,10 @@ public sealed class ModelRulesEndToEndTests(ModelRulesFixture fx)
         var (status, answer, headers) = await fx.SendAsync(c.Format, body);
 
         Assert.True(status == 200, $"{c}: {status} {answer}");
-        Assert.Contains(c.Adapted, headers.GetValues("x-switchyard-adapted").Single(), StringComparison.Ordinal);
+        var adapted = headers.GetValues("x-switchyard-adapted").Single();
+        Assert.Contains(c.Adapted, adapted, StringComparison.Ordinal);
         Assert.True(c.Sent(fx.LastUpstreamBody(c.Deployment)), $"{c}: sent {fx.LastUpstreamBody(c.Deployment)}");
+        Assert.Equal(adapted, (await fx.RecordAsync(headers.GetValues("x-request-id").Single())).Adaptations);
     }
 
     [Theory]

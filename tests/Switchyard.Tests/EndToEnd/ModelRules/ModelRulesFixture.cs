@@ -123,6 +123,22 @@ public sealed class ModelRulesFixture : IAsyncLifetime
     };
 
     /// <summary>POSTs <paramref name="body"/> in the OpenAI Chat (<c>openai</c>) or Anthropic Messages (<c>anthropic</c>) format.</summary>
+    /// <summary>The usage record of <paramref name="requestId"/>, once written (bounded wait).</summary>
+    public async Task<UsageRecord> RecordAsync(string requestId)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            await Gateway.FlushUsageAsync(deadline.Token);
+            if (Gateway.Usage.Store.ReadRecent(1000).FirstOrDefault(r => r.RequestId == requestId) is { } record)
+            {
+                return record;
+            }
+
+            await Task.Delay(10, deadline.Token);
+        }
+    }
+
     public async Task<(int Status, JsonNode? Body, HttpResponseHeaders Headers)> SendAsync(string format, JsonObject body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Gateway.BaseAddress, format == "openai" ? "/v1/chat/completions" : "/v1/messages"))
