@@ -23,6 +23,9 @@ public sealed partial class SqliteUsageQuery : IUsageQuery
         CREATE INDEX IF NOT EXISTS usage_records_alias_time ON usage_records(alias, started_at_ms);
         """;
 
+    /// <summary>Where the row id sits in <c>SELECT {Columns}, id</c>: after the record's own columns, however many there are.</summary>
+    private static readonly int RowIdOrdinal = SqliteUsageStore.Columns.Split(", ").Length;
+
     private readonly string connectionString;
 
     /// <summary>Opens the database at <paramref name="path"/> (its <c>usage_records</c> table must exist) and adds the indexes.</summary>
@@ -58,7 +61,7 @@ public sealed partial class SqliteUsageQuery : IUsageQuery
         while (rd.Read())
         {
             records.Add(SqliteUsageStore.ReadRecord(rd));
-            ids.Add(rd.GetInt64(34));
+            ids.Add(rd.GetInt64(RowIdOrdinal));
         }
 
         if (records.Count <= query.Limit)

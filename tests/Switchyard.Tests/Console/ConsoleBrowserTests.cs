@@ -74,6 +74,10 @@ public sealed class ConsoleBrowserTests(ConsoleBrowser browser) : IClassFixture<
         // Revoke it: the next request with the key is refused.
         await page.ClickAsync("nav a[data-view=keys]");
         var row = page.Locator("tr", new PageLocatorOptions { HasText = "browser-key" });
+
+        // Its budget bar is the ledger's: 2 × 20 + 2 × 105 micro-dollars settled, nothing reserved any more.
+        await Assertions.Expect(row.Locator($"[data-scope='key:{keyId}']")).ToContainTextAsync("$0.00025 spent · $0.00 reserved");
+        await ConsoleBrowser.ScreenshotAsync(page, "keys-after-traffic");
         await row.Locator("button[data-revoke]").ClickAsync();
         await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("revoked");
         await Assertions.Expect(row).ToContainTextAsync("revoked");

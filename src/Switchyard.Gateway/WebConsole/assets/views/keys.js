@@ -1,13 +1,13 @@
 // Keys, teams and customers over the admin API: create (a key's secret is shown once), edit limits and budgets,
-// revoke or delete. Budget bars show the spend recorded in the budget's current period (UTC calendar) against its
-// limit; the ledger's reserved amount and reset time come with the budget ledger (see budgetState below).
+// revoke or delete. Budget bars come from the budget ledger (GET /v1/admin/budgets): spent, reserved, remaining and
+// the period's reset, per key, team and customer.
 import { h, mount, fmt, field, badge, table, problem } from '../dom.js';
 import { api, query } from '../api.js';
 
 const KINDS = {
-  keys: { path: '/v1/admin/keys', label: 'Keys', group: 'key' },
-  teams: { path: '/v1/admin/teams', label: 'Teams', group: 'team' },
-  customers: { path: '/v1/admin/customers', label: 'Customers', group: 'customer' },
+  keys: { path: '/v1/admin/keys', label: 'Keys' },
+  teams: { path: '/v1/admin/teams', label: 'Teams' },
+  customers: { path: '/v1/admin/customers', label: 'Customers' },
 };
 
 export function render(page) {
@@ -23,16 +23,16 @@ export function render(page) {
     const k = KINDS[kind];
     try {
       const list = (await api(k.path + query({ limit: 100 }))).data;
-      const spend = await periodSpend(k.group, list);
+      const states = await budgetStates();
       const editor = h('div', { id: 'editor' });
       mount(body, notice || null, createForm(kind, editor, show), editor,
-        h('div', { class: 'card' }, table(columns(kind, spend, editor), list)));
+        h('div', { class: 'card' }, table(columns(kind, states, editor), list)));
     } catch (err) {
       mount(body, problem(err));
     }
   }
 
-  function columns(kind, spend, editor) {
+  function columns(kind, states, editor) {
     const cols = [
       { label: 'id', get: r => r.id },
       { label: 'name', get: r => r.name },
@@ -42,7 +42,7 @@ export function render(page) {
       cols.push({ label: 'customer', get: r => r.customer }, { label: 'role', get: r => r.role },
         { label: 'status', get: r => badge(r.status, r.status === 'active' ? 'ok' : 'bad') });
     }
-    cols.push({ label: 'limits', get: r => limits(r.limits) }, { label: 'budget', get: r => budgetBar(r, spend) },
+    cols.push({ label: 'limits', get: r => limits(r.limits) }, { label: 'budget', get: r => budgetBar(kind, r, states) },
       { label: '', get: r => actions(kind, r, editor) });
     return cols;
   }
@@ -138,44 +138,38 @@ function limits(l) {
   return Object.entries(l).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k} ${fmt.int(v)}`).join(' · ') || '–';
 }
 
-/** The start of a budget period in UTC (the gateway's budgets may use another time zone: the bar says UTC). */
-function periodStart(period) {
-  const now = new Date();
-  const day = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  switch (period) {
-    case 'daily': return new Date(day);
-    case 'weekly': return new Date(day - ((now.getUTCDay() + 6) % 7) * 86400e3);
-    case 'monthly': return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    default: return new Date(Date.now() - 365 * 86400e3); // lifetime: the spend API reads a year at most
+/** The budget ledger's state of every budget (GET /v1/admin/budgets, paged), by scope name (key:ID, team:ID, customer:TEAM/ID). */
+async function budgetStates() {
+  const states = {};
+  let after = null;
+  for (let page = 0; page < 20; page++) {
+    const list = await api('/v1/admin/budgets' + query({ limit: 100, after }));
+    for (const b of list.data) states[b.scope] = b;
+    if (!list.has_more) break;
+    after = list.last_id;
   }
+  return states;
 }
 
-/** Recorded spend per scope id for each budget period in use: one spend query per distinct period. */
-async function periodSpend(group, list) {
-  const periods = [...new Set(list.filter(r => r.budget).map(r => r.budget.period))];
-  const result = {};
-  await Promise.all(periods.map(async period => {
-    const page = await api('/v1/admin/spend' + query({ group_by: group, from: periodStart(period).toISOString(), limit: 1000 }));
-    result[period] = Object.fromEntries(page.data.map(r => [r.group, r.cost_usd]));
-  }));
-  return result;
+/** The scope name the budget ledger gives a row of this kind. */
+function scopeOf(kind, r) {
+  return kind === 'keys' ? 'key:' + r.id : kind === 'teams' ? 'team:' + r.id : `customer:${r.team}/${r.id}`;
 }
 
-/**
- * The budget ledger's state of a scope (limit, spent, reserved, remaining, resets at). The lead's budget ledger
- * adds an admin endpoint for it; until then null, and the bar shows the recorded spend of the period only.
- */
-function budgetState(/* scope, id */) { return null; }
-
-function budgetBar(r, spend) {
+/** Spent (solid) and reserved (light) against the limit, with what remains and when the period resets. */
+function budgetBar(kind, r, states) {
   const b = r.budget;
   if (!b) return '–';
-  const state = budgetState(r);
-  const spent = state ? state.spent_usd : (spend[b.period] || {})[r.id] || 0;
-  const share = b.limit_usd > 0 ? Math.min(1, spent / b.limit_usd) : 1;
-  const fill = h('span', { class: 'fill ' + (share >= 1 ? 'bad' : share >= 0.8 ? 'warn' : 'ok') });
-  fill.style.width = (share * 100).toFixed(1) + '%';
-  return h('div', { class: 'budget', title: `recorded spend since ${periodStart(b.period).toISOString().slice(0, 10)} (UTC)` },
-    h('span', { class: 'bar' }, fill),
-    h('small', { text: `${fmt.usd(spent)} of ${fmt.usd(b.limit_usd)} ${b.period}` + (state ? ` · reserved ${fmt.usd(state.reserved_usd)} · resets ${fmt.time(state.resets_at)}` : '') }));
+  const state = states[scopeOf(kind, r)];
+  if (!state) return h('small', { text: `${fmt.usd(b.limit_usd)} ${b.period}` });
+  const share = v => (state.limit_usd > 0 ? Math.min(1, v / state.limit_usd) : 1);
+  const used = share(state.spent_usd + state.reserved_usd);
+  const spent = h('span', { class: 'fill ' + (used >= 1 ? 'bad' : used >= 0.8 ? 'warn' : 'ok') });
+  spent.style.width = (share(state.spent_usd) * 100).toFixed(1) + '%';
+  const reserved = h('span', { class: 'fill reserved' });
+  reserved.style.width = (Math.max(0, used - share(state.spent_usd)) * 100).toFixed(1) + '%';
+  return h('div', { class: 'budget', dataset: { scope: state.scope } },
+    h('span', { class: 'bar' }, spent, reserved),
+    h('small', { text: `${fmt.usd(state.spent_usd)} spent · ${fmt.usd(state.reserved_usd)} reserved · ${fmt.usd(state.remaining_usd)} left of ${fmt.usd(state.limit_usd)} ${b.period}` }),
+    h('small', { class: 'muted', text: state.resets_at ? 'resets ' + fmt.time(state.resets_at) : 'never resets' }));
 }

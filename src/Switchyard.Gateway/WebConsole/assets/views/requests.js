@@ -67,7 +67,7 @@ export function render(page) {
         kv('fallback reason', r.fallback_reason), kv('hedged', r.hedged ? 'yes' : 'no'), kv('stream', r.stream ? 'yes' : 'no'),
         kv('latency / TTFT', `${fmt.ms(r.latency_ms)} / ${fmt.ms(r.ttft_ms)}`),
         kv('cost', `${fmt.usd(r.cost_usd)} (${r.price_version ?? 'unpriced'})`), kv('usage source', r.usage_source),
-        kv('client request id', r.client_request_id), kv('dropped params', r.dropped_params)),
+        kv('client request id', r.client_request_id), kv('dropped params', r.dropped_params), kv('adaptations', r.adaptations)),
       h('h3', { text: `Attempts (${r.attempts})` }),
       table([
         { label: '#', get: (a, i) => String(r.attempt_log.indexOf(a) + 1) },
