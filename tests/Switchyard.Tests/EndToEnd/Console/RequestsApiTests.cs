@@ -29,7 +29,9 @@ public sealed class RequestsApiTests
         }
         while (cursor is not null);
 
-        Assert.Equal(records.OrderByDescending(r => r.StartedAtMs).ThenByDescending(r => r.RequestId).Select(r => r.RequestId), ids);
+        // The store lists records by row, newest first; the API orders by start time, ties in that same row order
+        // (OrderByDescending is stable), which is what keyset pagination on (started_at_ms, rowid) gives.
+        Assert.Equal(records.OrderByDescending(r => r.StartedAtMs).Select(r => r.RequestId), ids);
     }
 
     [Fact]
