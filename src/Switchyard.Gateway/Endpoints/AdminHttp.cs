@@ -156,6 +156,8 @@ public static class AdminEndpoints
         ("/v1/admin/keys/{id}/rotate", "POST"), ("/v1/admin/keys/{id}/revoke", "POST"),
         ("/v1/admin/teams", "GET, POST"), ("/v1/admin/teams/{id}", "GET, PATCH, DELETE"),
         ("/v1/admin/customers", "GET, POST"), ("/v1/admin/customers/{id}", "GET, PATCH, DELETE"),
+        ("/v1/admin/spend", "GET"), ("/v1/admin/requests", "GET"), ("/v1/admin/requests/{id}", "GET"), ("/v1/admin/stats", "GET"),
+        ("/v1/admin/config", "GET"), ("/v1/admin/config/validate", "POST"),
     ];
 
     /// <summary>Maps <c>/v1/admin/keys</c>, <c>/v1/admin/teams</c>, <c>/v1/admin/customers</c> and <c>/v1/admin/budgets</c>.</summary>
@@ -184,6 +186,12 @@ public static class AdminEndpoints
         app.MapGet("/v1/admin/customers/{id}", customers.GetAsync);
         app.MapPatch("/v1/admin/customers/{id}", customers.UpdateAsync);
         app.MapDelete("/v1/admin/customers/{id}", customers.DeleteAsync);
+
+        var usage = ActivatorUtilities.CreateInstance<AdminUsageEndpoint>(services);
+        app.MapGet("/v1/admin/spend", usage.SpendAsync);
+        app.MapGet("/v1/admin/requests", usage.RequestsAsync);
+        app.MapGet("/v1/admin/requests/{id}", usage.RequestAsync);
+        app.MapGet("/v1/admin/stats", usage.StatsAsync);
 
         app.MapGet("/v1/admin/budgets", ActivatorUtilities.CreateInstance<AdminBudgetsEndpoint>(services).ListAsync);
     }

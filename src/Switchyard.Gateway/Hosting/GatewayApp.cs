@@ -20,6 +20,7 @@ using Switchyard.Observability;
 using Switchyard.Storage;
 using Switchyard.Upstream;
 using Switchyard.Usage;
+using Switchyard.WebConsole;
 
 namespace Switchyard.Hosting;
 
@@ -160,6 +161,8 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(),
             sp.GetRequiredService<CostMeter>(), [.. sp.GetRequiredService<GatewayTelemetry>().Observers]));
         services.AddSingleton(sp => new GatewayPipeline(sp));
+        services.AddConsole(Path.Combine(dataDir, "switchyard.db"), config.Storage.Kind != StorageKind.Postgres, options.Environment, options.Providers,
+            options.ConfigPath is not null && options.ConfigYaml is null, options.TimeProvider); // the web console (docs/adr/0014-console.md)
 
         var app = builder.Build();
         app.Use((http, next) =>
@@ -168,6 +171,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
             return next(http);
         });
         app.MapGateway();
+        app.MapConsole();
+        var configLoads = app.Services.GetRequiredService<ConfigLoads>();
+        configLoads.Loaded(config);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchyard");
         var usageWriter = app.Services.GetRequiredService<UsageWriter>(); // open the store and the journal before the first request
         _ = app.Services.GetRequiredService<ResponseState>(); // and the response store (a newer schema stops the start here)
@@ -184,6 +190,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
             {
                 router.Swap(RouteTable.Build(next, keyPools));
                 governance.Configure(next); // the file's keys and teams; the admin API's stay
+                configLoads.Loaded(next);
                 healthRegistry.Configure(next);
                 usageWriter.SetPolicy(next.Usage.OnStoreFailure);
                 LogReloaded(logger, next.Source, next.Models.Count);

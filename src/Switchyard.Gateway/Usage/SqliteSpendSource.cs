@@ -17,12 +17,7 @@ public sealed class SqliteSpendSource : ISpendSource, IDisposable
         connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false, DefaultTimeout = 5 }.ToString());
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            PRAGMA busy_timeout = 5000;
-            CREATE INDEX IF NOT EXISTS usage_records_key_started ON usage_records(key_id, started_at_ms);
-            CREATE INDEX IF NOT EXISTS usage_records_team_started ON usage_records(team_id, started_at_ms);
-            CREATE INDEX IF NOT EXISTS usage_records_customer_started ON usage_records(customer_id, started_at_ms);
-            """;
+        command.CommandText = "PRAGMA busy_timeout = 5000;" + SqliteUsageQuery.Indexes; // the owner indexes the usage views use too
         command.ExecuteNonQuery();
     }
 

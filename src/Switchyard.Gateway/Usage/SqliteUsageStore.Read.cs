@@ -40,7 +40,7 @@ public sealed partial class SqliteUsageStore
         return list;
     }
 
-    private static UsageRecord ReadRecord(SqliteDataReader rd) => new()
+    internal static UsageRecord ReadRecord(SqliteDataReader rd) => new()
     {
         RequestId = rd.GetString(0),
         StartedAtMs = rd.GetInt64(1),

@@ -15,6 +15,7 @@ public sealed class LayeringTests
     internal static readonly string[][] Layers =
     [
         ["Hosting"],
+        ["WebConsole"],
         ["Endpoints", "Configuration"],
         ["Pipeline", "Drill", "Fleet"],
         ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability", "Cache"],

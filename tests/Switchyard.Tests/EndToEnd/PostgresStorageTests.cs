@@ -22,6 +22,28 @@ public sealed class PostgresStorageTests
         """;
 
     [Fact]
+    public async Task OnPostgres_BudgetsCountTheSharedRecords_AndTheUsageViewsSayTheyAreNotAvailable()
+    {
+        if (PostgresTestSchema.Skipped)
+        {
+            return; // SWITCHYARD_TEST_SKIP_POSTGRES=1: left out on purpose
+        }
+
+        using var schema = new PostgresTestSchema();
+        var env = new Dictionary<string, string>(AdminClient.MasterEnv) { ["SWITCHYARD_PG"] = schema.ConnectionString };
+        await using var h = await GatewayHarness.StartAsync(Yaml, env: env);
+        var admin = new AdminClient(h, AdminClient.MasterKey);
+        var (id, _, _) = await admin.CreateKeyAsync("""{"name":"budgeted","budget":{"limit_usd":1,"period":"monthly"}}""");
+
+        var (budgets, list) = await admin.GetAsync("/v1/admin/budgets?scope=key:" + id); // the spend is read from PostgreSQL
+        var (spend, error) = await admin.GetAsync("/v1/admin/spend");
+
+        Assert.Equal(200, budgets);
+        Assert.Equal(1m, list["data"]![0]!["remaining_usd"]!.GetValue<decimal>());
+        Assert.Equal((501, "not_implemented"), (spend, error["error"]!["code"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task TwoReplicasOnOneDatabase_ShareKeysResponsesAndUsage()
     {
         if (PostgresTestSchema.Skipped)
