@@ -15,9 +15,6 @@ namespace Switchyard.Storage;
 /// </remarks>
 internal static class GovernanceSchema
 {
-    /// <summary>The version this code reads and writes.</summary>
-    public const int Version = 1;
-
     private const string Component = "governance";
 
     private const string V1 = """
@@ -53,46 +50,5 @@ internal static class GovernanceSchema
         """;
 
     /// <summary>Creates the tables, or checks the version of existing ones; throws for a newer schema.</summary>
-    public static void Migrate(SqliteConnection connection)
-    {
-        using var tx = connection.BeginTransaction();
-        Exec(connection, tx, "CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
-        using (var read = connection.CreateCommand())
-        {
-            read.Transaction = tx;
-            read.CommandText = "SELECT version FROM schema_version WHERE component = $c";
-            read.Parameters.AddWithValue("$c", Component);
-            if (read.ExecuteScalar() is long version)
-            {
-                if (version > Version)
-                {
-                    throw new InvalidOperationException(
-                        $"The governance tables in this database are schema version {version}, newer than this gateway reads ({Version}); use the newer gateway or another data_dir.");
-                }
-
-                tx.Commit();
-                return; // version 1 is the first: nothing to migrate from yet
-            }
-        }
-
-        Exec(connection, tx, V1);
-        using (var write = connection.CreateCommand())
-        {
-            write.Transaction = tx;
-            write.CommandText = "INSERT INTO schema_version (component, version) VALUES ($c, $v)";
-            write.Parameters.AddWithValue("$c", Component);
-            write.Parameters.AddWithValue("$v", Version);
-            write.ExecuteNonQuery();
-        }
-
-        tx.Commit();
-    }
-
-    private static void Exec(SqliteConnection connection, SqliteTransaction tx, string sql)
-    {
-        using var cmd = connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
+    public static void Migrate(SqliteConnection connection) => SqliteSchema.Migrate(connection, Component, "governance tables", [V1]);
 }

@@ -11,6 +11,23 @@ public sealed class SqliteGovernanceStoreTests : IDisposable
     private string DbPath => Path.Combine(dir, "switchyard.db");
 
     [Fact]
+    public void ANewerSchema_IsRefusedRatherThanMisread_AndItsFileLeftAlone()
+    {
+        using (var c = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "CREATE TABLE schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL); INSERT INTO schema_version VALUES ('governance', 2);";
+            cmd.ExecuteNonQuery();
+        }
+
+        var refused = Assert.Throws<InvalidOperationException>(() => new SqliteGovernanceStore(DbPath));
+
+        Assert.Contains("governance tables in this database are schema version 2, newer than this gateway reads (1)", refused.Message, StringComparison.Ordinal);
+        using var store = new SqliteResponseStore(DbPath); // another component of the same file migrates on its own
+    }
+
+    [Fact]
     public void PolicyDocument_WrittenBeforeModelLimitsExisted_ReadsAsNone()
     {
         var old = GovernancePolicyJson.Read("""{"allowed_models":["chat"],"limits":{"rpm":60}}""");
