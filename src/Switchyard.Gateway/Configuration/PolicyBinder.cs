@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Switchyard.Dispatch;
 
 namespace Switchyard.Configuration;
 

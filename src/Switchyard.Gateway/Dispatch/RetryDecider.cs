@@ -1,4 +1,3 @@
-using Switchyard.Configuration;
 
 namespace Switchyard.Dispatch;
 

@@ -1,4 +1,3 @@
-using Switchyard.Dispatch;
 
 namespace Switchyard.Health;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Canonical;
-using Switchyard.Dispatch;
 using Switchyard.Ingress;
 using Switchyard.Routing;
 using Switchyard.Upstream;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Canonical;
-using Switchyard.Dispatch;
 using Switchyard.Ingress;
 using Switchyard.Routing;
 using Switchyard.Upstream;

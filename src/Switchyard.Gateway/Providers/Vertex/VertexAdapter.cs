@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Dispatch;
 using Switchyard.Providers.Anthropic;
 using Switchyard.Providers.Gemini;
 using Switchyard.Routing;

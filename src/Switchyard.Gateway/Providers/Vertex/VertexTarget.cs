@@ -1,4 +1,3 @@
-using Switchyard.Configuration;
 using Switchyard.Routing;
 
 namespace Switchyard.Providers.Vertex;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Switchyard.Configuration;
 
 namespace Switchyard.Providers.Vertex;
 
