@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Canonical;
-using Switchyard.Routing;
 
 namespace Switchyard.Dispatch;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using Switchyard.Canonical;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Dispatch;

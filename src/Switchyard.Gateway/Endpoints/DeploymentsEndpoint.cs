@@ -3,7 +3,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Auth;
-using Switchyard.Configuration;
 using Switchyard.Dispatch;
 using Switchyard.Routing;
 using Switchyard.Routing.Strategies;

@@ -1,4 +1,3 @@
-using Switchyard.Ingress;
 using Switchyard.Health;
 using Switchyard.Routing.Strategies;
 

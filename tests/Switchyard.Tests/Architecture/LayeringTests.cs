@@ -50,6 +50,37 @@ public sealed class LayeringTests
     }
 
     [Fact]
+    public void SourceFiles_ImportOnlyLowerLayers()
+    {
+        // The compiled check above ignores a using directive nothing uses; a reader of the source does not, and an
+        // unused import upward is where the next real use starts. So the directives obey the same layers.
+        var root = Path.Combine(MethodLengthTests.RepoRoot(), "src", "Switchyard.Gateway");
+        var edges = new List<FolderEdge>();
+        foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(root, file);
+            var from = relative.Split(Path.DirectorySeparatorChar)[0];
+            if (from is "bin" or "obj" || !relative.Contains(Path.DirectorySeparatorChar))
+            {
+                continue;
+            }
+
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(
+                         File.ReadAllText(file), @"^using (?:static )?Switchyard\.([A-Za-z]+)[.;]", System.Text.RegularExpressions.RegexOptions.Multiline))
+            {
+                var to = m.Groups[1].Value;
+                if (to != from)
+                {
+                    edges.Add(new FolderEdge(from, to, relative, "using Switchyard." + to));
+                }
+            }
+        }
+
+        var violations = Violations(edges, Layers);
+        Assert.True(violations.Count == 0, "Using directives across layers (a folder imports one above or beside it):\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
     public void Violations_NameAReintroducedCycle()
     {
         // The check itself must be able to fail: an edge upward (Core → Dispatch) and one sideways

@@ -211,7 +211,7 @@ public sealed class MethodLengthTests
         _ => null,
     };
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Routing;
 
 namespace Switchyard.Providers.Anthropic;
 

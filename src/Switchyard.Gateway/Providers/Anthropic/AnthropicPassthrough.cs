@@ -3,8 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Canonical;
-using Switchyard.Ingress;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Providers.Anthropic;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Ingress;
 
 namespace Switchyard.Providers.Anthropic;
 

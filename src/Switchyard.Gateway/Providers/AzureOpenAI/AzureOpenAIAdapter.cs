@@ -3,9 +3,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Ingress;
 using Switchyard.Providers.OpenAI;
-using Switchyard.Routing;
 
 namespace Switchyard.Providers.AzureOpenAI;
 

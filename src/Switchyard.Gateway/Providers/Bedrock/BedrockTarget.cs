@@ -1,4 +1,3 @@
-using Switchyard.Routing;
 
 namespace Switchyard.Providers.Bedrock;
 

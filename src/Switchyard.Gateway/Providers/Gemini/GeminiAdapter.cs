@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Routing;
 using static Switchyard.Providers.Gemini.GeminiJson;
 
 namespace Switchyard.Providers.Gemini;

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Routing;
 
 namespace Switchyard.Providers.Gemini;
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Canonical;
-using Switchyard.Ingress;
 
 namespace Switchyard.Providers.Gemini;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Switchyard.Ingress;
 
 namespace Switchyard.Providers.OpenAI;
 

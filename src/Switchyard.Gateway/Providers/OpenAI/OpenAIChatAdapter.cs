@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Providers.OpenAI;

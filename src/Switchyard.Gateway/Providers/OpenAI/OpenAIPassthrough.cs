@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Canonical;
-using Switchyard.Ingress;
-using Switchyard.Routing;
 using Switchyard.Upstream;
 
 namespace Switchyard.Providers.OpenAI;

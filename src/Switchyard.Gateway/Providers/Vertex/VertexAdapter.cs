@@ -6,7 +6,6 @@ using System.Text.Json;
 using Switchyard.Canonical;
 using Switchyard.Providers.Anthropic;
 using Switchyard.Providers.Gemini;
-using Switchyard.Routing;
 
 namespace Switchyard.Providers.Vertex;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Switchyard.Canonical;
-using Switchyard.Ingress;
 
 namespace Switchyard.Providers.OpenAI.Responses;
 
