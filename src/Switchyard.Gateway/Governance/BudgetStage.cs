@@ -65,7 +65,10 @@ public sealed partial class BudgetStage(BudgetLedger ledger, IDeliveredTokens co
 
         var policy = caller.Policy;
         List<BudgetScope>? scopes = null;
-        Add(ref scopes, "key:" + caller.KeyId, policy.Budget, new SpendOwner(SpendOwnerKind.Key, caller.KeyId));
+        if (policy.Budget is { } own)
+        {
+            Add(ref scopes, "key:" + caller.KeyId, own, new SpendOwner(SpendOwnerKind.Key, caller.KeyId)); // named only when it has one
+        }
         if (policy.TeamId is { } team && directory?.Team(team) is { Budget: { } teamBudget })
         {
             Add(ref scopes, "team:" + team, teamBudget, new SpendOwner(SpendOwnerKind.Team, team));

@@ -89,7 +89,10 @@ public sealed class LimitStage(ILimitCounters book, IGovernanceDirectory? direct
 
         var policy = caller.Policy;
         List<LimitScope>? scopes = null;
-        Add(ref scopes, "key:" + caller.KeyId, policy.Limits);
+        if (policy.Limits is { IsEmpty: false } own)
+        {
+            Add(ref scopes, "key:" + caller.KeyId, own); // the name is built only for a key that has limits
+        }
         if (policy.ModelLimits.Count > 0 && policy.ModelLimits.TryGetValue(ctx.Request.Model, out var perModel))
         {
             Add(ref scopes, $"key-model:{caller.KeyId}/{ctx.Request.Model}", perModel);
