@@ -11,6 +11,7 @@ namespace Switchyard.Tests.Observability;
 /// deployment, cost), the operator role on the main listener and no key on the separate one. Other gateways of the
 /// test run share the process (and the meter's name), so assertions pick this test's series by its own alias names.
 /// </summary>
+[Collection(ScrapeCollection.Name)]
 public sealed class MetricsEndpointTests
 {
     /// <summary>Aliases named for this class only, so series of gateways in parallel tests cannot match.</summary>

@@ -298,6 +298,11 @@ internal static class PrometheusText
         foreach (var one in series)
         {
             var buckets = one.Where(s => s.Name == family.Name + "_bucket").ToList();
+            if (one.Count(s => s.Name == family.Name + "_count") > 1)
+            {
+                throw new FormatException($"{family.Name}{{{one.Key}}}: the same label set twice");
+            }
+
             var count = one.SingleOrDefault(s => s.Name == family.Name + "_count") ?? throw new FormatException($"{family.Name}{{{one.Key}}}: no _count");
             _ = one.SingleOrDefault(s => s.Name == family.Name + "_sum") ?? throw new FormatException($"{family.Name}{{{one.Key}}}: no _sum");
             if (buckets.Count == 0 || buckets.Any(b => b["le"] is null) || buckets[^1]["le"] != "+Inf")

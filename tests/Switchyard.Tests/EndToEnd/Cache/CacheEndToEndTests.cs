@@ -13,6 +13,7 @@ namespace Switchyard.Tests.EndToEnd.Cache;
 /// The exact cache end to end (Kestrel, a fake OpenAI upstream, the official SDKs): hits answer without an upstream
 /// call in the client's own format and shape, records say so, and nothing but a complete successful answer is stored.
 /// </summary>
+[Collection(Observability.ScrapeCollection.Name)]
 public sealed class CacheEndToEndTests
 {
     private static string Json(string model = "cached", bool stream = false, string content = "What is 2+2?") =>
