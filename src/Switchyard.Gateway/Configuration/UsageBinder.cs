@@ -7,7 +7,8 @@ namespace Switchyard.Configuration;
 internal static class UsageBinder
 {
     private static readonly FrozenSet<string> Keys =
-        FrozenSet.Create(StringComparer.Ordinal, "on_store_failure", "memory_buffer", "journal_max_size", "database_busy_timeout");
+        FrozenSet.Create(StringComparer.Ordinal, "on_store_failure", "memory_buffer", "journal_max_size", "database_busy_timeout",
+            "journal_commit_interval");
 
     private static readonly FrozenSet<string> Policies = FrozenSet.Create(StringComparer.Ordinal, "refuse", "accept_unrecorded");
 
@@ -67,6 +68,19 @@ internal static class UsageBinder
             else
             {
                 settings = settings with { DatabaseBusyTimeout = busy };
+            }
+        }
+
+        var commitPath = map.PathOf("journal_commit_interval");
+        if (ctx.Duration(map["journal_commit_interval"], commitPath) is { } commit)
+        {
+            if (commit > TimeSpan.FromSeconds(1))
+            {
+                ctx.Error(commitPath, "must be between 0 and 1s");
+            }
+            else
+            {
+                settings = settings with { JournalCommitInterval = commit };
             }
         }
 

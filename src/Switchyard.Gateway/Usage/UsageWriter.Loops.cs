@@ -36,9 +36,15 @@ public sealed partial class UsageWriter
                 }
             }
 
+            if (batch.Count > 0 && !NoStore)
+            {
+                Gather(batch);
+            }
+
             // An empty batch here is a probe: no store took the last one, and nothing new has come since.
             if (Persist(batch))
             {
+                lastCommit = Stopwatch.GetTimestamp();
                 if (batch.Count > 0)
                 {
                     NoteLag(enqueuedAt);
@@ -89,6 +95,26 @@ public sealed partial class UsageWriter
         LogLostAtShutdown(logger, batch.Count, ShutdownGrace);
         Pulse();
         return true;
+    }
+
+    /// <summary>
+    /// Group commit with a floor under the interval between fsyncs (<c>usage.journal_commit_interval</c>): when
+    /// the last batch went to disk less than the interval ago, wait out the rest and take what came meanwhile.
+    /// Without it, a core serving 3,000 requests a second spent a tenth of its time opening, fsyncing and
+    /// closing the journal for batches of one or two records (bench/README.md). At low load the last fsync is
+    /// long past and nothing waits. Real time, not the writer's clock: this paces the disk, it decides nothing a
+    /// test observes, and a fake clock that never moves would hold the records forever.
+    /// </summary>
+    private void Gather(List<UsageRecord> batch)
+    {
+        var wait = commitInterval - Stopwatch.GetElapsedTime(lastCommit);
+        if (wait <= TimeSpan.Zero || stopping || batch.Count >= JournalBatch)
+        {
+            return;
+        }
+
+        Thread.Sleep(wait);
+        Take(batch);
     }
 
     /// <summary>Moves queued records into <paramref name="batch"/>; returns when the first of them was queued.</summary>
@@ -150,7 +176,14 @@ public sealed partial class UsageWriter
     {
         try
         {
+            var start = journal.End;
             journal.Append(batch);
+            HandOff(batch, start, journal.End);
+            if (batch.Count > 0)
+            {
+                Interlocked.Increment(ref journalCommits);
+            }
+
             if (journalFailure is not null)
             {
                 SetJournal(null);

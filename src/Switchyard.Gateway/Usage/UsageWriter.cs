@@ -20,6 +20,7 @@ namespace Switchyard.Usage;
 public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
 {
     private const int JournalBatch = 4096;
+    private const int MaxHandoffRecords = 16_384;
     private static readonly TimeSpan RetryMin = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DropLogInterval = TimeSpan.FromSeconds(10);
@@ -38,6 +39,8 @@ public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
     private readonly ILogger logger;
     private readonly int memoryBuffer;
     private readonly int databaseBatch;
+    private readonly TimeSpan commitInterval;
+    private readonly ConcurrentQueue<Handoff> handoff = new();
     private readonly ManualResetEventSlim databaseWake = new();
     private readonly ManualResetEventSlim databaseRetry = new();
     private readonly TaskCompletionSource databaseStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -64,6 +67,10 @@ public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
     private long lost;
     private long lastLagTicks;
     private long maxLagTicks;
+    private long lastCommit;
+    private int handoffRecords;
+    private long journalCommits;
+    private long handedOver;
 
     /// <summary>Opens the journal after the store's checkpoint and starts both loops.</summary>
     /// <param name="store">The database.</param>
@@ -80,6 +87,7 @@ public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
         this.logger = logger;
         this.databaseBatch = databaseBatch;
         memoryBuffer = settings.MemoryBuffer;
+        commitInterval = settings.JournalCommitInterval;
         policy = settings.OnStoreFailure;
         lastDropLog = time.GetTimestamp() - (long)(DropLogInterval.TotalSeconds * time.TimestampFrequency); // the first drop is logged at once
         checkpoint = store.ReadCheckpoint();
@@ -126,6 +134,15 @@ public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
         LastDurabilityLag = TimeSpan.FromTicks(Interlocked.Read(ref lastLagTicks)),
         MaxDurabilityLag = TimeSpan.FromTicks(Interlocked.Read(ref maxLagTicks)),
     };
+
+    /// <summary>Batches the journal has made durable (one fsync each) since start.</summary>
+    internal long JournalCommits => Interlocked.Read(ref journalCommits);
+
+    /// <summary>Records the database loop took from the journal thread's hand-off rather than from the journal.</summary>
+    internal long HandedOver => Interlocked.Read(ref handedOver);
+
+    /// <summary>Records queued and not yet taken by the journal thread.</summary>
+    internal int Queued => queue.Count;
 
     /// <summary>Applies a reloaded <c>usage.on_store_failure</c> (the bounds take effect at the next start).</summary>
     public void SetPolicy(UsageStoreFailurePolicy next)
@@ -383,6 +400,9 @@ public readonly record struct UsageWriterStatus(
     /// <summary>The longest such wait since start (outages included: records wait in memory while no store takes them).</summary>
     public TimeSpan MaxDurabilityLag { get; init; }
 }
+
+/// <summary>Records the journal has just made durable at [<paramref name="Start"/>, <paramref name="End"/>), handed to the database loop.</summary>
+internal sealed record Handoff(long Start, long End, UsageRecord[] Records);
 
 /// <summary>A queued record and when it was queued (for the durability lag).</summary>
 internal readonly record struct Pending(UsageRecord Record, long EnqueuedAt);

@@ -48,6 +48,53 @@ public sealed class UsageWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Copy_WhileTheDatabaseKeepsUp_TakesTheJournalThreadsRecordsWithoutReadingTheJournalBack()
+    {
+        using var store = Store();
+        await using var writer = Writer(store);
+        for (var i = 0; i < 300; i++)
+        {
+            writer.Enqueue(Record(i));
+            if (i % 50 == 0)
+            {
+                await writer.DurableAsync().WaitAsync(Bound); // several journal batches, each handed over
+            }
+        }
+
+        await writer.FlushAsync().WaitAsync(Bound);
+
+        Assert.Equal(300, writer.HandedOver);
+        var stored = store.ReadRecent(1_000);
+        Assert.Equal(300, stored.Count);
+        Assert.Equal(Enumerable.Range(0, 300).Sum(i => (long)i), stored.Sum(r => r.PromptTokens));
+        Assert.Equal(0, writer.Status.JournalBacklogBytes);
+    }
+
+    [Fact]
+    public async Task Commit_ARecordArrivingWithinTheIntervalJoinsTheWaitingBatch_OneFsyncForBoth()
+    {
+        // The interval is long so that the second record surely arrives while the first waits; nothing here
+        // measures time: the assertion is how many fsyncs were made.
+        using var store = Store();
+        await using var writer = Writer(store, UsageSettings.Default with { JournalCommitInterval = TimeSpan.FromSeconds(1) });
+        writer.Enqueue(Record(1));
+        await writer.DurableAsync().WaitAsync(Bound); // the first: the last fsync is long past, no wait
+        Assert.Equal(1, writer.JournalCommits);
+
+        writer.Enqueue(Record(2));
+        while (writer.Queued > 0)
+        {
+            await Task.Yield(); // the journal thread has taken record 2 and waits out the interval
+        }
+
+        writer.Enqueue(Record(3));
+        await writer.FlushAsync().WaitAsync(Bound);
+
+        Assert.Equal(2, writer.JournalCommits);
+        Assert.Equal(3, store.ReadRecent(10).Count);
+    }
+
+    [Fact]
     public async Task Enqueue_WhileTheDatabaseIsLocked_RecordsWaitOnDiskNotInMemory()
     {
         using var store = Store();
