@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Microsoft.AspNetCore.Http;
 
 namespace Switchyard.Core;
@@ -36,12 +37,25 @@ public static class RequestIds
         }
     }
 
-    /// <summary><c>req_</c> and a time-ordered (v7) GUID in hex: one string, no intermediate.</summary>
-    public static string NewId() => string.Create(36, Guid.CreateVersion7(), static (chars, guid) =>
+    /// <summary>
+    /// <c>req_</c> and a time-ordered UUID (version 7: 48 bits of Unix milliseconds, then 74 random bits) in hex.
+    /// The random bits come from <see cref="Random.Shared"/>, not the OS generator <see cref="Guid.CreateVersion7()"/>
+    /// asks once per id (a system call on every request: 1.6% of the core at saturation, bench/README.md). An id
+    /// must be unique, not secret: it names a record and grants nothing, and 74 bits from a generator seeded by
+    /// the OS make two equal ids in one millisecond as good as impossible.
+    /// </summary>
+    public static string NewId()
     {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16);
+        Random.Shared.NextBytes(bytes[6..]);
+        bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F)); // version 7
+        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F)); // RFC 9562 variant
+        Span<char> chars = stackalloc char[36];
         "req_".CopyTo(chars);
-        guid.TryFormat(chars[4..], out _, "N");
-    });
+        Convert.TryToHexStringLower(bytes, chars[4..], out _);
+        return new string(chars);
+    }
 
     /// <summary>The gateway's id of this request (the key of its usage record), whatever the client sent.</summary>
     public static string Of(HttpContext http)

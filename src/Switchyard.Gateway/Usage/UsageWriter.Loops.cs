@@ -36,26 +36,14 @@ public sealed partial class UsageWriter
                 }
             }
 
-            if (batch.Count > 0 && !NoStore)
-            {
-                Gather(batch);
-            }
+            Gather(batch);
 
             // An empty batch here is a probe: no store took the last one, and nothing new has come since.
             if (Persist(batch))
             {
-                lastCommit = Stopwatch.GetTimestamp();
-                if (batch.Count > 0)
-                {
-                    NoteLag(enqueuedAt);
-                }
-
-                Interlocked.Add(ref persisted, batch.Count);
-                Interlocked.Add(ref buffered, -batch.Count);
-                batch.Clear();
+                Committed(batch, enqueuedAt);
                 backoff = RetryMin;
                 giveUpAt = null;
-                Pulse();
                 continue;
             }
 
@@ -108,13 +96,28 @@ public sealed partial class UsageWriter
     private void Gather(List<UsageRecord> batch)
     {
         var wait = commitInterval - Stopwatch.GetElapsedTime(lastCommit);
-        if (wait <= TimeSpan.Zero || stopping || batch.Count >= JournalBatch)
+        if (wait <= TimeSpan.Zero || stopping || batch.Count is 0 or >= JournalBatch || NoStore)
         {
             return;
         }
 
         Thread.Sleep(wait);
         Take(batch);
+    }
+
+    /// <summary>A batch is on disk: count it, release its memory share, wake whoever waits for durability.</summary>
+    private void Committed(List<UsageRecord> batch, long enqueuedAt)
+    {
+        lastCommit = Stopwatch.GetTimestamp();
+        if (batch.Count > 0)
+        {
+            NoteLag(enqueuedAt);
+        }
+
+        Interlocked.Add(ref persisted, batch.Count);
+        Interlocked.Add(ref buffered, -batch.Count);
+        batch.Clear();
+        Pulse();
     }
 
     /// <summary>Moves queued records into <paramref name="batch"/>; returns when the first of them was queued.</summary>
