@@ -40,6 +40,7 @@ GW_NAME=""
 STANDIN=0
 NO_BUILD=0
 SPIN_LIMIT=""
+GOVERNED=0
 OUT=""
 
 usage() {
@@ -56,6 +57,8 @@ Options:
                         --gw-cpus, cwd bench/.build, env MOCK_BASE_URL, MOCK_KEY, SWITCHYARD_BENCH_CONFIG)
   --gw-url URL          the gateway's chat-completions URL (default http://127.0.0.1:$GW_PORT/v1/chat/completions)
   --gw-name NAME        label of the gateway rows (default switchyard / kestrel-passthrough / custom)
+  --governed            the key has RPM, TPM and concurrency limits and a budget, the deployment a price: every
+                        request takes its limits, reserves and settles its budget (none of them ever refuses)
   --standin             use shared/bench's kestrel-passthrough sample as the gateway (the .NET floor);
                         built into bench/.build/kestrel-passthrough
   --spin-limit N        set DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=N for the gateway (see README)
@@ -81,6 +84,7 @@ while [[ $# -gt 0 ]]; do
     --gw-name) GW_NAME="$2"; shift 2;;
     --standin) STANDIN=1; shift;;
     --spin-limit) SPIN_LIMIT="$2"; shift 2;;
+    --governed) GOVERNED=1; shift;;
     --gw-cpus) GW_CPUS="$2"; shift 2;;
     --aux-cpus) AUX_CPUS="$2"; shift 2;;
     --out) OUT="$2"; shift 2;;
@@ -183,12 +187,17 @@ fi
 CONFIG="$BUILD/switchyard-bench.yaml"
 KEY_HASH=$(printf '%s' sk-bench | sha256sum | cut -d' ' -f1)
 write_config() {  # write_config FILE BASE_URL COMMENT
+  local key_policy="" price=""
+  if [[ $GOVERNED -eq 1 ]]; then
+    key_policy=$'\n      limits: { rpm: 100000000, tpm: 100000000000, concurrency: 100000 }\n      budget: { limit_usd: 100000000, period: monthly }'
+    price=$'\n    price: { input: 0.15, output: 0.6 }'
+  fi
   cat > "$1" <<EOF
 # $3
 auth:
   keys:
     - id: bench
-      hash: sha256:$KEY_HASH
+      hash: sha256:$KEY_HASH$key_policy
 providers:
   mock:
     kind: openai-compatible
@@ -197,7 +206,7 @@ providers:
 deployments:
   mock-gpt:
     provider: mock
-    model: gpt-4o-mini
+    model: gpt-4o-mini$price
 models:
   gpt-4o-mini:
     deployments: [mock-gpt]
@@ -232,6 +241,7 @@ GW_ENV=(DOTNET_TieredPGO="${DOTNET_TieredPGO:-1}")      # the .NET 8+ default, p
   echo "gateway ($GW_NAME): $GW_CMD"
   echo "gateway env: ${GW_ENV[*]}"
   [[ -n "$SPIN_LIMIT" ]] && echo "note: DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=$SPIN_LIMIT lowers thread-pool spin-waiting (less CPU/req at moderate load; see README)"
+  [[ $GOVERNED -eq 1 ]] && echo "governed: key with rpm, tpm, concurrency limits and a monthly budget; deployment priced"
   echo "runs: json rates=[$RATES] duration=${DURATION}s warmup=${WARMUP}s pool=$CONNS, max ${MAX_CONNS} conns ${MAX_DURATION}s, prewarm ${PREWARM}s; sse rate=$STREAM_RATE"
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
