@@ -41,6 +41,7 @@ STANDIN=0
 NO_BUILD=0
 SPIN_LIMIT=""
 GOVERNED=0
+AOT=0
 OUT=""
 
 usage() {
@@ -57,6 +58,8 @@ Options:
                         --gw-cpus, cwd bench/.build, env MOCK_BASE_URL, MOCK_KEY, SWITCHYARD_BENCH_CONFIG)
   --gw-url URL          the gateway's chat-completions URL (default http://127.0.0.1:$GW_PORT/v1/chat/completions)
   --gw-name NAME        label of the gateway rows (default switchyard / kestrel-passthrough / custom)
+  --aot                 publish and measure the Native AOT binary (the production artifact) instead of the JIT build
+                        (bench/.build/gateway-aot; the publish takes minutes and needs clang)
   --governed            the key has RPM, TPM and concurrency limits and a budget, the deployment a price: every
                         request takes its limits, reserves and settles its budget (none of them ever refuses)
   --standin             use shared/bench's kestrel-passthrough sample as the gateway (the .NET floor);
@@ -85,6 +88,7 @@ while [[ $# -gt 0 ]]; do
     --standin) STANDIN=1; shift;;
     --spin-limit) SPIN_LIMIT="$2"; shift 2;;
     --governed) GOVERNED=1; shift;;
+    --aot) AOT=1; shift;;
     --gw-cpus) GW_CPUS="$2"; shift 2;;
     --aux-cpus) AUX_CPUS="$2"; shift 2;;
     --out) OUT="$2"; shift 2;;
@@ -103,7 +107,7 @@ awk -v d="$DURATION" -v w="$WARMUP" -v m="$MAX_DURATION" -v p="$PREWARM" \
   || { echo "duration and max-duration must be in (0,120], warmup in [0,30], prewarm in [0,60]" >&2; exit 2; }
 for n in "$MAX_CONNS" "$CONNS" "$STREAM_RATE"; do [[ "$n" =~ ^[0-9]+$ ]] || { echo "not a number: $n" >&2; exit 2; }; done
 if [[ -z "$GW_NAME" ]]; then
-  if [[ $STANDIN -eq 1 ]]; then GW_NAME=kestrel-passthrough; elif [[ -n "$GW_CMD" ]]; then GW_NAME=custom; else GW_NAME=switchyard; fi
+  if [[ $STANDIN -eq 1 ]]; then GW_NAME=kestrel-passthrough; elif [[ -n "$GW_CMD" ]]; then GW_NAME=custom; elif [[ $AOT -eq 1 ]]; then GW_NAME=switchyard-aot; else GW_NAME=switchyard; fi
 fi
 
 OUT="${OUT:-$HERE/out/$(date +%Y%m%d-%H%M%S)}"
@@ -154,6 +158,7 @@ tool() {
 
 # ---------------- build ----------------
 GATEWAY_DLL="$BUILD/gateway/switchyard.dll"
+GATEWAY_AOT="$BUILD/gateway-aot/switchyard"
 STANDIN_DLL="$BUILD/kestrel-passthrough/KestrelPassthrough.dll"
 publish() {  # publish NAME PROJECT OUTDIR [extra args]
   local name="$1" proj="$2" out="$3"; shift 3
@@ -175,10 +180,12 @@ if [[ $NO_BUILD -eq 0 ]]; then
   elif [[ -z "$GW_CMD" ]]; then
     # Publish into a fresh folder and swap it in: a failed or interrupted publish must not leave a mix of
     # old and new assemblies behind (that fails at start-up with FileNotFoundException).
-    rm -rf "$BUILD/gateway.new"
-    publish gateway "$ROOT/src/Switchyard/Switchyard.csproj" "$BUILD/gateway.new" \
+    local_dir="gateway"; aot_args=()
+    [[ $AOT -eq 1 ]] && { local_dir="gateway-aot"; aot_args=(-r linux-x64 -p:PublishAot=true); }
+    rm -rf "$BUILD/$local_dir.new"
+    publish gateway "$ROOT/src/Switchyard/Switchyard.csproj" "$BUILD/$local_dir.new" "${aot_args[@]}" \
       || { log "the gateway does not build right now; --no-build reuses the last good build, --standin or --gw-cmd measure another process"; exit 1; }
-    rm -rf "$BUILD/gateway" && mv "$BUILD/gateway.new" "$BUILD/gateway"
+    rm -rf "${BUILD:?}/$local_dir" && mv "$BUILD/$local_dir.new" "$BUILD/$local_dir"
   fi
 fi
 [[ -f "$LOADTEST" ]] || { log "missing $LOADTEST (run without --no-build)"; exit 1; }
@@ -221,6 +228,9 @@ write_config "$BUILD/peer-bench.yaml" '${MOCK_BASE_URL}' \
 if [[ $STANDIN -eq 1 ]]; then
   [[ -f "$STANDIN_DLL" ]] || { log "missing $STANDIN_DLL (run without --no-build)"; exit 1; }
   GW_CMD="dotnet $STANDIN_DLL --urls http://127.0.0.1:$GW_PORT"
+elif [[ -z "$GW_CMD" && $AOT -eq 1 ]]; then
+  [[ -x "$GATEWAY_AOT" ]] || { log "missing $GATEWAY_AOT (run without --no-build)"; exit 1; }
+  GW_CMD="$GATEWAY_AOT serve --config $CONFIG --urls http://127.0.0.1:$GW_PORT --data $OUT/gateway-data"
 elif [[ -z "$GW_CMD" ]]; then
   [[ -f "$GATEWAY_DLL" ]] || { log "missing $GATEWAY_DLL (run without --no-build, or use --gw-cmd)"; exit 1; }
   # A fresh data directory per run: the usage database must not grow from one run to the next.
