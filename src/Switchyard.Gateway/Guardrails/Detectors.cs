@@ -28,6 +28,13 @@ internal static partial class Detectors
 
     private const int TimeoutMs = 250;
 
+    /// <summary>
+    /// Text is read in segments of this many characters (each seeing one bound's worth past its end): a match timeout
+    /// covers one search, which without segments would span a whole megabyte prompt that holds no match, so the
+    /// timeout bounds a segment's work (~16 K positions × a bounded pattern) instead of the prompt's.
+    /// </summary>
+    private const int Segment = 16 * 1024;
+
     [GeneratedRegex(@"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,3}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
         RegexOptions.CultureInvariant, TimeoutMs)]
     private static partial Regex Email();
@@ -115,11 +122,23 @@ internal static partial class Detectors
 
     private static void Matches(Regex regex, GuardRule rule, string text, string label, List<Finding> into, Func<ReadOnlySpan<char>, bool>? valid)
     {
-        foreach (var match in regex.EnumerateMatches(text))
+        var overlap = Math.Max(MaxPiiMatch, rule.MaxMatch) + 1;
+        for (var start = 0; start < text.Length; start += Segment)
         {
-            if (valid is null || valid(text.AsSpan(match.Index, match.Length)))
+            // The span starts at 0 so lookbehinds see what precedes the segment; it ends one bound past the segment, so a
+            // match that starts inside it is whole. Matches starting past the segment are the next segment's.
+            var span = text.AsSpan(0, Math.Min(text.Length, start + Segment + overlap));
+            foreach (var match in regex.EnumerateMatches(span, start))
             {
-                into.Add(new Finding(match.Index, match.Length, rule, label));
+                if (match.Index >= start + Segment)
+                {
+                    break;
+                }
+
+                if (valid is null || valid(text.AsSpan(match.Index, match.Length)))
+                {
+                    into.Add(new Finding(match.Index, match.Length, rule, label));
+                }
             }
         }
     }
