@@ -22,6 +22,7 @@ internal static class GuardrailsHarness
           keys:
             - { id: app, hash: {{APP_HASH}} }
             - { id: guarded, key_env: GUARDED_KEY, guardrails: key-secrets }
+            - { id: ops, hash: {{OPS_HASH}}, role: operator }
         providers:
           up-a:
             kind: openai-compatible
