@@ -117,6 +117,26 @@ public sealed class GuardrailsInputTests
     }
 
     [Fact]
+    public async Task AdminKey_WithGuardrails_IsGuarded_UnknownPolicyRefused()
+    {
+        var env = new Dictionary<string, string>(GuardrailsHarness.Env) { ["SWITCHYARD_MASTER_KEY"] = Admin.AdminClient.MasterKey };
+        await using var h = await GatewayHarness.StartAsync(GuardrailsHarness.Yaml, fakes: 1, env: env);
+        var admin = new Admin.AdminClient(h, Admin.AdminClient.MasterKey);
+
+        var (id, secret, created) = await admin.CreateKeyAsync("""{"name":"contractor","guardrails":["key-secrets"]}""");
+        var (unknown, refusal) = await admin.PostAsync("/v1/admin/keys", """{"name":"x","guardrails":["nope"]}""");
+        var (_, listed) = await admin.GetAsync($"/v1/admin/keys/{id}");
+        using var guarded = await h.PostChatAsync(Wire.ChatJson("plain", content: "AKIAIOSFODNN7EXAMPLE"), secret);
+
+        Assert.Equal("key-secrets", (string?)created["guardrails"]![0]);
+        Assert.Equal("key-secrets", (string?)listed["guardrails"]![0]);
+        Assert.Equal(400, unknown);
+        Assert.Contains("guardrails[0]", refusal.ToJsonString());
+        Assert.Equal(HttpStatusCode.BadRequest, guarded.StatusCode);
+        Assert.Equal(0, h.A.RequestCount);
+    }
+
+    [Fact]
     public async Task JsonSchema_WholeAnswer_BlockIs502_FlagPassesAndRecords()
     {
         await using var h = await GuardrailsHarness.StartAsync();
