@@ -80,6 +80,14 @@ public sealed class OutputGuardTests
         var released = Assert.Single(batch).Text!;
         Assert.Equal(12_000 - guard.Hold, released.Length);
         Assert.Equal(Detectors.MaxPiiMatch + 1, guard.Hold);
+
+        // The window is scanned again only once a release step has gathered past the tail; then the tail is all it keeps.
+        var small = new List<StreamEvent> { StreamEvent.TextChunk(new string('a', OutputGuard.ReleaseStep - 1)) };
+        Assert.Null(guard.OnEvents(small, end: false));
+        Assert.Empty(small);
+        var more = new List<StreamEvent> { StreamEvent.TextChunk("b") };
+        Assert.Null(guard.OnEvents(more, end: false));
+        Assert.Equal(OutputGuard.ReleaseStep, Assert.Single(more).Text!.Length);
     }
 
     [Fact]
