@@ -74,7 +74,7 @@ public sealed class GuardInputStage(IPromptTokens tokens, Moderation moderation)
             var (size, unit) = rule.Kind switch
             {
                 GuardRuleKind.MaxChars => (prompt.Characters, "characters"),
-                GuardRuleKind.MaxTokens => (tokens.PromptTokens(prompt.Request, ctx.Route!.Deployments[0].Config.UpstreamModel), "tokens"),
+                GuardRuleKind.MaxTokens => (tokens.PromptTokens(prompt.Request, FirstModel(ctx)), "tokens"),
                 _ => (0L, ""),
             };
             if (size <= rule.Limit || unit.Length == 0)
@@ -92,6 +92,10 @@ public sealed class GuardInputStage(IPromptTokens tokens, Moderation moderation)
 
         return null;
     }
+
+    /// <summary>The upstream model of the alias's first deployment (its tokenizer counts the prompt); null when it has none.</summary>
+    private static string? FirstModel(GatewayContext ctx) =>
+        ctx.Route is { Deployments.Length: > 0 } route ? route.Deployments[0].Config.UpstreamModel : null;
 
     /// <summary>The policies that cover the request: the route's (which replace the alias's) or the alias's, then the key's; each once.</summary>
     internal static List<GuardrailPolicy>? Policies(GatewayContext ctx)

@@ -40,6 +40,9 @@ internal static class GuardrailsHarness
           in-flag:
             input:
               - { type: pii, action: flag }
+          tokens:
+            input:
+              - { type: max_tokens, limit: 40 }
           key-secrets:
             input:
               - { type: secrets, action: block }
@@ -74,6 +77,7 @@ internal static class GuardrailsHarness
           schema-flag: { deployments: [dep-a], max_attempts: 1, guardrails: schema-flag }
           mod-allow: { deployments: [dep-a], max_attempts: 1, guardrails: mod-allow }
           mod-block: { deployments: [dep-a], max_attempts: 1, guardrails: mod-block }
+          tokens-in: { deployments: [dep-a], max_attempts: 1, guardrails: tokens }
           plain: { deployments: [dep-a], max_attempts: 1 }
           moderator: mod-a
         """;

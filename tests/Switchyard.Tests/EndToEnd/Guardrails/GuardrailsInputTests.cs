@@ -60,6 +60,19 @@ public sealed class GuardrailsInputTests
     }
 
     [Fact]
+    public async Task Block_PromptOverMaxTokens_ByTheTokenCounter()
+    {
+        await using var h = await GuardrailsHarness.StartAsync();
+
+        using var small = await h.PostChatAsync(Wire.ChatJson("tokens-in", content: "What is the capital of France?"));
+        using var large = await h.PostChatAsync(Wire.ChatJson("tokens-in", content: string.Join(' ', Enumerable.Repeat("tokens", 80))));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.BadRequest), (small.StatusCode, large.StatusCode));
+        Assert.Contains("tokens, more than the 40 allowed", await large.Content.ReadAsStringAsync());
+        Assert.Equal(1, h.A.RequestCount);
+    }
+
+    [Fact]
     public async Task Redact_SendsPlaceholders_RestoresThemInTheAnswer()
     {
         await using var h = await GuardrailsHarness.StartAsync();
