@@ -44,6 +44,9 @@ public sealed class KeyChanges
 
     public Optional<BudgetRule?> Budget { get; set; }
 
+    /// <summary>The key's own guardrail policies (names under <c>guardrails:</c> in the config file), replaced whole.</summary>
+    public Optional<IReadOnlyList<string>> Guardrails { get; set; }
+
     /// <summary>The names of the fields set, for the admin log (never their values).</summary>
     public string FieldNames()
     {
@@ -68,6 +71,7 @@ public sealed class KeyChanges
         Add(Limits.IsSet, "limits");
         Add(ModelLimits.IsSet, "model_limits");
         Add(Budget.IsSet, "budget");
+        Add(Guardrails.IsSet, "guardrails");
         return names.Count == 0 ? "nothing" : string.Join(", ", names);
     }
 }

@@ -38,6 +38,12 @@ public sealed class GovernanceView
     /// <summary>The conditional routes of the config file (a key's <c>allowed_routes</c> must name them).</summary>
     public IReadOnlySet<string> RouteNames { get; }
 
+    /// <summary>The guardrail policies of the config file (a key's <c>guardrails</c> must name them).</summary>
+    public IReadOnlyCollection<string> GuardrailNames => Config?.Guardrails.Keys ?? [];
+
+    /// <summary>The config file this view was built from (null for a view built from parts).</summary>
+    public GatewayConfig? Config { get; private init; }
+
     /// <summary><c>auth.keys</c> by id.</summary>
     public IReadOnlyDictionary<string, ClientKey> ConfigKeys { get; }
 
@@ -133,14 +139,14 @@ public sealed class GovernanceView
         config.Teams.ToDictionary(t => t.Id, StringComparer.Ordinal),
         stored.Teams.ToDictionary(t => t.Id, StringComparer.Ordinal),
         config.Customers.ToDictionary(c => (c.TeamId, c.Id)),
-        stored.Customers.ToDictionary(c => (c.TeamId, c.Id)));
+        stored.Customers.ToDictionary(c => (c.TeamId, c.Id))) { Config = config };
 
     /// <summary>This view with the config file replaced (a reload).</summary>
     public GovernanceView WithConfig(GatewayConfig config) => new(
         config.Auth, RouteNamesOf(config),
         config.Auth.Keys.ToDictionary(k => k.Id, StringComparer.Ordinal), StoredKeys,
         config.Teams.ToDictionary(t => t.Id, StringComparer.Ordinal), StoredTeams,
-        config.Customers.ToDictionary(c => (c.TeamId, c.Id)), StoredCustomers);
+        config.Customers.ToDictionary(c => (c.TeamId, c.Id)), StoredCustomers) { Config = config };
 
     /// <summary>This view with <paramref name="key"/> stored (added or replaced).</summary>
     public GovernanceView With(VirtualKey key) => Copy(keys: new Dictionary<string, VirtualKey>(StoredKeys, StringComparer.Ordinal) { [key.Id] = key });
@@ -183,7 +189,7 @@ public sealed class GovernanceView
         IReadOnlyDictionary<string, VirtualKey>? keys = null,
         IReadOnlyDictionary<string, TeamInfo>? teams = null,
         IReadOnlyDictionary<(string Team, string Id), CustomerInfo>? customers = null) =>
-        new(Auth, RouteNames, ConfigKeys, keys ?? StoredKeys, ConfigTeams, teams ?? StoredTeams, ConfigCustomers, customers ?? StoredCustomers);
+        new(Auth, RouteNames, ConfigKeys, keys ?? StoredKeys, ConfigTeams, teams ?? StoredTeams, ConfigCustomers, customers ?? StoredCustomers) { Config = Config };
 
     private static HashSet<string> RouteNamesOf(GatewayConfig config) => config.Routes.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
 }

@@ -181,6 +181,7 @@ public sealed partial class KeyAdmin(GovernanceDirectory directory, TimeProvider
                 Limits = changes.Limits.Or(p.Limits) is { IsEmpty: false } limits ? limits : null,
                 ModelLimits = changes.ModelLimits.Or(p.ModelLimits),
                 Budget = changes.Budget.Or(p.Budget),
+                Guardrails = changes.Guardrails.Or(p.Guardrails),
             },
         };
     }
@@ -212,7 +213,22 @@ public sealed partial class KeyAdmin(GovernanceDirectory directory, TimeProvider
                 : (ClientError?)null)
             ?? (changes.Limits.IsSet ? CheckLimits("limits", p.Limits) : null)
             ?? (changes.ModelLimits.IsSet ? CheckModelLimits(p.ModelLimits) : null)
-            ?? (changes.Budget.IsSet ? CheckBudget("budget", p.Budget) : null);
+            ?? (changes.Budget.IsSet ? CheckBudget("budget", p.Budget) : null)
+            ?? (changes.Guardrails.IsSet ? CheckGuardrails(view, p.Guardrails) : null);
+    }
+
+    /// <summary>Each name a policy of the config file's <c>guardrails:</c> (docs/adr/0016-guardrails.md).</summary>
+    private static ClientError? CheckGuardrails(GovernanceView view, IReadOnlyList<string> names)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (!view.GuardrailNames.Contains(names[i]))
+            {
+                return AdminErrors.Invalid($"guardrails[{i}]", $"no policy '{names[i]}' in the config file (guardrails:)", "unknown_guardrail");
+            }
+        }
+
+        return names.Count > GovernanceRules.MaxListEntries ? AdminErrors.Invalid("guardrails", $"at most {GovernanceRules.MaxListEntries} entries") : null;
     }
 
     internal static ClientError? Field(string field, string? error) => error is null ? null : AdminErrors.Invalid(field, error);

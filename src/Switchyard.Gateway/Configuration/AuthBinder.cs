@@ -15,7 +15,7 @@ internal static class AuthBinder
     private static readonly FrozenSet<string> AuthKeys = FrozenSet.Create(StringComparer.Ordinal, "master_key_env", "keys");
     private static readonly FrozenSet<string> KeyKeys = FrozenSet.Create(StringComparer.Ordinal, "id", "hash", "key_env", "allow_routing_overrides", "role",
         "team", "customer", "allowed_models", "allowed_routes", "metadata", "expires_at", "limits", "budget",
-        "model_limits");
+        "model_limits", "guardrails");
 
     /// <summary>Binds <c>auth:</c>.</summary>
     /// <param name="ctx">The binding context.</param>
@@ -144,6 +144,7 @@ internal static class AuthBinder
             Limits = GovernanceBinder.Limits(ctx, map["limits"], map.PathOf("limits")),
             ModelLimits = GovernanceBinder.ModelLimits(ctx, map["model_limits"], map.PathOf("model_limits")),
             Budget = GovernanceBinder.Budget(ctx, map["budget"], map.PathOf("budget")),
+            Guardrails = GuardrailsBinder.References(ctx, map, ctx.GuardrailNames) ?? [],
         };
     }
 

@@ -22,6 +22,9 @@ internal sealed class BindContext(Func<string, string?> env, ProviderCatalog pro
     /// <summary>The server's breaker (<c>server.circuit_breaker</c>), which deployment and model breakers override field by field.</summary>
     public CircuitBreakerSettings ServerBreaker { get; set; } = CircuitBreakerSettings.Default;
 
+    /// <summary>The names under <c>guardrails:</c>, bound first so models, routes and keys can refer to them.</summary>
+    public IReadOnlyCollection<string> GuardrailNames { get; set; } = [];
+
     public void Error(string path, string message) => Errors.Add(new ConfigError(path, message));
 
     public static string Child(string parent, string key) => parent.Length == 0 ? key : $"{parent}.{key}";

@@ -14,7 +14,7 @@ namespace Switchyard.Configuration;
 public static class ConfigLoader
 {
     private static readonly FrozenSet<string> TopLevelKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams", "telemetry", "budgets", "storage", "cache", "redis");
+        FrozenSet.Create(StringComparer.Ordinal, "server", "auth", "providers", "deployments", "models", "routes", "usage", "responses", "teams", "telemetry", "budgets", "storage", "cache", "redis", "guardrails");
 
     /// <summary>Loads a file. A missing or unreadable file yields one error whose path is the file.</summary>
     /// <param name="path">The YAML file.</param>
@@ -118,6 +118,9 @@ public static class ConfigLoader
         ctx.ServerBreaker = server.CircuitBreaker;
         var (teams, customers) = TeamsBinder.Bind(ctx, root["teams"], "teams");
         var routeRefs = new List<(string Path, string Route)>();
+        var moderationRefs = new List<(string Path, string Alias)>();
+        var guardrails = GuardrailsBinder.Bind(ctx, root["guardrails"], "guardrails", moderationRefs);
+        ctx.GuardrailNames = guardrails.Keys;
         var auth = AuthBinder.Bind(ctx, root["auth"], "auth", teams.Select(t => t.Id).ToHashSet(StringComparer.Ordinal), routeRefs);
         var usage = UsageBinder.Bind(ctx, root["usage"], "usage");
         var responses = ResponsesBinder.Bind(ctx, root["responses"], "responses");
@@ -150,6 +153,10 @@ public static class ConfigLoader
 
         var routes = RouteBinder.Bind(ctx, root["routes"], "routes", aliasNames, FallbackPolicy.Default);
         BreakerBinder.CheckAliasDefaults(ctx, aliases);
+        foreach (var (refPath, alias) in moderationRefs.Where(r => !aliasNames.Contains(r.Alias)))
+        {
+            ctx.Error(refPath, $"unknown model '{alias}'{Suggestions.Hint(alias, aliasNames)}; the moderation call goes through a model declared under models:");
+        }
         foreach (var (refPath, route) in routeRefs.Where(r => !routes.Any(rule => rule.Name == r.Route)))
         {
             ctx.Error(refPath, $"unknown route '{route}'{Suggestions.Hint(route, routes.Select(r => r.Name))}; declare it under routes:");
@@ -181,6 +188,7 @@ public static class ConfigLoader
             Storage = storage,
             Cache = cache,
             Redis = redis,
+            Guardrails = guardrails,
         };
     }
 

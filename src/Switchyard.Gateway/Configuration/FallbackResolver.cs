@@ -31,6 +31,7 @@ internal static class FallbackResolver
                 Hedge = draft.Hedge,
                 CircuitBreaker = draft.CircuitBreaker,
                 Cache = draft.Cache,
+                Guardrails = draft.Guardrails,
             };
         }
 

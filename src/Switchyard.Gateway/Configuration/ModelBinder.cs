@@ -26,6 +26,9 @@ internal sealed record AliasDraft(
 
     /// <summary><c>cache</c>: the alias's exact cache.</summary>
     public CachePolicy? Cache { get; init; }
+
+    /// <summary><c>guardrails</c>: the alias's guardrail policies.</summary>
+    public IReadOnlyList<string> Guardrails { get; init; } = [];
 }
 
 /// <summary>What model binding resolves names against.</summary>
@@ -45,7 +48,7 @@ internal static class ModelBinder
     public const int MaxWeight = 1_000_000;
 
     private static readonly FrozenSet<string> ModelKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing", "hedge", "circuit_breaker", "cache");
+        "deployments", "fallbacks", "max_attempts", "retry", "timeout", "on", "drop_unsupported_params", "routing", "hedge", "circuit_breaker", "cache", "guardrails");
 
     private static readonly FrozenSet<string> HedgeKeys = FrozenSet.Create(StringComparer.Ordinal, "delay", "max_share");
 
@@ -116,6 +119,7 @@ internal static class ModelBinder
             Hedge = Hedge(ctx, map),
             CircuitBreaker = BreakerBinder.Bind(ctx, map["circuit_breaker"], map.PathOf("circuit_breaker"), ctx.ServerBreaker),
             Cache = CacheBinder.BindPolicy(ctx, map),
+            Guardrails = GuardrailsBinder.References(ctx, map, ctx.GuardrailNames) ?? [],
         };
     }
 

@@ -20,7 +20,7 @@ namespace Switchyard.Configuration;
 /// </summary>
 internal static class RouteBinder
 {
-    private static readonly FrozenSet<string> RouteKeys = FrozenSet.Create(StringComparer.Ordinal, "match", "primary_model", "fallback", "billing", "split", "sticky", "shadow", "cache");
+    private static readonly FrozenSet<string> RouteKeys = FrozenSet.Create(StringComparer.Ordinal, "match", "primary_model", "fallback", "billing", "split", "sticky", "shadow", "cache", "guardrails");
     private static readonly FrozenSet<string> ArmKeys = FrozenSet.Create(StringComparer.Ordinal, "model", "percent");
     private static readonly FrozenSet<string> MatchKeys = FrozenSet.Create(StringComparer.Ordinal,
         "header", "key", "metadata", "model", "has_tools", "has_images", "min_prompt_tokens", "max_prompt_tokens");
@@ -93,7 +93,7 @@ internal static class RouteBinder
 
             if (primary is not null)
             {
-                result.Add(new RouteRule(name, match, primary, policy) { BillingOwner = owner, Split = split, Sticky = sticky, Shadow = shadow, Cache = CacheBinder.BindPolicy(ctx, map) });
+                result.Add(new RouteRule(name, match, primary, policy) { BillingOwner = owner, Split = split, Sticky = sticky, Shadow = shadow, Cache = CacheBinder.BindPolicy(ctx, map), Guardrails = GuardrailsBinder.References(ctx, map, ctx.GuardrailNames) });
             }
         }
 

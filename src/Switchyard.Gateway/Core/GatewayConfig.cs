@@ -43,6 +43,9 @@ public sealed record GatewayConfig(
     /// <summary><c>cache:</c>: the exact cache's memory bounds (each alias or route turns caching on with its own <c>cache:</c>).</summary>
     public CacheSettings Cache { get; init; } = CacheSettings.Default;
 
+    /// <summary><c>guardrails:</c>: named guardrail policies, referenced by models, routes and keys (docs/adr/0016-guardrails.md).</summary>
+    public FrozenDictionary<string, GuardrailPolicy> Guardrails { get; init; } = FrozenDictionary<string, GuardrailPolicy>.Empty;
+
     /// <summary><c>redis:</c>: shared counters and change broadcast across replicas; null: this replica counts alone. Read at start only.</summary>
     public RedisSettings? Redis { get; init; }
 
@@ -482,6 +485,9 @@ public sealed record RouteRule(string Name, RouteMatch? Match, string PrimaryMod
 
     /// <summary><c>cache</c>: the exact cache for requests this route serves (replaces the alias's); null: the alias's.</summary>
     public CachePolicy? Cache { get; init; }
+
+    /// <summary><c>guardrails</c>: the policies for requests this route serves (replace the alias's); null: the alias's.</summary>
+    public IReadOnlyList<string>? Guardrails { get; init; }
 }
 
 /// <summary>One arm of a traffic split.</summary>
@@ -534,6 +540,9 @@ public sealed record ModelAlias(
 
     /// <summary><c>cache:</c> the exact cache of the alias (null: off).</summary>
     public CachePolicy? Cache { get; init; }
+
+    /// <summary><c>guardrails:</c> the names of the policies that guard the alias's requests (empty: none).</summary>
+    public IReadOnlyList<string> Guardrails { get; init; } = [];
 }
 
 /// <summary>

@@ -211,6 +211,9 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// <summary>Cache: the exact cache's part in this request (key, hit or miss, what to store); null when the alias has no cache.</summary>
     public CacheTicket? Cache { get; set; }
 
+    /// <summary>Guardrails: what the request's policies did and what the answer's guard is; null when no policy applies.</summary>
+    public GuardTicket? Guard { get; set; }
+
     private List<IRequestHold>? holds;
 
     /// <summary>

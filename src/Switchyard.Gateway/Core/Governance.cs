@@ -99,6 +99,9 @@ public sealed record KeyPolicy
 
     /// <summary>Free-form labels (string pairs), recorded and matchable by routes.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Guardrail policies applied to every request of the key, besides the route's or alias's (docs/adr/0016).</summary>
+    public IReadOnlyList<string> Guardrails { get; init; } = [];
 }
 
 /// <summary>A team: owns keys and carries their defaults.</summary>

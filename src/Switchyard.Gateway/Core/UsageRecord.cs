@@ -121,4 +121,10 @@ public sealed class UsageRecord
 
     /// <summary>On a hit: what the stored answer cost upstream, at today's price, in micro-dollars (the saving); else 0.</summary>
     public long CostSavedMicros { get; init; }
+
+    /// <summary>
+    /// What guardrails did (docs/adr/0016-guardrails.md): <c>in:POLICY/RULE:ACTION</c> or <c>out:...</c>, comma-separated,
+    /// each once (actions: block, redact, flag, timeout-allow, timeout-block); null when none acted.
+    /// </summary>
+    public string? Guardrails { get; init; }
 }

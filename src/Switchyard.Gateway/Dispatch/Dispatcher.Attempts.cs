@@ -145,6 +145,11 @@ public sealed partial class Dispatcher
 
     private IPassthroughProtocol? PassthroughFor(GatewayContext ctx, IProviderAdapter? adapter)
     {
+        if (ctx.Guard is { Translate: true })
+        {
+            return null; // a redacted prompt, or an answer a guardrail must read: the translated path (docs/adr/0016)
+        }
+
         var protocol = providers.Passthrough(ctx.Format.PassthroughProtocol);
         return protocol is not null && protocol.Protocol == adapter?.Protocol ? protocol : null;
     }

@@ -107,6 +107,13 @@ public sealed class TranslatedAttempts(UpstreamHttp upstream, TimeProvider time,
         ctx.Dropped = notes.Dropped;
         ctx.Adapted = notes.Adapted;
         ctx.Usage.Merge(answer.Usage);
+        if (ctx.Guard?.Output?.OnAnswer(answer) is { } blocked)
+        {
+            ctx.Final = deployment;
+            await ctx.RefuseAsync(blocked).ConfigureAwait(false); // a guardrail refused the answer: the client gets why, not the answer
+            return null;
+        }
+
         if (ctx.Cache?.Capture is { } capture)
         {
             capture.SetAnswer(answer, deployment); // for the exact cache (docs/adr/0015)

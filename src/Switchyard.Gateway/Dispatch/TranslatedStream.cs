@@ -129,6 +129,12 @@ public static class TranslatedStream
         {
             while (true)
             {
+                if (ctx.Guard?.Output?.OnEvents(upstream.Pending, upstream.Done) is { } blocked)
+                {
+                    await FailAsync(ctx, encoder, writer, FailureKind.ContentPolicy, blocked).ConfigureAwait(false); // a guardrail stopped the answer
+                    return;
+                }
+
                 if (!TryWritePending(ctx, encoder, writer, upstream.Pending, out var error))
                 {
                     await FailAsync(ctx, encoder, writer, FailureKind.StreamCut, new ClientError(502, ErrorCategory.ServerError,

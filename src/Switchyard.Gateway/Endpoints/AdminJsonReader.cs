@@ -12,7 +12,7 @@ namespace Switchyard.Endpoints;
 internal static class AdminJsonReader
 {
     private static readonly string[] KeyFields =
-        ["name", "role", "allow_routing_overrides", "team", "customer", "allowed_models", "allowed_routes", "metadata", "expires_at", "expires_in", "limits", "budget",
+        ["name", "role", "allow_routing_overrides", "team", "customer", "allowed_models", "allowed_routes", "metadata", "expires_at", "expires_in", "limits", "budget", "guardrails",
         "model_limits"];
 
     private static readonly string[] TeamFields = ["id", "name", "allowed_models", "limits", "budget"];
@@ -42,6 +42,7 @@ internal static class AdminJsonReader
                 "limits" => Limits(p, v => c.Limits = Optional<LimitSet?>.Of(v)),
                 "model_limits" => ModelLimits(p, v => c.ModelLimits = Optional<IReadOnlyDictionary<string, LimitSet>>.Of(v)),
                 "budget" => Budget(p, v => c.Budget = Optional<BudgetRule?>.Of(v)),
+                "guardrails" => List(p, v => c.Guardrails = Optional<IReadOnlyList<string>>.Of(v)),
                 _ => Unknown(p.Name, KeyFields),
             };
             if (error is not null)

@@ -99,6 +99,7 @@ internal static class AdminJsonWriter
         w.WriteString("customer", p.CustomerId);
         Strings(w, "allowed_models", p.AllowedModels);
         Strings(w, "allowed_routes", p.AllowedRoutes);
+        Strings(w, "guardrails", p.Guardrails);
         w.WriteBoolean("allow_routing_overrides", overrides);
         w.WriteStartObject("metadata");
         foreach (var (k, v) in p.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal))

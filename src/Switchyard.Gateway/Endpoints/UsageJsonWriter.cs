@@ -76,6 +76,7 @@ internal static class UsageJsonWriter
         w.WriteString("usage_source", r.UsageSource);
         w.WriteString("dropped_params", r.DroppedParams);
         w.WriteString("adaptations", r.Adaptations);
+        w.WriteString("guardrails", r.Guardrails);
         w.WriteNumber("hedge_loser_prompt_tokens", r.HedgeLoserPromptTokens);
         w.WriteNumber("hedge_loser_completion_tokens", r.HedgeLoserCompletionTokens);
         w.WriteStartArray("attempt_log");

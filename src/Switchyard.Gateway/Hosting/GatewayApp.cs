@@ -152,6 +152,8 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton(options.Random);
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageEstimator>();
+        services.AddSingleton<IPromptTokens>(sp => sp.GetRequiredService<UsageEstimator>()); // Guardrails' max_tokens (docs/adr/0016)
+        services.AddSingleton<Guardrails.Moderation>();
         services.AddSingleton(new Governance.LimitBook(options.TimeProvider)); // per-node limit state (docs/adr/0011)
         AddBudgets(services, config, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         FleetServices.Add(services, config, options.TimeProvider); // shared limits on Redis, or the LimitBook alone (docs/adr/0013)

@@ -46,6 +46,8 @@ internal sealed class GatewayInstruments
         Cost = meter.CreateCounter<double>("switchyard.cost.usd", "{USD}", "What requests cost at the price book's prices, in US dollars, by key, team and alias");
         CacheLookups = meter.CreateCounter<long>("switchyard.cache.lookups", "{request}", "Requests to aliases with an exact cache, by alias and result (hit, miss)");
         CacheSaved = meter.CreateCounter<double>("switchyard.cache.saved.usd", "{USD}", "What exact-cache hits saved (the stored answers' upstream cost at today's prices), by alias");
+        GuardrailActions = meter.CreateCounter<long>("switchyard.guardrails.actions", "{action}",
+            "What guardrail rules did, by rule (POLICY/RULE), action (block, redact, flag, timeout-allow, timeout-block) and where (input, output); once per request each");
     }
 
     public Meter Meter { get; }
@@ -77,6 +79,8 @@ internal sealed class GatewayInstruments
     public Counter<long> CacheLookups { get; }
 
     public Counter<double> CacheSaved { get; }
+
+    public Counter<long> GuardrailActions { get; }
 
     private static InstrumentAdvice<T> Advice<T>(T[] buckets) where T : struct => new() { HistogramBucketBoundaries = buckets };
 }

@@ -23,6 +23,9 @@ internal static class GenAiNames
     public const string GatewayOperation = "switchyard.operation";
     public const string Outcome = "switchyard.outcome";
     public const string CacheResult = "switchyard.cache.result";
+    public const string GuardrailRule = "switchyard.guardrail.rule";
+    public const string GuardrailAction = "switchyard.guardrail.action";
+    public const string GuardrailWhere = "switchyard.guardrail.where";
     public const string Reason = "switchyard.reason";
     public const string KeyId = "switchyard.key.id";
     public const string TeamId = "switchyard.team.id";

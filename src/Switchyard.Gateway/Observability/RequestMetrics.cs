@@ -35,6 +35,7 @@ internal sealed partial class RequestMetrics(GatewayInstruments instruments, Tim
             RecordTokens(in facts, ctx, record);
             attempts.Record(ctx, record, facts.Operation, facts.Alias, overhead: !shadow);
             RecordCache(in facts, record);
+            RecordGuardrails(ctx);
             if (record.Attempts > 0)
             {
                 instruments.Cost.Add(record.CostMicros / 1_000_000.0, new TagList
@@ -61,6 +62,24 @@ internal sealed partial class RequestMetrics(GatewayInstruments instruments, Tim
         if (record.CostSavedMicros > 0)
         {
             instruments.CacheSaved.Add(record.CostSavedMicros / 1_000_000.0, new TagList { { GenAiNames.Alias, facts.Alias } });
+        }
+    }
+
+    /// <summary>Guardrails: each action of the request, once (rule names are config vocabulary, so the labels are bounded).</summary>
+    private void RecordGuardrails(GatewayContext ctx)
+    {
+        if (ctx.Guard is not { } guard)
+        {
+            return;
+        }
+
+        foreach (var e in guard.Events)
+        {
+            instruments.GuardrailActions.Add(1, new TagList
+            {
+                { GenAiNames.GuardrailRule, e.Rule }, { GenAiNames.GuardrailAction, e.Action },
+                { GenAiNames.GuardrailWhere, e.Where == GuardWhere.Input ? "input" : "output" },
+            });
         }
     }
 

@@ -8,6 +8,7 @@ using Switchyard.Cache;
 using Switchyard.Conversations;
 using Switchyard.Dispatch;
 using Switchyard.Governance;
+using Switchyard.Guardrails;
 using Switchyard.Ingress;
 using Switchyard.Routing;
 using Switchyard.Usage;
@@ -41,6 +42,7 @@ public sealed partial class GatewayPipeline
             Stage<LimitStage>(services),        // Governance: RPM, TPM, concurrency per key, team, customer, key × model (429)
             Stage<ResolveConversationStage>(services), // Conversations: previous_response_id, item_reference from the caller's stored responses (400/404)
             Stage<SelectRouteStage>(services),  // Route: conditional route, split arm, the serving alias (404)
+            Stage<GuardInputStage>(services),   // Guardrails: input rules (400 naming the rule, nothing sent), redaction, the answer's guard
             Stage<CacheLookupStage>(services),  // Cache: an exact hit answers here, before any plan or upstream (400 for a bad cache header)
             Stage<PlanStage>(services),         // Plan: intended deployment, then the fallback chain (400/503 when empty)
             Stage<BudgetStage>(services),       // Governance: reserve the most it can cost in key, team, customer budgets (429 insufficient_quota)

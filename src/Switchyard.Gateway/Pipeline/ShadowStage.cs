@@ -37,6 +37,8 @@ public sealed class ShadowStage(Planner planner, Dispatcher dispatcher, Settle s
         {
             Caller = ctx.Caller,
             Body = RequestBody.Copy(ctx.Body!.Span),
+            Canonical = ctx.Guard is { Translate: true } ? ctx.Canonical : null, // a redacted prompt: the shadow gets it too, never the body
+            Guard = ctx.Guard is { Translate: true } ? new GuardTicket { Translate = true } : null,
             RouteName = ctx.RouteName + "/shadow",
             Route = target,
             Plan = plan,

@@ -21,11 +21,14 @@ internal static class GovernancePolicyJson
     {
         /// <summary>A key's limits per model (<c>model_limits</c>); empty in documents written before it existed.</summary>
         public IReadOnlyDictionary<string, LimitSet> ModelLimits { get; init; } = new Dictionary<string, LimitSet>(StringComparer.Ordinal);
+
+        /// <summary>A key's guardrail policies (<c>guardrails</c>, docs/adr/0016); empty in documents written before it existed.</summary>
+        public IReadOnlyList<string> Guardrails { get; init; } = [];
     }
 
     /// <summary>The document of a key, team or customer (empty members are left out).</summary>
     public static string Write(IReadOnlyList<string> models, IReadOnlyList<string> routes, IReadOnlyDictionary<string, string>? metadata, LimitSet? limits, BudgetRule? budget,
-        IReadOnlyDictionary<string, LimitSet>? modelLimits = null)
+        IReadOnlyDictionary<string, LimitSet>? modelLimits = null, IReadOnlyList<string>? guardrails = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
@@ -33,6 +36,7 @@ internal static class GovernancePolicyJson
             w.WriteStartObject();
             Strings(w, "allowed_models", models);
             Strings(w, "allowed_routes", routes);
+            Strings(w, "guardrails", guardrails ?? []);
             if (metadata is { Count: > 0 })
             {
                 w.WriteStartObject("metadata");
@@ -88,6 +92,7 @@ internal static class GovernancePolicyJson
             ModelLimits = root.TryGetProperty("model_limits", out var ml)
                 ? ml.EnumerateObject().ToDictionary(p => p.Name, p => ReadLimits(p.Value), StringComparer.Ordinal)
                 : new Dictionary<string, LimitSet>(StringComparer.Ordinal),
+            Guardrails = Strings(root, "guardrails"),
         };
     }
 

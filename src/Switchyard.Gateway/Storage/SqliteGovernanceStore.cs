@@ -72,7 +72,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore
             Add(cmd, "$team", p.TeamId);
             Add(cmd, "$customer", p.CustomerId);
             Add(cmd, "$expires", p.ExpiresAt?.ToUnixTimeMilliseconds());
-            Add(cmd, "$policy", GovernancePolicyJson.Write(p.AllowedModels, p.AllowedRoutes, p.Metadata, p.Limits, p.Budget, p.ModelLimits));
+            Add(cmd, "$policy", GovernancePolicyJson.Write(p.AllowedModels, p.AllowedRoutes, p.Metadata, p.Limits, p.Budget, p.ModelLimits, p.Guardrails));
             Add(cmd, "$created", key.CreatedAt.ToUnixTimeMilliseconds());
             Add(cmd, "$updated", key.UpdatedAt.ToUnixTimeMilliseconds());
             Add(cmd, "$revoked", key.RevokedAt?.ToUnixTimeMilliseconds());
@@ -172,6 +172,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore
                 Metadata = policy.Metadata,
                 Limits = policy.Limits,
                 ModelLimits = policy.ModelLimits,
+                Guardrails = policy.Guardrails,
                 Budget = policy.Budget,
             },
             CreatedAt = Time(rd, 10)!.Value,

@@ -56,6 +56,7 @@ public sealed partial class PostgresUsageStore
         Text(copy, r.Adaptations);
         Text(copy, r.Cache);
         copy.Write(r.CostSavedMicros, NpgsqlDbType.Bigint);
+        Text(copy, r.Guardrails);
     }
 
     private static void Text(NpgsqlBinaryImporter copy, string? value)
@@ -147,6 +148,7 @@ public sealed partial class PostgresUsageStore
         Adaptations = NullableString(rd, 34),
         Cache = NullableString(rd, 35),
         CostSavedMicros = rd.GetInt64(36),
+        Guardrails = NullableString(rd, 37),
     };
 
     private static string? NullableString(NpgsqlDataReader rd, int i) => rd.IsDBNull(i) ? null : rd.GetString(i);

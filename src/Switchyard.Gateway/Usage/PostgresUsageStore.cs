@@ -28,7 +28,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
         "attempts, fallback_reason, stream, status, error_kind, prompt_tokens, completion_tokens, cached_tokens, " +
         "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged, attempt_log, " +
         "client_request_id, usage_source, hedge_loser_prompt_tokens, hedge_loser_completion_tokens, team_id, customer_id, " +
-        "cost_micros, price_version, adaptations, cache, cost_saved_micros";
+        "cost_micros, price_version, adaptations, cache, cost_saved_micros, guardrails";
 
     /// <summary>The component's migrations, in order (version 1 = the first script).</summary>
     internal static readonly string[] Schema =
@@ -62,6 +62,9 @@ public sealed partial class PostgresUsageStore : IUsageStore
         """
         ALTER TABLE usage_records ADD COLUMN cache text;
         ALTER TABLE usage_records ADD COLUMN cost_saved_micros bigint NOT NULL DEFAULT 0;
+        """,
+        """
+        ALTER TABLE usage_records ADD COLUMN guardrails text;
         """,
     ];
 

@@ -77,6 +77,7 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         TimeToFirstTokenMs = ctx.FirstByteTimestamp == 0 ? null : time.GetElapsedTime(ctx.StartTimestamp, ctx.FirstByteTimestamp).TotalMilliseconds,
         Cache = ctx.Cache?.Status switch { CacheStatus.Hit => "hit", CacheStatus.Miss => "miss", _ => null },
         CostSavedMicros = cost.SavedMicros,
+        Guardrails = ctx.Guard?.Summary(),
     };
 
     /// <summary>The operation as recorded.</summary>

@@ -79,5 +79,6 @@ public sealed partial class SqliteUsageStore
         Adaptations = rd.IsDBNull(34) ? null : rd.GetString(34),
         Cache = rd.IsDBNull(35) ? null : rd.GetString(35),
         CostSavedMicros = rd.GetInt64(36),
+        Guardrails = rd.IsDBNull(37) ? null : rd.GetString(37),
     };
 }

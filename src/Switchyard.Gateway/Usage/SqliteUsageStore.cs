@@ -25,7 +25,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
         "attempts, fallback_reason, stream, status, error_kind, prompt_tokens, completion_tokens, cached_tokens, " +
         "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged, attempt_log, " +
         "client_request_id, usage_source, hedge_loser_prompt_tokens, hedge_loser_completion_tokens, team_id, customer_id, " +
-        "cost_micros, price_version, adaptations, cache, cost_saved_micros";
+        "cost_micros, price_version, adaptations, cache, cost_saved_micros, guardrails";
 
     /// <summary>Columns added after the first release, added to databases created before (old rows keep the defaults).</summary>
     private static readonly string[] AddedColumns =
@@ -35,7 +35,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
         "client_request_id TEXT", "usage_source TEXT", "hedge_loser_prompt_tokens INTEGER NOT NULL DEFAULT 0",
         "hedge_loser_completion_tokens INTEGER NOT NULL DEFAULT 0", "team_id TEXT", "customer_id TEXT",
         "cost_micros INTEGER NOT NULL DEFAULT 0", "price_version TEXT", "adaptations TEXT",
-        "cache TEXT", "cost_saved_micros INTEGER NOT NULL DEFAULT 0",
+        "cache TEXT", "cost_saved_micros INTEGER NOT NULL DEFAULT 0", "guardrails TEXT",
     ];
 
     /// <summary>A gateway id: <c>req_</c> and 32 lowercase hex digits (<see cref="RequestIds.NewId"/>).</summary>
@@ -231,6 +231,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
         Text(statement, ++i, r.Adaptations);
         Text(statement, ++i, r.Cache);
         Long(statement, ++i, r.CostSavedMicros);
+        Text(statement, ++i, r.Guardrails);
         var rc = raw.sqlite3_step(statement);
         raw.sqlite3_reset(statement);
         if (rc == raw.SQLITE_DONE)

@@ -11,8 +11,11 @@ namespace Switchyard.Usage;
 /// race is costed the same way from what it was sent. Runs in Settle, once per request, and does nothing at
 /// all when the upstream reported usage for a complete answer (the normal path).
 /// </summary>
-public sealed class UsageEstimator(TokenCounter counter) : IDeliveredTokens
+public sealed class UsageEstimator(TokenCounter counter) : IDeliveredTokens, IPromptTokens
 {
+    /// <inheritdoc />
+    public long PromptTokens(ChatRequest request, string? model) => new PromptCount(counter, TokenCounter.EncodingFor(model)).Of(request);
+
     /// <summary>Source of counts the upstream reported.</summary>
     public const string Reported = "reported";
 

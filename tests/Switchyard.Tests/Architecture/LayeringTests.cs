@@ -18,7 +18,7 @@ public sealed class LayeringTests
         ["WebConsole"],
         ["Endpoints", "Configuration"],
         ["Pipeline", "Drill", "Fleet"],
-        ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability", "Cache"],
+        ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability", "Cache", "Guardrails"],
         ["Providers"],
         ["Health", "Upstream", "Storage"],
         ["Core"],

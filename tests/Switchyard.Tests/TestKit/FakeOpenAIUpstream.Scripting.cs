@@ -111,6 +111,7 @@ public sealed partial class FakeOpenAIUpstream
             _defaults[UpstreamEndpoint.ChatCompletions] = UpstreamBehavior.Text();
             _defaults[UpstreamEndpoint.Embeddings] = UpstreamBehavior.Embeddings();
             _defaults[UpstreamEndpoint.Models] = UpstreamBehavior.Models("gpt-4o-mini", "gpt-4o", "text-embedding-3-small");
+            _defaults[UpstreamEndpoint.Moderations] = new ModerationBehavior();
         }
     }
 

@@ -118,6 +118,7 @@ public sealed partial class FakeOpenAIUpstream : IAsyncDisposable
         ("POST", "/v1/chat/completions") => UpstreamEndpoint.ChatCompletions,
         ("POST", "/v1/embeddings") => UpstreamEndpoint.Embeddings,
         ("GET", "/v1/models") => UpstreamEndpoint.Models,
+        ("POST", "/v1/moderations") => UpstreamEndpoint.Moderations,
         _ => null,
     };
 

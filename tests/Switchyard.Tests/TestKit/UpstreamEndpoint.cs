@@ -14,4 +14,7 @@ public enum UpstreamEndpoint
 
     /// <summary><c>GET /v1/models</c>.</summary>
     Models,
+
+    /// <summary><c>POST /v1/moderations</c>.</summary>
+    Moderations,
 }

@@ -81,7 +81,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore
             """,
             ("id", key.Id), ("name", key.Name), ("hash", key.Hash), ("prefix", key.Prefix), ("role", GovernanceRules.RoleName(key.Role)),
             ("overrides", key.AllowRoutingOverrides), ("team", p.TeamId), ("customer", p.CustomerId), ("expires", Ms(p.ExpiresAt)),
-            ("policy", GovernancePolicyJson.Write(p.AllowedModels, p.AllowedRoutes, p.Metadata, p.Limits, p.Budget, p.ModelLimits)),
+            ("policy", GovernancePolicyJson.Write(p.AllowedModels, p.AllowedRoutes, p.Metadata, p.Limits, p.Budget, p.ModelLimits, p.Guardrails)),
             ("created", key.CreatedAt.ToUnixTimeMilliseconds()), ("updated", key.UpdatedAt.ToUnixTimeMilliseconds()),
             ("revoked", Ms(key.RevokedAt)), ("previous", key.PreviousHash), ("previous_until", Ms(key.PreviousValidUntil)), ("created_by", key.CreatedBy));
     }
@@ -164,6 +164,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore
                 Metadata = policy.Metadata,
                 Limits = policy.Limits,
                 ModelLimits = policy.ModelLimits,
+                Guardrails = policy.Guardrails,
                 Budget = policy.Budget,
             },
             CreatedAt = Time(rd, 10)!.Value,
