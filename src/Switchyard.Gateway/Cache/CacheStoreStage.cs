@@ -6,7 +6,7 @@ namespace Switchyard.Cache;
 /// left, an error: never stored), whose capture ended properly and reads back as a complete answer
 /// (<see cref="CachedAnswers.From"/>).
 /// </summary>
-public sealed class CacheStoreStage(IResponseCache cache) : IStage
+public sealed class CacheStoreStage(IResponseCache cache, SemanticCache semantic) : IStage
 {
     /// <inheritdoc />
     public ValueTask<bool> RunAsync(GatewayContext ctx)
@@ -17,6 +17,7 @@ public sealed class CacheStoreStage(IResponseCache cache) : IStage
             if (!ctx.DryRun && ctx.Error == FailureKind.None && ctx.Http.Response.StatusCode == 200 && CachedAnswers.From(capture) is { } answer)
             {
                 cache.Put(ticket.Key, answer, ticket.Ttl, ctx.Table.Config.Cache);
+                semantic.Store(ticket, answer, ctx.Table.Config.Cache);
             }
         }
 

@@ -150,6 +150,7 @@ public static class ConfigLoader
 
         var routes = RouteBinder.Bind(ctx, root["routes"], "routes", aliasNames, FallbackPolicy.Default);
         BreakerBinder.CheckAliasDefaults(ctx, aliases);
+        CacheBinder.CheckReferences(ctx, aliasNames, cache, redis);
         foreach (var (refPath, route) in routeRefs.Where(r => !routes.Any(rule => rule.Name == r.Route)))
         {
             ctx.Error(refPath, $"unknown route '{route}'{Suggestions.Hint(route, routes.Select(r => r.Name))}; declare it under routes:");

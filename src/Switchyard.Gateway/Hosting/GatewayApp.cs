@@ -157,6 +157,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
         FleetServices.Add(services, config, options.TimeProvider); // shared limits on Redis, or the LimitBook alone (docs/adr/0013)
         services.AddSingleton<CostMeter>();
         services.AddSingleton<IResponseCache>(new Cache.MemoryResponseCache(options.TimeProvider)); // the exact cache (docs/adr/0015)
+        services.AddSingleton(new Cache.SemanticIndex(options.TimeProvider)); // the semantic cache's vectors (docs/adr/0015)
+        services.AddSingleton<ICacheEmbedder, GatewayEmbedder>();
+        services.AddSingleton<Cache.SemanticCache>();
         AddTelemetry(services, config.Telemetry, options.TimeProvider);
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(),
             sp.GetRequiredService<CostMeter>(), [.. sp.GetRequiredService<GatewayTelemetry>().Observers]));
