@@ -32,7 +32,7 @@ public sealed class CacheLookupStage(IResponseCache cache, SemanticCache semanti
         var key = CacheKeys.Build(parts, ctx.Body!.Memory);
         var ticket = new CacheTicket(key ?? [], directives.Ttl, key is not null && directives.Store);
         ctx.Cache = ticket;
-        if (key is not null && directives.Read && cache.Get(key) is { } hit)
+        if (key is not null && directives.Read && await cache.GetAsync(key, ctx.Table).ConfigureAwait(false) is { } hit)
         {
             ticket.Status = CacheStatus.Hit;
             ticket.Hit = hit;

@@ -82,8 +82,12 @@ public sealed record CachedAnswer(StreamEvent[] Events, string Model, TokenUsage
 /// </summary>
 public interface IResponseCache
 {
-    /// <summary>The live entry under <paramref name="key"/>, or null (absent or expired).</summary>
-    CachedAnswer? Get(ReadOnlySpan<byte> key);
+    /// <summary>
+    /// The live entry under <paramref name="key"/>, or null (absent, expired, or the store did not answer in time: a
+    /// shared store's outage is a miss, never a failed request). <paramref name="table"/> is the request's configuration
+    /// (a shared store finds the entry's deployment in it).
+    /// </summary>
+    ValueTask<CachedAnswer?> GetAsync(byte[] key, RouteTable table);
 
     /// <summary>Stores <paramref name="answer"/> for <paramref name="ttl"/>, evicting as <paramref name="settings"/> require.</summary>
     void Put(ReadOnlySpan<byte> key, CachedAnswer answer, TimeSpan ttl, CacheSettings settings);
@@ -93,6 +97,9 @@ public interface IResponseCache
 
     /// <summary>Estimated bytes held now.</summary>
     long Bytes { get; }
+
+    /// <summary>True for a store shared by replicas (Redis): its size is not this replica's to report (no gauges).</summary>
+    bool Shared => false;
 }
 
 /// <summary>

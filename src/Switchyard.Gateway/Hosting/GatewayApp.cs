@@ -156,7 +156,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         AddBudgets(services, config, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         FleetServices.Add(services, config, options.TimeProvider); // shared limits on Redis, or the LimitBook alone (docs/adr/0013)
         services.AddSingleton<CostMeter>();
-        services.AddSingleton<IResponseCache>(new Cache.MemoryResponseCache(options.TimeProvider)); // the exact cache (docs/adr/0015)
+        FleetServices.AddResponseCache(services, config, options.TimeProvider); // the exact cache, in memory or Redis (docs/adr/0015)
         services.AddSingleton(new Cache.SemanticIndex(options.TimeProvider)); // the semantic cache's vectors (docs/adr/0015)
         services.AddSingleton<ICacheEmbedder, GatewayEmbedder>();
         services.AddSingleton<Cache.SemanticCache>();
