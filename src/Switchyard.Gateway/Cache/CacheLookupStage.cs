@@ -3,7 +3,8 @@ namespace Switchyard.Cache;
 /// <summary>
 /// Cache (lookup): for an alias or route with <c>cache:</c>, keys the request (<see cref="CacheKeys"/>: the tenant, the
 /// format, the serving alias and route, the client's namespace, the normalized body) and answers a hit itself, in the
-/// client's format and as a stream when it asked for one (<see cref="CacheReplay"/>): no plan, no upstream call. A miss
+/// client's format and as a stream when it asked for one (<see cref="CacheReplay"/>): no plan, no upstream call. After an
+/// exact miss, an alias with <c>cache.semantic</c> looks for a similar prompt's answer (<see cref="SemanticCache"/>). A miss
 /// says so in <c>x-switchyard-cache</c> and, unless the client said <c>no-store</c>, leaves a capture for Dispatch to
 /// fill and <see cref="CacheStoreStage"/> to store. It runs before Plan, so a stored answer is served even while every
 /// deployment's circuit is open. A dry run (explain) checks the headers and stops there.

@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Dispatch;
+using Switchyard.Governance;
 using Switchyard.Providers.OpenAI;
 using Switchyard.Routing;
 using Switchyard.Usage;
@@ -15,10 +16,12 @@ namespace Switchyard.Pipeline;
 /// <c>/v1/embeddings</c> body for the embedding alias, planned and dispatched like any request (retries, fallback,
 /// breakers, passthrough or translation), and settled into a usage record of its own, for the caller's key, team and
 /// customer, with route <see cref="RouteName"/> and request id <c>ID-embed</c>. So the embedding is metered and
-/// priced, and a budget counts it. It does not pass the caller's rate limits a second time (the request it serves
-/// already did), and it runs within the policy's <c>timeout</c>; a failure is a miss, never a failed request.
+/// priced, and it reserves in and is charged to the caller's budgets like any request (<see cref="BudgetStage"/>: a
+/// budget that cannot take it makes the lookup a miss). It does not pass the caller's rate limits a second time (the
+/// request it serves already did), and it runs within the policy's <c>timeout</c>; a failure is a miss, never a
+/// failed request.
 /// </summary>
-public sealed class GatewayEmbedder(Planner planner, Dispatcher dispatcher, Settle settle, TimeProvider time) : ICacheEmbedder
+public sealed class GatewayEmbedder(Planner planner, BudgetStage budgets, Dispatcher dispatcher, Settle settle, TimeProvider time) : ICacheEmbedder
 {
     /// <summary>The route an embedding's usage record names.</summary>
     public const string RouteName = "cache.semantic";
@@ -48,7 +51,8 @@ public sealed class GatewayEmbedder(Planner planner, Dispatcher dispatcher, Sett
         try
         {
             if (OpenAIChatFormat.Instance.ParseHead(body, http, Operation.Embeddings, out sub.Request) is not null
-                || (sub.Plan = planner.Plan(route, sub.Request.Needs)).Length == 0)
+                || (sub.Plan = planner.Plan(route, sub.Request.Needs)).Length == 0
+                || !await budgets.RunAsync(sub).ConfigureAwait(false))
             {
                 return null;
             }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Switchyard.Governance;
 using Switchyard.Tests.TestKit;
 
 namespace Switchyard.Tests.EndToEnd.Cache;
@@ -20,6 +22,7 @@ public sealed class SemanticCacheTests
             - { id: app, hash: {{APP_HASH}}, team: red }
             - { id: red2, key_env: RED_KEY, team: red }
             - { id: blue, key_env: BLUE_KEY, team: blue }
+            - { id: budgeted, key_env: BUDGET_KEY, budget: { limit_usd: 1, period: monthly } }
         teams:
           red: { name: Red }
           blue: { name: Blue }
@@ -52,9 +55,11 @@ public sealed class SemanticCacheTests
     /// <summary>A unit vector at cosine <paramref name="similarity"/> to <c>[1, 0, …]</c>.</summary>
     private static float[] At(double similarity) => [(float)similarity, (float)Math.Sqrt(1 - similarity * similarity), 0, 0, 0, 0, 0, 0];
 
+    private const string BudgetKey = "sk-budgeted-e2e-9a8b7c";
+
     private static async Task<GatewayHarness> StartAsync(Dictionary<string, float[]> vectors)
     {
-        var h = await GatewayHarness.StartAsync(Yaml, fakes: 1, env: CacheHarness.Env);
+        var h = await GatewayHarness.StartAsync(Yaml, fakes: 1, env: new Dictionary<string, string>(CacheHarness.Env) { ["BUDGET_KEY"] = BudgetKey });
         h.A.SetDefault(UpstreamBehavior.Text("Paris.", usage: new FakeUsage(1000, 500)));
         h.A.SetDefault(UpstreamEndpoint.Embeddings, new EmbeddingsBehavior { Vectors = vectors, TokensPerInput = 10 });
         return h;
@@ -93,6 +98,22 @@ public sealed class SemanticCacheTests
         Assert.Equal(2, embeddings.Count);
         Assert.All(embeddings, r => Assert.Equal(("app", "red", "cache.semantic", "embed", 10L, 1000L), (r.KeyId, r.TeamId, r.Route, r.Alias, r.PromptTokens, r.CostMicros)));
         Assert.Contains(embeddings, r => r.RequestId == GatewayHarness.RecordId(second) + "-embed");
+    }
+
+    [Fact]
+    public async Task EmbeddingCalls_ChargedToTheCallersBudget()
+    {
+        await using var h = await StartAsync(new() { ["What is the capital of France?"] = At(1), ["Tell me the capital of France."] = At(0.97) });
+
+        await AskAsync(h, "What is the capital of France?", key: BudgetKey);
+        var second = await AskAsync(h, "Tell me the capital of France.", key: BudgetKey);
+        await h.UsageRecordsAsync(4);
+
+        Assert.StartsWith("semantic-hit", CacheHarness.CacheHeader(second));
+        var ledger = h.Gateway.Services.GetRequiredService<BudgetLedger>();
+        var state = ledger.Peek(new BudgetScope("key:budgeted", new BudgetRule(1_000_000, BudgetPeriod.Monthly), new SpendOwner(SpendOwnerKind.Key, "budgeted")));
+        Assert.Equal((6000L + 2 * 1000L, 0L), (state.SpentMicros, state.ReservedMicros)); // the chat miss and both embeddings; the hit costs 0
+        Assert.Equal(0, ledger.OpenReservations);
     }
 
     [Fact]
