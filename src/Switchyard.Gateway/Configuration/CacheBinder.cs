@@ -16,7 +16,7 @@ internal static class CacheBinder
 
     private static readonly FrozenSet<string> SemanticKeys = FrozenSet.Create(StringComparer.Ordinal, "embedding_model", "threshold", "max_entries", "max_turns", "timeout");
 
-    /// <summary>The most entries one semantic partition may hold: a brute-force scan stays under about 2 ms at 1,536 dimensions.</summary>
+    /// <summary>The most entries one semantic partition may hold: a scan of that many 1,536-float vectors took about 10 ms (bench/README.md), past which an exact index is the wrong tool.</summary>
     public const int MaxSemanticEntries = 10_000;
 
     /// <summary>TTL when a section omits it: long enough to absorb retries and repeated evaluations, short enough to follow a model change.</summary>

@@ -18,7 +18,7 @@ public sealed class SemanticIndexTests
     [Fact]
     public void Find_BestAboveThreshold_WithItsSimilarity()
     {
-        var index = new SemanticIndex(new FakeTimeProvider());
+        using var index = new SemanticIndex(new FakeTimeProvider());
         index.Add("p", At(1), Plain, Answer("one"), TimeSpan.FromHours(1), 10, 100);
         index.Add("p", [0, 0, 1, 0], Plain, Answer("orthogonal"), TimeSpan.FromHours(1), 10, 100);
 
@@ -32,7 +32,7 @@ public sealed class SemanticIndexTests
     [Fact]
     public void Find_OtherPartitionOrSignature_Nothing()
     {
-        var index = new SemanticIndex(new FakeTimeProvider());
+        using var index = new SemanticIndex(new FakeTimeProvider());
         index.Add("tenant-a", At(1), Plain, Answer("a"), TimeSpan.FromHours(1), 10, 100);
 
         Assert.Null(index.Find("tenant-b", At(1), Plain, 0.5f));
@@ -41,22 +41,25 @@ public sealed class SemanticIndexTests
     }
 
     [Fact]
-    public void Find_AfterTtl_NothingAndRemoved()
+    public void Find_AfterTtl_Nothing_NextAddDropsIt()
     {
         var time = new FakeTimeProvider();
-        var index = new SemanticIndex(time);
+        using var index = new SemanticIndex(time);
         index.Add("p", At(1), Plain, Answer("a"), TimeSpan.FromMinutes(1), 10, 100);
+        time.Advance(TimeSpan.FromMinutes(1) - TimeSpan.FromTicks(1));
+        Assert.Equal("a", TextOf(index.Find("p", At(1), Plain, 0.5f)));
 
-        time.Advance(TimeSpan.FromMinutes(1));
+        time.Advance(TimeSpan.FromTicks(1));
 
         Assert.Null(index.Find("p", At(1), Plain, 0.5f));
-        Assert.Equal(0, index.Count);
+        index.Add("p", [0, 0, 1, 0], Plain, Answer("b"), TimeSpan.FromMinutes(1), 10, 100);
+        Assert.Equal(1, index.Count);
     }
 
     [Fact]
     public void Add_PastPartitionBound_EvictsItsLeastRecentlyUsed()
     {
-        var index = new SemanticIndex(new FakeTimeProvider());
+        using var index = new SemanticIndex(new FakeTimeProvider());
         float[] a = [1, 0, 0, 0], b = [0, 1, 0, 0], c = [0, 0, 1, 0];
         index.Add("p", a, Plain, Answer("a"), TimeSpan.FromHours(1), 2, 100);
         index.Add("p", b, Plain, Answer("b"), TimeSpan.FromHours(1), 2, 100);
@@ -73,7 +76,7 @@ public sealed class SemanticIndexTests
     [Fact]
     public void Add_PastTotalBound_EvictsTheIndexLeastRecentlyUsed()
     {
-        var index = new SemanticIndex(new FakeTimeProvider());
+        using var index = new SemanticIndex(new FakeTimeProvider());
         index.Add("one", At(1), Plain, Answer("1"), TimeSpan.FromHours(1), 10, 2);
         index.Add("two", At(1), Plain, Answer("2"), TimeSpan.FromHours(1), 10, 2);
         index.Add("three", At(1), Plain, Answer("3"), TimeSpan.FromHours(1), 10, 2);
@@ -85,7 +88,7 @@ public sealed class SemanticIndexTests
     [Fact]
     public void Find_VectorOfOtherLength_Ignored()
     {
-        var index = new SemanticIndex(new FakeTimeProvider());
+        using var index = new SemanticIndex(new FakeTimeProvider());
         index.Add("p", [1, 0], Plain, Answer("short"), TimeSpan.FromHours(1), 10, 100);
 
         Assert.Null(index.Find("p", At(1), Plain, 0.5f));
