@@ -9,7 +9,7 @@ namespace Switchyard.Cache;
 /// AVX2/AVX-512 or NEON). A lookup never leaves its partition, so two tenants never see each other's entries. Bounded
 /// twice: <c>max_entries</c> per partition and <c>cache.semantic_max_entries</c> in all; the least recently used entry
 /// goes first (the partition's own, then the whole index's). Scans share a reader lock (a scan of a full default
-/// partition, 1,000 × 1,536 floats, took about 0.4 ms in bench/README.md; 10,000 about 10 ms, bound by memory
+/// partition, 1,000 × 1,536 floats, takes under 1 ms in bench/README.md; 10,000 about 10 ms, bound by memory
 /// bandwidth), so lookups of different tenants run in parallel; an insert takes the writer lock and drops its
 /// partition's expired entries. A scan skips expired entries and stamps its hit's recency without the writer lock.
 /// </summary>
