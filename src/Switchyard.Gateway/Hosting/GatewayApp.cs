@@ -158,7 +158,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<CostMeter>();
         FleetServices.AddResponseCache(services, config, options.TimeProvider); // the exact cache, in memory or Redis (docs/adr/0015)
         services.AddSingleton(new Cache.SemanticIndex(options.TimeProvider)); // the semantic cache's vectors (docs/adr/0015)
-        services.AddSingleton<ICacheEmbedder>(sp => new GatewayEmbedder(sp.GetRequiredService<Planner>(), ActivatorUtilities.CreateInstance<Governance.BudgetStage>(sp),
+        services.AddSingleton<ICacheEmbedder>(sp => new GatewayEmbedder(new PlanStage(sp.GetRequiredService<Planner>()), ActivatorUtilities.CreateInstance<Governance.BudgetStage>(sp),
             sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<Settle>(), options.TimeProvider));
         services.AddSingleton<Cache.SemanticCache>();
         AddTelemetry(services, config.Telemetry, options.TimeProvider);

@@ -13,15 +13,15 @@ namespace Switchyard.Pipeline;
 
 /// <summary>
 /// The semantic cache's embeddings (<see cref="ICacheEmbedder"/>), made as a request of the gateway's own: an OpenAI
-/// <c>/v1/embeddings</c> body for the embedding alias, planned and dispatched like any request (retries, fallback,
-/// breakers, passthrough or translation), and settled into a usage record of its own, for the caller's key, team and
+/// <c>/v1/embeddings</c> body for the embedding alias, run through the pipeline's own Plan, Budget and Dispatch stages
+/// (retries, fallback, breakers, passthrough or translation), and settled into a usage record of its own, for the caller's key, team and
 /// customer, with route <see cref="RouteName"/> and request id <c>ID-embed</c>. So the embedding is metered and
 /// priced, and it reserves in and is charged to the caller's budgets like any request (<see cref="BudgetStage"/>: a
 /// budget that cannot take it makes the lookup a miss). It does not pass the caller's rate limits a second time (the
 /// request it serves already did), and it runs within the policy's <c>timeout</c>; a failure is a miss, never a
 /// failed request.
 /// </summary>
-public sealed class GatewayEmbedder(Planner planner, BudgetStage budgets, Dispatcher dispatcher, Settle settle, TimeProvider time) : ICacheEmbedder
+public sealed class GatewayEmbedder(PlanStage plan, BudgetStage budgets, Dispatcher dispatcher, Settle settle, TimeProvider time) : ICacheEmbedder
 {
     /// <summary>The route an embedding's usage record names.</summary>
     public const string RouteName = "cache.semantic";
@@ -51,7 +51,7 @@ public sealed class GatewayEmbedder(Planner planner, BudgetStage budgets, Dispat
         try
         {
             if (OpenAIChatFormat.Instance.ParseHead(body, http, Operation.Embeddings, out sub.Request) is not null
-                || (sub.Plan = planner.Plan(route, sub.Request.Needs)).Length == 0
+                || !await plan.RunAsync(sub).ConfigureAwait(false) // no deployment can serve it: refused and recorded (503 or 400)
                 || !await budgets.RunAsync(sub).ConfigureAwait(false))
             {
                 return null;
