@@ -25,11 +25,22 @@ public class CacheBenchmarks
           echo-cached:
             deployments: [switchyard-echo]
             cache: { ttl: 1h }
+          echo-semantic:
+            deployments: [switchyard-echo]
+            cache: { ttl: 1h, semantic: { embedding_model: echo-embed } }
+          echo-embed:
+            deployments: [switchyard-echo]
         """;
 
     private static readonly byte[] Plain = Body("echo-plain", stream: false);
     private static readonly byte[] Cached = Body("echo-cached", stream: false);
     private static readonly byte[] CachedStream = Body("echo-cached", stream: true);
+    private static readonly byte[] Semantic = Body("echo-semantic", stream: false);
+
+    // The same prompt as a content-part array: another exact key (the body differs), the same text (similarity 1), so
+    // every measured request is an exact miss and a semantic hit, with its embedding call (in-process echo) and record.
+    private static readonly byte[] SemanticParts = Encoding.UTF8.GetBytes(
+        """{"model":"echo-semantic","messages":[{"role":"user","content":[{"type":"text","text":"Write one sentence about the sea."}]}],"max_tokens":64}""");
 
     private GatewayApp app = null!;
     private GatewayPipeline pipeline = null!;
@@ -49,6 +60,12 @@ public class CacheBenchmarks
         }).GetAwaiter().GetResult();
         pipeline = app.Services.GetRequiredService<GatewayPipeline>();
         Send(Cached).GetAwaiter().GetResult(); // fills the entry: every measured cached request is a hit
+        Send(Semantic).GetAwaiter().GetResult(); // fills the semantic entry
+        var header = SendForHeader(SemanticParts).GetAwaiter().GetResult();
+        if (!header.StartsWith("semantic-hit", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"the semantic case is not a semantic hit (x-switchyard-cache: {header})");
+        }
     }
 
     [GlobalCleanup]
@@ -67,7 +84,18 @@ public class CacheBenchmarks
     [Benchmark(Description = "exact-cache hit, replayed as a stream")]
     public Task<int> CacheHitStream() => Send(CachedStream);
 
-    private async Task<int> Send(byte[] body)
+    [Benchmark(Description = "semantic-cache hit (embedding by the in-process echo, index scan, replay)")]
+    public Task<int> SemanticHit() => Send(SemanticParts);
+
+    private async Task<string> SendForHeader(byte[] body)
+    {
+        var http = await Run(body);
+        return http.Response.Headers["x-switchyard-cache"].ToString();
+    }
+
+    private async Task<int> Send(byte[] body) => (await Run(body)).Response.StatusCode;
+
+    private async Task<HttpContext> Run(byte[] body)
     {
         var http = new DefaultHttpContext();
         http.Request.Method = "POST";
@@ -79,7 +107,7 @@ public class CacheBenchmarks
         http.Response.Body = Stream.Null;
         RequestIds.Assign(http);
         await pipeline.HandleAsync(http, OpenAIChatFormat.Instance, Operation.ChatCompletions);
-        return http.Response.StatusCode;
+        return http;
     }
 
     private static byte[] Body(string model, bool stream) => Encoding.UTF8.GetBytes(

@@ -33,8 +33,22 @@ public static class CacheKeys
     /// <param name="Namespace">The client's <c>x-switchyard-cache-namespace</c>, or null.</param>
     public readonly record struct Parts(string Scope, string Format, string Alias, string? Route, string? Namespace);
 
+    /// <summary>
+    /// Top-level members that hold the conversation (OpenAI's and Anthropic's <c>messages</c>, Gemini's <c>contents</c>,
+    /// the system prompt of Anthropic and Gemini): left out of a semantic partition, whose prompt is compared by embedding
+    /// (the system prompt goes in as a part of its own: it must match exactly).
+    /// </summary>
+    public static readonly string[] Conversation = ["messages", "contents", "system", "systemInstruction"];
+
     /// <summary>The key of <paramref name="body"/> under <paramref name="parts"/>; null when the body cannot be cached.</summary>
-    public static byte[]? Build(in Parts parts, ReadOnlyMemory<byte> body)
+    public static byte[]? Build(in Parts parts, ReadOnlyMemory<byte> body) => Build(parts, body, null);
+
+    /// <summary>
+    /// The semantic cache's partition: the same parts and body as the exact key, but without the conversation
+    /// (<see cref="Conversation"/>) and with <paramref name="semanticExtra"/> (the system prompt) as a part of its own;
+    /// null when the body cannot be cached.
+    /// </summary>
+    public static byte[]? Build(in Parts parts, ReadOnlyMemory<byte> body, string? semanticExtra)
     {
         try
         {
@@ -47,9 +61,15 @@ public static class CacheKeys
 
             var buffer = new ArrayBufferWriter<byte>(Math.Max(256, body.Length));
             WriteHeader(buffer, parts);
+            if (semanticExtra is not null)
+            {
+                Part(buffer, "semantic");
+                Part(buffer, semanticExtra);
+            }
+
             using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
             {
-                WriteObject(writer, root, topLevel: true);
+                WriteObject(writer, root, topLevel: true, semanticExtra is null ? Excluded : [.. Excluded, .. Conversation]);
             }
 
             return SHA256.HashData(buffer.WrittenSpan);
@@ -67,7 +87,7 @@ public static class CacheKeys
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            WriteObject(writer, document.RootElement, topLevel: true);
+            WriteObject(writer, document.RootElement, topLevel: true, Excluded);
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -117,12 +137,12 @@ public static class CacheKeys
         buffer.Write(bytes);
     }
 
-    private static void WriteObject(Utf8JsonWriter writer, JsonElement obj, bool topLevel)
+    private static void WriteObject(Utf8JsonWriter writer, JsonElement obj, bool topLevel, string[] excluded)
     {
         var members = new List<JsonProperty>();
         foreach (var member in obj.EnumerateObject())
         {
-            if (!topLevel || Array.IndexOf(Excluded, member.Name) < 0)
+            if (!topLevel || Array.IndexOf(excluded, member.Name) < 0)
             {
                 members.Add(member);
             }
@@ -144,7 +164,7 @@ public static class CacheKeys
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteObject(writer, value, topLevel: false);
+                WriteObject(writer, value, topLevel: false, Excluded);
                 break;
             case JsonValueKind.Array:
                 writer.WriteStartArray();

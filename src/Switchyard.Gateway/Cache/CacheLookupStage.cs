@@ -3,12 +3,13 @@ namespace Switchyard.Cache;
 /// <summary>
 /// Cache (lookup): for an alias or route with <c>cache:</c>, keys the request (<see cref="CacheKeys"/>: the tenant, the
 /// format, the serving alias and route, the client's namespace, the normalized body) and answers a hit itself, in the
-/// client's format and as a stream when it asked for one (<see cref="CacheReplay"/>): no plan, no upstream call. A miss
+/// client's format and as a stream when it asked for one (<see cref="CacheReplay"/>): no plan, no upstream call. After an
+/// exact miss, an alias with <c>cache.semantic</c> looks for a similar prompt's answer (<see cref="SemanticCache"/>). A miss
 /// says so in <c>x-switchyard-cache</c> and, unless the client said <c>no-store</c>, leaves a capture for Dispatch to
 /// fill and <see cref="CacheStoreStage"/> to store. It runs before Plan, so a stored answer is served even while every
 /// deployment's circuit is open. A dry run (explain) checks the headers and stops there.
 /// </summary>
-public sealed class CacheLookupStage(IResponseCache cache, TimeProvider time) : IStage
+public sealed class CacheLookupStage(IResponseCache cache, SemanticCache semantic, TimeProvider time) : IStage
 {
     /// <inheritdoc />
     public ValueTask<bool> RunAsync(GatewayContext ctx)
@@ -32,11 +33,21 @@ public sealed class CacheLookupStage(IResponseCache cache, TimeProvider time) : 
         var key = CacheKeys.Build(parts, ctx.Body!.Memory);
         var ticket = new CacheTicket(key ?? [], directives.Ttl, key is not null && directives.Store);
         ctx.Cache = ticket;
-        if (key is not null && directives.Read && cache.Get(key) is { } hit)
+        if (key is not null && directives.Read && await cache.GetAsync(key, ctx.Table).ConfigureAwait(false) is { } hit)
         {
             ticket.Status = CacheStatus.Hit;
             ticket.Hit = hit;
-            await CacheReplay.WriteAsync(ctx, hit, time).ConfigureAwait(false);
+            await CacheReplay.WriteAsync(ctx, hit, time, "hit").ConfigureAwait(false);
+            return false;
+        }
+
+        if (key is not null && policy.Semantic is { } similar && (directives.Read || ticket.Store)
+            && await semantic.LookUpAsync(ctx, similar, parts, ticket, directives.Read).ConfigureAwait(false) is { } match)
+        {
+            ticket.Status = CacheStatus.SemanticHit;
+            ticket.Hit = match.Answer;
+            ticket.Similarity = match.Similarity;
+            await CacheReplay.WriteAsync(ctx, match.Answer, time, SemanticHitHeader(match.Similarity)).ConfigureAwait(false);
             return false;
         }
 
@@ -48,6 +59,13 @@ public sealed class CacheLookupStage(IResponseCache cache, TimeProvider time) : 
 
         return true;
     }
+
+    /// <summary>
+    /// <c>semantic-hit; similarity=0.9731</c>: the result, then the cosine similarity as a parameter (the syntax of an
+    /// RFC 8941 item with a parameter), rounded down to four decimals so that it never shows more than was measured.
+    /// </summary>
+    public static string SemanticHitHeader(float similarity) =>
+        "semantic-hit; similarity=" + (Math.Floor(similarity * 10_000d) / 10_000d).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The policy in force: the route's <c>cache:</c>, else the serving alias's; none for operations whose answers are

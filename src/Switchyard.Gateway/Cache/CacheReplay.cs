@@ -15,11 +15,12 @@ public static class CacheReplay
     public const string ModelHeader = "x-switchyard-model";
 
     /// <summary>Writes <paramref name="answer"/> as the response to <paramref name="ctx"/>; a client gone meanwhile is recorded, not thrown.</summary>
-    public static async Task WriteAsync(GatewayContext ctx, CachedAnswer answer, TimeProvider time)
+    /// <param name="result">The <c>x-switchyard-cache</c> value: <c>hit</c>, or <c>semantic-hit; similarity=…</c>.</param>
+    public static async Task WriteAsync(GatewayContext ctx, CachedAnswer answer, TimeProvider time, string result)
     {
         var http = ctx.Http.Response;
         ctx.Final = answer.Deployment; // the record names the deployment whose answer this is; no attempt was made
-        http.Headers[CacheDirectives.Header] = "hit";
+        http.Headers[CacheDirectives.Header] = result;
         http.Headers[ModelHeader] = answer.Model;
         http.StatusCode = 200;
         var created = time.GetUtcNow().ToUnixTimeSeconds();

@@ -34,6 +34,9 @@ public sealed class MemoryResponseCache(TimeProvider time) : IResponseCache
     public long Bytes => Volatile.Read(ref bytes);
 
     /// <inheritdoc />
+    public ValueTask<CachedAnswer?> GetAsync(byte[] key, RouteTable table) => ValueTask.FromResult(Get(key));
+
+    /// <summary>The live entry under <paramref name="key"/>, or null (absent or expired).</summary>
     public CachedAnswer? Get(ReadOnlySpan<byte> key)
     {
         var digest = Digest.Of(key);

@@ -27,6 +27,9 @@ internal sealed class BindContext(Func<string, string?> env, ProviderCatalog pro
 
     public void Error(string path, string message) => Errors.Add(new ConfigError(path, message));
 
+    /// <summary>Every <c>cache.semantic.embedding_model</c> and its path, checked once all aliases are known.</summary>
+    public List<(string Path, string Alias)> CacheEmbeddingRefs { get; } = [];
+
     public static string Child(string parent, string key) => parent.Length == 0 ? key : $"{parent}.{key}";
 
     public static string Index(string parent, int index) => $"{parent}[{index}]";

@@ -157,6 +157,7 @@ public static class ConfigLoader
         {
             ctx.Error(refPath, $"unknown model '{alias}'{Suggestions.Hint(alias, aliasNames)}; the moderation call goes through a model declared under models:");
         }
+        CacheBinder.CheckReferences(ctx, aliasNames, cache, redis);
         foreach (var (refPath, route) in routeRefs.Where(r => !routes.Any(rule => rule.Name == r.Route)))
         {
             ctx.Error(refPath, $"unknown route '{route}'{Suggestions.Hint(route, routes.Select(r => r.Name))}; declare it under routes:");

@@ -18,7 +18,11 @@ public enum CacheScope
 /// </summary>
 /// <param name="Ttl"><c>ttl</c>: how long a stored answer is served (also the ceiling of <c>x-switchyard-cache-ttl</c>).</param>
 /// <param name="Scope"><c>scope</c>: <c>key</c> or <c>team</c>.</param>
-public sealed record CachePolicy(TimeSpan Ttl, CacheScope Scope);
+public sealed record CachePolicy(TimeSpan Ttl, CacheScope Scope)
+{
+    /// <summary><c>semantic</c>: the semantic cache in front of the exact one, or null (exact only).</summary>
+    public SemanticCachePolicy? Semantic { get; init; }
+}
 
 /// <summary>The server-wide cache bounds (<c>cache:</c> at the top level); read at every store, so a reload applies at once.</summary>
 /// <param name="MaxBytes"><c>max_bytes</c>: the memory all entries may take together (estimated, see ADR 0015); least recently used go first.</param>
@@ -27,9 +31,25 @@ public sealed record CacheSettings(long MaxBytes, long MaxEntryBytes)
 {
     /// <summary>64 MiB in all, 1 MiB per answer: a few thousand typical chat answers.</summary>
     public static CacheSettings Default { get; } = new(64L * 1024 * 1024, 1024 * 1024);
+
+    /// <summary><c>semantic_max_entries</c>: the semantic cache's entries in all partitions together (least recently used go first).</summary>
+    public int SemanticMaxEntries { get; init; } = 10_000;
+
+    /// <summary><c>store</c>: where exact-cache entries live (read at start only).</summary>
+    public CacheStore Store { get; init; } = CacheStore.Memory;
 }
 
-/// <summary>How the cache took part in a request (recorded as <c>cache</c>: null, <c>miss</c> or <c>hit</c>).</summary>
+/// <summary>Where the exact cache keeps its entries (<c>cache.store</c>).</summary>
+public enum CacheStore
+{
+    /// <summary><c>memory</c> (default): in this process, bounded by <c>max_bytes</c>.</summary>
+    Memory,
+
+    /// <summary><c>redis</c>: in the <c>redis:</c> server, shared by every replica; Redis's own memory policy bounds it.</summary>
+    Redis,
+}
+
+/// <summary>How the cache took part in a request (recorded as <c>cache</c>: null, <c>miss</c>, <c>hit</c> or <c>semantic-hit</c>).</summary>
 public enum CacheStatus
 {
     /// <summary>The alias has no cache, or the request cannot be cached.</summary>
@@ -40,6 +60,9 @@ public enum CacheStatus
 
     /// <summary>Answered from the cache: no upstream call.</summary>
     Hit,
+
+    /// <summary>Answered from the semantic cache (a similar prompt's answer): no upstream call but the embedding.</summary>
+    SemanticHit,
 }
 
 /// <summary>
@@ -59,8 +82,12 @@ public sealed record CachedAnswer(StreamEvent[] Events, string Model, TokenUsage
 /// </summary>
 public interface IResponseCache
 {
-    /// <summary>The live entry under <paramref name="key"/>, or null (absent or expired).</summary>
-    CachedAnswer? Get(ReadOnlySpan<byte> key);
+    /// <summary>
+    /// The live entry under <paramref name="key"/>, or null (absent, expired, or the store did not answer in time: a
+    /// shared store's outage is a miss, never a failed request). <paramref name="table"/> is the request's configuration
+    /// (a shared store finds the entry's deployment in it).
+    /// </summary>
+    ValueTask<CachedAnswer?> GetAsync(byte[] key, RouteTable table);
 
     /// <summary>Stores <paramref name="answer"/> for <paramref name="ttl"/>, evicting as <paramref name="settings"/> require.</summary>
     void Put(ReadOnlySpan<byte> key, CachedAnswer answer, TimeSpan ttl, CacheSettings settings);
@@ -70,6 +97,9 @@ public interface IResponseCache
 
     /// <summary>Estimated bytes held now.</summary>
     long Bytes { get; }
+
+    /// <summary>True for a store shared by replicas (Redis): its size is not this replica's to report (no gauges).</summary>
+    bool Shared => false;
 }
 
 /// <summary>
@@ -95,4 +125,10 @@ public sealed class CacheTicket(byte[] key, TimeSpan ttl, bool store)
 
     /// <summary>On a miss that may be stored: what Dispatch delivered, collected for the store stage.</summary>
     public CacheCapture? Capture { get; set; }
+
+    /// <summary>The semantic cache's part: the prompt's embedding and partition (to store the answer under), or null.</summary>
+    public object? Semantic { get; set; }
+
+    /// <summary>On a semantic hit: the cosine similarity of the prompt to the stored one.</summary>
+    public float Similarity { get; set; }
 }

@@ -31,6 +31,21 @@ internal static class FleetServices
             sp.GetRequiredService<GovernanceDirectory>(), sp.GetRequiredService<ILogger<GovernanceBroadcast>>()).GetAwaiter().GetResult());
     }
 
+    /// <summary>
+    /// The exact cache's store: in this process by default; in Redis, on the fleet's <see cref="RedisLink"/>, under
+    /// <c>cache.store: redis</c> (the binder has checked that <c>redis:</c> is there). Read at start only.
+    /// </summary>
+    public static void AddResponseCache(IServiceCollection services, GatewayConfig config, TimeProvider time)
+    {
+        if (config.Cache.Store == CacheStore.Redis && config.Redis is not null)
+        {
+            services.AddSingleton<IResponseCache>(sp => new RedisResponseCache(sp.GetRequiredService<RedisLink>()));
+            return;
+        }
+
+        services.AddSingleton<IResponseCache>(new Cache.MemoryResponseCache(time));
+    }
+
     /// <summary>Connects and subscribes before the first request, so a replica starts on shared counters when Redis is there.</summary>
     public static void Start(IServiceProvider services)
     {

@@ -158,7 +158,11 @@ public sealed partial class GatewayApp : IAsyncDisposable
         AddBudgets(services, config, Path.Combine(dataDir, "switchyard.db"), options.TimeProvider);
         FleetServices.Add(services, config, options.TimeProvider); // shared limits on Redis, or the LimitBook alone (docs/adr/0013)
         services.AddSingleton<CostMeter>();
-        services.AddSingleton<IResponseCache>(new Cache.MemoryResponseCache(options.TimeProvider)); // the exact cache (docs/adr/0015)
+        FleetServices.AddResponseCache(services, config, options.TimeProvider); // the exact cache, in memory or Redis (docs/adr/0015)
+        services.AddSingleton(new Cache.SemanticIndex(options.TimeProvider)); // the semantic cache's vectors (docs/adr/0015)
+        services.AddSingleton<ICacheEmbedder>(sp => new GatewayEmbedder(new PlanStage(sp.GetRequiredService<Planner>()), ActivatorUtilities.CreateInstance<Governance.BudgetStage>(sp),
+            sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<Settle>(), options.TimeProvider));
+        services.AddSingleton<Cache.SemanticCache>();
         AddTelemetry(services, config.Telemetry, options.TimeProvider);
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(),
             sp.GetRequiredService<CostMeter>(), [.. sp.GetRequiredService<GatewayTelemetry>().Observers]));

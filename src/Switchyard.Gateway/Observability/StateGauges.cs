@@ -26,7 +26,7 @@ internal static class StateGauges
     /// <summary>Creates the gauges on <paramref name="meter"/>.</summary>
     public static void Create(Meter meter, RouterState router, HealthRegistry health, Func<UsageBacklog> usage, IResponseCache? cache = null)
     {
-        if (cache is not null)
+        if (cache is { Shared: false }) // a shared store's size is the fleet's, not this replica's
         {
             meter.CreateObservableGauge("switchyard.cache.entries", () => cache.Count, "{entry}", "Answers held by the exact cache");
             meter.CreateObservableGauge("switchyard.cache.size", () => cache.Bytes, "By", "Estimated memory the exact cache's entries hold (bounded by cache.max_bytes)");

@@ -25,7 +25,7 @@ public sealed partial class CostMeter(ILogger<CostMeter> logger)
     public RecordCost Cost(GatewayContext ctx)
     {
         var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(ctx.StartedAtMs).UtcDateTime);
-        if (ctx.Cache is { Status: CacheStatus.Hit, Hit: { } hit })
+        if (ctx.Cache is { Status: CacheStatus.Hit or CacheStatus.SemanticHit, Hit: { } hit })
         {
             decimal saved = 0;
             string? unused = null;

@@ -75,7 +75,7 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         PriceVersion = cost.Version,
         LatencyMs = time.GetElapsedTime(ctx.StartTimestamp).TotalMilliseconds,
         TimeToFirstTokenMs = ctx.FirstByteTimestamp == 0 ? null : time.GetElapsedTime(ctx.StartTimestamp, ctx.FirstByteTimestamp).TotalMilliseconds,
-        Cache = ctx.Cache?.Status switch { CacheStatus.Hit => "hit", CacheStatus.Miss => "miss", _ => null },
+        Cache = ctx.Cache?.Status switch { CacheStatus.Hit => "hit", CacheStatus.SemanticHit => "semantic-hit", CacheStatus.Miss => "miss", _ => null },
         CostSavedMicros = cost.SavedMicros,
         Guardrails = ctx.Guard?.Summary(),
     };

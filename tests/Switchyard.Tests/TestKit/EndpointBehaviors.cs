@@ -22,6 +22,12 @@ public sealed record EmbeddingsBehavior : UpstreamBehavior
     /// <summary>The <c>model</c> reported back; null echoes the requested model.</summary>
     public string? ResponseModel { get; init; }
 
+    /// <summary>
+    /// Scripted vectors, text → vector, returned as given (not normalized), so a test sets similarities exactly. When set,
+    /// the fake is strict: an input not in the map gets OpenAI's 400, so a test learns of any text it did not expect.
+    /// </summary>
+    public IReadOnlyDictionary<string, float[]>? Vectors { get; init; }
+
     internal override bool Supports(UpstreamEndpoint endpoint) => endpoint == UpstreamEndpoint.Embeddings;
 
     internal override Task ExecuteAsync(BehaviorContext context)
@@ -34,11 +40,43 @@ public sealed record EmbeddingsBehavior : UpstreamBehavior
             return context.WriteJsonAsync(400, OpenAIWire.Serialize(error));
         }
 
+        if (Strictly(request, inputs) is { } refusal)
+        {
+            return context.WriteJsonAsync(400, OpenAIWire.Serialize(OpenAIWire.Error(refusal, "invalid_request_error", null, null)));
+        }
+
         var dimensions = request?["dimensions"] is JsonValue d && d.TryGetValue<int>(out var asked) && asked > 0 ? asked : Dimensions;
         var base64 = request?["encoding_format"] is JsonValue f && f.TryGetValue<string>(out var format) && format == "base64";
-        var embeddings = inputs.Select(input => Encode(Vector(input, dimensions), base64));
+        var embeddings = inputs.Select(input => Encode(Vectors?[input] ?? Vector(input, dimensions), base64));
         var body = OpenAIWire.EmbeddingList(embeddings, ResponseModel ?? context.Request.Model ?? "unknown-model", inputs.Count * TokensPerInput);
         return context.WriteJsonAsync(200, OpenAIWire.Serialize(body));
+    }
+
+    /// <summary>
+    /// OpenAI's checks: <c>model</c> a string, <c>encoding_format</c> <c>float</c> or <c>base64</c>; with
+    /// <see cref="Vectors"/> (strict), no unknown member and every input scripted. The refusal's message, or null.
+    /// </summary>
+    private string? Strictly(JsonObject? request, List<string> inputs)
+    {
+        if (request?["model"] is not JsonValue model || !model.TryGetValue<string>(out _))
+        {
+            return "'model' is a required property";
+        }
+
+        if (request["encoding_format"] is JsonValue f && !(f.TryGetValue<string>(out var format) && format is "float" or "base64"))
+        {
+            return "'encoding_format' must be one of 'float', 'base64'";
+        }
+
+        foreach (var (name, _) in request)
+        {
+            if (Vectors is not null && name is not ("model" or "input" or "encoding_format" or "dimensions" or "user"))
+            {
+                return $"Unrecognized request argument supplied: {name}";
+            }
+        }
+
+        return Vectors is { } map && inputs.FirstOrDefault(i => !map.ContainsKey(i)) is { } unknown ? $"no vector scripted for input '{unknown}'" : null;
     }
 
     /// <summary>
