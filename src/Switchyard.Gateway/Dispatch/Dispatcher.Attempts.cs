@@ -145,6 +145,11 @@ public sealed partial class Dispatcher
 
     private IPassthroughProtocol? PassthroughFor(GatewayContext ctx, IProviderAdapter? adapter)
     {
+        if (MediaOperations.IsMedia(ctx.Operation))
+        {
+            return null; // the provider's media endpoints build their own call, passthrough or not (MediaAttempts)
+        }
+
         var protocol = providers.Passthrough(ctx.Format.PassthroughProtocol);
         return protocol is not null && protocol.Protocol == adapter?.Protocol ? protocol : null;
     }
@@ -155,7 +160,7 @@ public sealed partial class Dispatcher
     /// </summary>
     private ClientError? Prepare(GatewayContext ctx, DeploymentTarget deployment)
     {
-        if (ctx.Canonical is not null || ctx.Operation == Operation.Embeddings)
+        if (ctx.Canonical is not null || ctx.Operation == Operation.Embeddings || MediaOperations.IsMedia(ctx.Operation))
         {
             return null;
         }
@@ -202,6 +207,14 @@ public sealed partial class Dispatcher
         {
             return Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
                 $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call"));
+        }
+
+        if (MediaOperations.IsMedia(ctx.Operation))
+        {
+            return providers.Media(deployment.Config.Provider.Kind) is { } native && (native.Serves & MediaOperations.KindOf(ctx.Operation)) != 0
+                ? media.RunAsync(ctx, native, adapter, deployment, remaining, abort)
+                : Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
+                    $"deployment '{deployment.Name}' does not serve {MediaOperations.Name(MediaOperations.KindOf(ctx.Operation))}") { Param = "model" });
         }
 
         if (ctx.Operation == Operation.Embeddings)
