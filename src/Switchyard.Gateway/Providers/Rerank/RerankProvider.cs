@@ -35,13 +35,25 @@ public sealed class RerankProvider(RerankDialect dialect) : ProviderDescriptor
     /// <inheritdoc />
     public override IReadOnlyList<ProviderPreset> Presets => [Dialect switch
     {
-        RerankDialect.Cohere => ProviderPreset.Hosted("cohere", "https://api.cohere.com/v2", "COHERE_API_KEY"),
-        RerankDialect.Jina => ProviderPreset.Hosted("jina", "https://api.jina.ai/v1", "JINA_API_KEY"),
-        _ => ProviderPreset.Hosted("voyage", "https://api.voyageai.com/v1", "VOYAGE_API_KEY"),
+        RerankDialect.Cohere => ProviderPreset.Hosted("cohere", "https://api.cohere.com/v2", "COHERE_API_KEY", "rerank-v4.0-pro", "rerank-v4.0-fast", "rerank-v3.5"),
+        RerankDialect.Jina => ProviderPreset.Hosted("jina", "https://api.jina.ai/v1", "JINA_API_KEY", "jina-reranker-v2-base-multilingual", "jina-reranker-m0"),
+        _ => ProviderPreset.Hosted("voyage", "https://api.voyageai.com/v1", "VOYAGE_API_KEY", "rerank-2.5", "rerank-2.5-lite"),
     }];
 
     /// <inheritdoc />
     public override OperationKinds Serves => OperationKinds.Rerank;
+
+    /// <summary>Cohere's (per search unit) and Voyage's (per token) rerank prices; Jina's API is sold in token packs with no list rate found, so its deployments need <c>price:</c>.</summary>
+    public override PriceBook Prices => Dialect switch
+    {
+        RerankDialect.Cohere => CohereBook,
+        RerankDialect.Voyage => VoyageBook,
+        _ => PriceBook.Empty,
+    };
+
+    private static readonly PriceBook CohereBook = PriceBook.FromResources(typeof(RerankProvider).Assembly, typeof(RerankProvider).Namespace + ".prices.cohere.json");
+
+    private static readonly PriceBook VoyageBook = PriceBook.FromResources(typeof(RerankProvider).Assembly, typeof(RerankProvider).Namespace + ".prices.voyage.json");
 
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new RerankAdapter(Kind);
