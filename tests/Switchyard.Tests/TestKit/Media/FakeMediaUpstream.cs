@@ -164,7 +164,7 @@ public sealed class FakeMediaUpstream : IAsyncDisposable
     private static Task Images(HttpContext http, MediaRequest r)
     {
         var model = Model(r);
-        var count = int.TryParse(Str(r, "n") ?? r.Json["n"]?.ToString(), out var n) ? n : 1;
+        var count = int.TryParse(Str(r, "n") ?? (r.Body.Length > 0 ? r.Json["n"]?.ToString() : null), out var n) ? n : 1;
         var gptImage = model.StartsWith("gpt-image", StringComparison.Ordinal);
         var urls = !gptImage && Str(r, "response_format") != "b64_json";
         return WriteAsync(http, 200, MediaWire.ImagesAnswer(count, urls, gptImage ? (20, 4160 * count) : null));
