@@ -435,6 +435,26 @@ public sealed record Price(decimal Input, decimal Output)
     /// <summary>USD per search unit (Cohere Rerank: one query over up to 100 documents).</summary>
     public decimal? PerSearchUnit { get; init; }
 
+    /// <summary>
+    /// USD for one image of <paramref name="size"/> and <paramref name="quality"/>: <c>SIZE/QUALITY</c>, then <c>SIZE</c>,
+    /// then <c>/QUALITY</c> in <see cref="PerImageBy"/>, then <see cref="PerImage"/>; null when none applies.
+    /// </summary>
+    public decimal? ImageRate(string? size, string? quality)
+    {
+        if (PerImageBy is { } by
+            && ((size is not null && quality is not null && by.TryGetValue(size + "/" + quality, out var exact))
+                || (size is not null && by.TryGetValue(size, out exact))
+                || (quality is not null && by.TryGetValue("/" + quality, out exact))))
+        {
+            return exact;
+        }
+
+        return PerImage;
+    }
+
+    /// <summary>The dearest image rate the price has (a budget reserves it when the size or quality has no rate of its own).</summary>
+    public decimal? DearestImageRate => PerImageBy is { Count: > 0 } by ? Math.Max(by.Values.Max(), PerImage ?? 0) : PerImage;
+
     /// <summary>True when the price has a rate for some unit other than tokens.</summary>
     public bool HasMediaRates => PerImage is not null || PerImageBy is not null || PerSecond is not null || PerMillionCharacters is not null || PerSearchUnit is not null;
 

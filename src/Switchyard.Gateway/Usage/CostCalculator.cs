@@ -50,7 +50,7 @@ public static class CostCalculator
 
     /// <summary>
     /// The exact cost of a media answer's units at <paramref name="price"/>, in micro-dollars (docs/adr/0017-beyond-chat.md):
-    /// images at their size and quality's rate (<see cref="ImageRate"/>), characters at <see cref="Price.PerMillionCharacters"/>
+    /// images at their size and quality's rate (<see cref="Price.ImageRate"/>), characters at <see cref="Price.PerMillionCharacters"/>
     /// (USD per million characters is micro-dollars per character), seconds at <see cref="Price.PerSecond"/>, search units at
     /// <see cref="Price.PerSearchUnit"/>. A unit the price has no rate for costs nothing (the record's version says which price it saw).
     /// </summary>
@@ -58,30 +58,10 @@ public static class CostCalculator
     {
         ArgumentNullException.ThrowIfNull(price);
         const decimal MicrosPerDollar = 1_000_000m;
-        return media.Images * (ImageRate(price, media.Size, media.Quality) ?? 0) * MicrosPerDollar
+        return media.Images * (price.ImageRate(media.Size, media.Quality) ?? 0) * MicrosPerDollar
                + media.Characters * (price.PerMillionCharacters ?? 0)
                + (decimal)media.Seconds * (price.PerSecond ?? 0) * MicrosPerDollar
                + media.SearchUnits * (price.PerSearchUnit ?? 0) * MicrosPerDollar;
-    }
-
-    /// <summary>
-    /// USD for one image of <paramref name="size"/> and <paramref name="quality"/>: <c>SIZE/QUALITY</c>, then <c>SIZE</c>,
-    /// then <c>/QUALITY</c> in <see cref="Price.PerImageBy"/>, then <see cref="Price.PerImage"/>; null when none applies.
-    /// </summary>
-    public static decimal? ImageRate(Price price, string? size, string? quality)
-    {
-        ArgumentNullException.ThrowIfNull(price);
-        if (price.PerImageBy is { } by)
-        {
-            if ((size is not null && quality is not null && by.TryGetValue(size + "/" + quality, out var exact))
-                || (size is not null && by.TryGetValue(size, out exact))
-                || (quality is not null && by.TryGetValue("/" + quality, out exact)))
-            {
-                return exact;
-            }
-        }
-
-        return price.PerImage;
     }
 
     /// <summary>
