@@ -155,6 +155,13 @@ public sealed partial class Dispatcher
     }
 
     /// <summary>
+    /// For a media call to a deployment of the client's own protocol (OpenAI's images, audio, moderations to the OpenAI
+    /// family or Azure), the relay whose error classification keeps the upstream's error body as the client's answer.
+    /// </summary>
+    private IPassthroughProtocol? SameProtocolErrors(GatewayContext ctx, IProviderAdapter adapter) =>
+        providers.Passthrough(ctx.Format.PassthroughProtocol) is { } relay && relay.Protocol == adapter.Protocol ? relay : null;
+
+    /// <summary>
     /// Parses the canonical request once, when the first deployment that needs translation comes up. The
     /// refusal to answer when the client's body cannot be translated; null when the step can be attempted.
     /// </summary>
@@ -212,7 +219,7 @@ public sealed partial class Dispatcher
         if (MediaOperations.IsMedia(ctx.Operation))
         {
             return providers.Media(deployment.Config.Provider.Kind) is { } native && (native.Serves & MediaOperations.KindOf(ctx.Operation)) != 0
-                ? media.RunAsync(ctx, native, adapter, deployment, remaining, abort)
+                ? media.RunAsync(ctx, native, adapter, deployment, remaining, abort, SameProtocolErrors(ctx, adapter))
                 : Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
                     $"deployment '{deployment.Name}' does not serve {MediaOperations.Name(MediaOperations.KindOf(ctx.Operation))}") { Param = "model" });
         }

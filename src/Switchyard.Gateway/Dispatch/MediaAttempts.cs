@@ -14,8 +14,9 @@ namespace Switchyard.Dispatch;
 public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, DrainSignal drain)
 {
     /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
+    /// <param name="sameProtocol">The client's own protocol when the deployment speaks it: its error bodies are relayed as they are.</param>
     public async Task<UpstreamFailure?> RunAsync(GatewayContext ctx, IMediaProvider provider, IProviderAdapter adapter,
-        DeploymentTarget deployment, TimeSpan remaining, CancellationToken abort)
+        DeploymentTarget deployment, TimeSpan remaining, CancellationToken abort, IPassthroughProtocol? sameProtocol = null)
     {
         var call = new MediaCall(ctx.Operation, ctx.Body!.Memory, ctx.Request, ctx.Form, ctx.RequestId, ctx.StartedAtMs / 1000);
         if (Build(provider, call, deployment, out var refused) is not { } message)
@@ -26,7 +27,7 @@ public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, Drai
         var timeouts = deployment.Config.Timeouts;
         using var timer = new AttemptTimer(time, remaining < timeouts.Total ? remaining : timeouts.Total, abort, drain.Expired);
         using var _ = message;
-        var (response, sendFailure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer, adapter, null).ConfigureAwait(false);
+        var (response, sendFailure) = await UpstreamSend.SendAsync(upstream, message, deployment, timer, adapter, sameProtocol).ConfigureAwait(false);
         if (sendFailure is not null)
         {
             return sendFailure;

@@ -135,6 +135,19 @@ public sealed class ImagesTests(MediaGateway m) : IClassFixture<MediaGateway>
     }
 
     [Fact]
+    public async Task UpstreamRefusal_OpenAIErrorRelayedAsIs()
+    {
+        const string Refusal = """{"error":{"message":"Your request was rejected by our safety system.","type":"invalid_request_error","param":null,"code":"content_policy_violation"}}""";
+        m.Fake.FailNext("/openai/v1/images/generations", 400, Refusal);
+
+        using var response = await m.H.SendAsync(m.H.Post("/v1/images/generations", """{"model":"dall-e-3","prompt":"forbidden","response_format":"b64_json"}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(Refusal, await response.Content.ReadAsStringAsync());
+        Assert.Equal(("content_policy", 0L), ((await m.RecordOf(response)).ErrorKind, (await m.RecordOf(response)).CostMicros));
+    }
+
+    [Fact]
     public async Task Edit_SentAsJson_415()
     {
         using var response = await m.H.SendAsync(m.H.Post("/v1/images/edits", """{"model":"gpt-image-1","prompt":"x"}"""));
