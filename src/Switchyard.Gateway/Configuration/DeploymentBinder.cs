@@ -6,12 +6,12 @@ namespace Switchyard.Configuration;
 /// <summary>Binds <c>deployments:</c> (and the inline deployments written inside a model).</summary>
 internal static class DeploymentBinder
 {
-    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier", "limits", "circuit_breaker", "catalog");
+    private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "provider", "model", "timeouts", "capabilities", "context_window", "max_output_tokens", "price", "price_tier", "limits", "circuit_breaker", "catalog", "operations");
 
     private static readonly FrozenSet<string> LimitKeys = FrozenSet.Create(StringComparer.Ordinal, "rpm", "tpm");
 
     private static readonly FrozenSet<string> PriceKeys = FrozenSet.Create(StringComparer.Ordinal,
-        "input", "output", "cached_input", "cache_write", "cache_write_1h", "reasoning");
+        ["input", "output", "cached_input", "cache_write", "cache_write_1h", "reasoning", .. MediaBinder.RateKeys]);
 
     private static readonly string[] CapabilityNames = ["tools", "vision", "json_schema", "thinking"];
 
@@ -53,6 +53,7 @@ internal static class DeploymentBinder
         var timeouts = TimeoutsBinder.Bind(ctx, map["timeouts"], map.PathOf("timeouts"), provider?.Timeouts ?? Timeouts.Default);
         var capabilities = Capabilities(ctx, map, out var declared);
         var price = PriceOf(ctx, map) ?? BookPrice(ctx, provider, model);
+        var operations = MediaBinder.Operations(ctx, map, provider, model);
         var tier = ctx.String(map["price_tier"], map.PathOf("price_tier"))?.Trim();
         DeploymentLimits? limits = null;
         if (ctx.Map(map["limits"], map.PathOf("limits"), LimitKeys) is { } lm)
@@ -75,6 +76,7 @@ internal static class DeploymentBinder
             Profile = profile,
             Price = price,
             PriceTier = tier,
+            Operations = operations,
             Limits = limits,
             CircuitBreaker = breaker,
         };
@@ -116,8 +118,9 @@ internal static class DeploymentBinder
             return v;
         }
 
-        var input = Read("input", required: true);
-        var output = Read("output", required: true);
+        var media = MediaBinder.HasRates(price); // an image, audio or rerank model may be priced by its own units alone
+        var input = Read("input", required: !media) ?? (media ? 0 : null);
+        var output = Read("output", required: !media) ?? (media ? 0 : null);
         var rates = new Price(0, 0)
         {
             CachedInput = Read("cached_input", required: false),
@@ -125,7 +128,7 @@ internal static class DeploymentBinder
             CacheWrite1h = Read("cache_write_1h", required: false),
             Reasoning = Read("reasoning", required: false),
         };
-        return input is null || output is null ? null : rates with { Input = input.Value, Output = output.Value };
+        return input is null || output is null ? null : MediaBinder.Rates(ctx, price, rates with { Input = input.Value, Output = output.Value });
     }
 
     /// <summary>

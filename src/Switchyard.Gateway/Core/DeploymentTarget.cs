@@ -29,6 +29,9 @@ public sealed class DeploymentTarget
     /// <summary><c>{base_url}/embeddings</c>.</summary>
     public Uri EmbeddingsUri { get; }
 
+    /// <summary><c>{base_url}/{path}</c>, for the endpoints beyond chat (<c>images/generations</c>, <c>audio/speech</c>).</summary>
+    public Uri MediaUri(string path) => new(Config.Provider.BaseUrl.ToString().TrimEnd('/') + "/" + path);
+
     /// <summary>The upstream model as a JSON string token (quotes included), spliced into bodies.</summary>
     public byte[] EncodedModel { get; }
 

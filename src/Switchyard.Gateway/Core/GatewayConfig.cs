@@ -120,6 +120,14 @@ public sealed record ServerSettings(long MaxRequestBodyBytes, string DataDirecto
     /// </summary>
     public TimeSpan BodyReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// <c>server.max_upload_size</c>: the largest multipart upload (image edits, transcriptions, translations), spooled
+    /// to disk as it arrives rather than held in memory; beyond it, 413. Default 25 MiB, OpenAI's own audio limit.
+    /// </summary>
+    public long MaxUploadBytes { get; init; } = DefaultMaxUploadBytes;
+
+    public const long DefaultMaxUploadBytes = 25 * 1024 * 1024;
+
     /// <summary><c>server.echo_model</c>: serve the built-in offline model <c>switchyard/echo</c> (true by default).</summary>
     public bool EchoModel { get; init; } = true;
 
@@ -378,6 +386,12 @@ public sealed record DeploymentConfig(string Name, ProviderConfig Provider, stri
     /// <summary>Price tier name (<c>price_tier</c>) for same-tier fallback; null = untiered.</summary>
     public string? PriceTier { get; init; }
 
+    /// <summary>
+    /// The operations this deployment serves (<c>operations:</c>, else inferred from the model id by
+    /// <see cref="MediaOperations.Infer"/>), within its provider kind's; the planner leaves it out of any other.
+    /// </summary>
+    public OperationKinds Operations { get; init; } = OperationKinds.ChatDefault;
+
     /// <summary>The deployment's own rate limits (<c>limits: { rpm, tpm }</c>), e.g. the provider account's quota.</summary>
     public DeploymentLimits? Limits { get; init; }
 
@@ -413,11 +427,46 @@ public sealed record Price(decimal Input, decimal Output)
     /// <summary>Reasoning (thinking) tokens, when a provider bills them apart from other output; usually left out.</summary>
     public decimal? Reasoning { get; init; }
 
-    /// <summary>USD per image generated, for image models (recorded in the book; not billed by the gateway yet).</summary>
+    /// <summary>USD per image generated or edited, when <see cref="PerImageBy"/> has no rate for its size and quality.</summary>
     public decimal? PerImage { get; init; }
 
-    /// <summary>USD per second of audio or video, for those models (recorded in the book; not billed by the gateway yet).</summary>
+    /// <summary>
+    /// USD per image by <c>SIZE/QUALITY</c> (<c>1024x1024/hd</c>), <c>SIZE</c> or <c>/QUALITY</c>, tried in that order
+    /// (docs/adr/0017-beyond-chat.md); null when the model has one price per image.
+    /// </summary>
+    public IReadOnlyDictionary<string, decimal>? PerImageBy { get; init; }
+
+    /// <summary>USD per second of audio transcribed or translated (Whisper: $0.006 a minute).</summary>
     public decimal? PerSecond { get; init; }
+
+    /// <summary>USD per million characters of text turned into speech (tts-1: $15).</summary>
+    public decimal? PerMillionCharacters { get; init; }
+
+    /// <summary>USD per search unit (Cohere Rerank: one query over up to 100 documents).</summary>
+    public decimal? PerSearchUnit { get; init; }
+
+    /// <summary>
+    /// USD for one image of <paramref name="size"/> and <paramref name="quality"/>: <c>SIZE/QUALITY</c>, then <c>SIZE</c>,
+    /// then <c>/QUALITY</c> in <see cref="PerImageBy"/>, then <see cref="PerImage"/>; null when none applies.
+    /// </summary>
+    public decimal? ImageRate(string? size, string? quality)
+    {
+        if (PerImageBy is { } by
+            && ((size is not null && quality is not null && by.TryGetValue(size + "/" + quality, out var exact))
+                || (size is not null && by.TryGetValue(size, out exact))
+                || (quality is not null && by.TryGetValue("/" + quality, out exact))))
+        {
+            return exact;
+        }
+
+        return PerImage;
+    }
+
+    /// <summary>The dearest image rate the price has (a budget reserves it when the size or quality has no rate of its own).</summary>
+    public decimal? DearestImageRate => PerImageBy is { Count: > 0 } by ? Math.Max(by.Values.Max(), PerImage ?? 0) : PerImage;
+
+    /// <summary>True when the price has a rate for some unit other than tokens.</summary>
+    public bool HasMediaRates => PerImage is not null || PerImageBy is not null || PerSecond is not null || PerMillionCharacters is not null || PerSearchUnit is not null;
 
     /// <summary>The rates of a request whose input exceeds a threshold (Gemini 2.5 Pro and Claude Sonnet 4 above 200K tokens).</summary>
     public LongContextPrice? LongContext { get; init; }

@@ -61,6 +61,15 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     public RequestHead Request;
 
     /// <summary>
+    /// Ingress: a multipart upload's fields and spooled files (image edits, transcriptions); null for a JSON body. Its
+    /// text fields are also <see cref="Body"/>, as JSON. Settle disposes it (the spooled files are deleted).
+    /// </summary>
+    public UploadedForm? Form { get; set; }
+
+    /// <summary>Dispatch: what a media answer used (images, characters, seconds, search units), priced in Settle.</summary>
+    public MediaUsage Media { get; set; }
+
+    /// <summary>
     /// Conversations: the stored conversation a Responses request continues (<c>previous_response_id</c>,
     /// <c>item_reference</c>), resolved before routing, and where its answer is kept; null for other formats.
     /// </summary>

@@ -39,6 +39,11 @@ public static class GatewayTracing
         Operation.ChatCompletions or Operation.Messages or Operation.Responses => "chat",
         Operation.GenerateContent => "generate_content",
         Operation.Embeddings => "embeddings",
+        Operation.ImageGenerations or Operation.ImageEdits => "image_generation",
+        Operation.Speech => "text_to_speech",
+        Operation.Transcriptions or Operation.Translations => "speech_to_text",
+        Operation.Moderations => "moderation",
+        Operation.Rerank => "rerank",
         _ => null,
     };
 }

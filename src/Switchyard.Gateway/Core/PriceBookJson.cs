@@ -52,6 +52,15 @@ internal sealed class PriceEntryDto : PriceRatesDto
 
     public decimal? PerSecond { get; set; }
 
+    public Dictionary<string, decimal>? PerImageBy { get; set; }
+
+    public decimal? PerMillionCharacters { get; set; }
+
+    public decimal? PerSearchUnit { get; set; }
+
+    /// <summary>True when the entry prices some unit other than tokens (then input and output may be left out).</summary>
+    public bool HasMediaRates => PerImage is not null || PerImageBy is not null || PerSecond is not null || PerMillionCharacters is not null || PerSearchUnit is not null;
+
     public LongContextDto? LongContext { get; set; }
 
     public string? Source { get; set; }

@@ -90,7 +90,10 @@ internal static class PriceListChecks
                 entries.Add(new PriceEntry(dto.Model!, rates! with
                 {
                     PerImage = dto.PerImage,
+                    PerImageBy = dto.PerImageBy,
                     PerSecond = dto.PerSecond,
+                    PerMillionCharacters = dto.PerMillionCharacters,
+                    PerSearchUnit = dto.PerSearchUnit,
                     LongContext = longContext,
                     EffectiveFrom = from,
                     Version = $"book:{from:yyyy-MM-dd}",
@@ -119,18 +122,20 @@ internal static class PriceListChecks
 
     private static Price? Rates(PriceRatesDto dto, string at, List<string> errors)
     {
-        if (dto.Input is null || dto.Output is null)
+        var media = dto is PriceEntryDto { HasMediaRates: true };
+        if ((dto.Input is null || dto.Output is null) && !media)
         {
-            errors.Add($"{at}: 'input' and 'output' are required (USD per million tokens)");
+            errors.Add($"{at}: 'input' and 'output' are required (USD per million tokens), unless a media rate (per_image, per_second, ...) prices the model");
         }
 
         decimal?[] all = [dto.Input, dto.Output, dto.CachedInput, dto.CacheWrite, dto.CacheWrite1h, dto.Reasoning];
-        if (all.Any(r => r < 0) || (dto is PriceEntryDto e && (e.PerImage < 0 || e.PerSecond < 0)))
+        if (all.Any(r => r < 0) || (dto is PriceEntryDto e && (e.PerImage < 0 || e.PerSecond < 0 || e.PerMillionCharacters < 0
+            || e.PerSearchUnit < 0 || e.PerImageBy?.Values.Any(v => v < 0) == true)))
         {
             errors.Add($"{at}: rates may not be negative");
         }
 
-        return dto.Input is { } input && dto.Output is { } output
+        return (dto.Input ?? (media ? 0 : null)) is { } input && (dto.Output ?? (media ? 0 : null)) is { } output
             ? new Price(input, output)
             {
                 CachedInput = dto.CachedInput,

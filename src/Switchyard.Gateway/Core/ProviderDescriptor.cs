@@ -68,6 +68,18 @@ public abstract class ProviderDescriptor
     public virtual IEmbeddingsProvider? CreateEmbeddings(ProviderServices services) => null;
 
     /// <summary>
+    /// The operations this kind's upstream has (docs/adr/0017-beyond-chat.md); a deployment's <c>operations:</c> may
+    /// narrow it, never widen it (refused at load). Chat and embeddings unless the kind says otherwise.
+    /// </summary>
+    public virtual OperationKinds Serves => OperationKinds.ChatDefault;
+
+    /// <summary>
+    /// Makes this kind's endpoints beyond chat and embeddings (images, audio, moderation, rerank); null when it has none.
+    /// Its <see cref="IMediaProvider.Serves"/> must cover what <see cref="Serves"/> claims beyond chat and embeddings.
+    /// </summary>
+    public virtual IMediaProvider? CreateMedia(ProviderServices services) => null;
+
+    /// <summary>
     /// The untranslated relay of this kind's protocol, when a client format speaks it too (OpenAI, Anthropic).
     /// Kinds that reuse another kind's protocol (Azure speaks OpenAI's) return null: one relay per protocol.
     /// </summary>

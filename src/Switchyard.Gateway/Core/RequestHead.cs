@@ -20,6 +20,27 @@ public enum Operation
 
     /// <summary>Anything else the gateway answered (an unknown path or method), recorded so nothing goes unseen.</summary>
     Other,
+
+    /// <summary><c>POST /v1/moderations</c> (OpenAI).</summary>
+    Moderations,
+
+    /// <summary><c>POST /v1/rerank</c> (the Cohere/Jina shape).</summary>
+    Rerank,
+
+    /// <summary><c>POST /v1/images/generations</c> (OpenAI).</summary>
+    ImageGenerations,
+
+    /// <summary><c>POST /v1/images/edits</c> (OpenAI, multipart).</summary>
+    ImageEdits,
+
+    /// <summary><c>POST /v1/audio/speech</c> (OpenAI; audio bytes relayed as they arrive).</summary>
+    Speech,
+
+    /// <summary><c>POST /v1/audio/transcriptions</c> (OpenAI, multipart).</summary>
+    Transcriptions,
+
+    /// <summary><c>POST /v1/audio/translations</c> (OpenAI, multipart).</summary>
+    Translations,
 }
 
 /// <summary>
@@ -91,6 +112,15 @@ public struct RequestNeeds
 
     /// <summary>Requested output cap, if any.</summary>
     public int? MaxOutputTokens;
+
+    /// <summary>
+    /// The operation a deployment must serve (<see cref="DeploymentConfig.Operations"/>): the planner leaves out a
+    /// deployment that cannot (a chat model for an image request, an image model for chat). Set by ingress.
+    /// </summary>
+    public Operation Operation;
+
+    /// <summary>What a media request asks for (images, characters, documents), for its budget reservation; null otherwise.</summary>
+    public MediaAsk? Media;
 }
 
 /// <summary>A request the gateway refuses before routing, with what it names (the OpenAI <c>param</c>).</summary>

@@ -150,9 +150,21 @@ public sealed partial class Dispatcher
             return null; // a redacted prompt, or an answer a guardrail must read: the translated path (docs/adr/0016)
         }
 
+        if (MediaOperations.IsMedia(ctx.Operation))
+        {
+            return null; // the provider's media endpoints build their own call, passthrough or not (MediaAttempts)
+        }
+
         var protocol = providers.Passthrough(ctx.Format.PassthroughProtocol);
         return protocol is not null && protocol.Protocol == adapter?.Protocol ? protocol : null;
     }
+
+    /// <summary>
+    /// For a media call to a deployment of the client's own protocol (OpenAI's images, audio, moderations to the OpenAI
+    /// family or Azure), the relay whose error classification keeps the upstream's error body as the client's answer.
+    /// </summary>
+    private IPassthroughProtocol? SameProtocolErrors(GatewayContext ctx, IProviderAdapter adapter) =>
+        providers.Passthrough(ctx.Format.PassthroughProtocol) is { } relay && relay.Protocol == adapter.Protocol ? relay : null;
 
     /// <summary>
     /// Parses the canonical request once, when the first deployment that needs translation comes up. The
@@ -160,7 +172,7 @@ public sealed partial class Dispatcher
     /// </summary>
     private ClientError? Prepare(GatewayContext ctx, DeploymentTarget deployment)
     {
-        if (ctx.Canonical is not null || ctx.Operation == Operation.Embeddings)
+        if (ctx.Canonical is not null || ctx.Operation == Operation.Embeddings || MediaOperations.IsMedia(ctx.Operation))
         {
             return null;
         }
@@ -207,6 +219,14 @@ public sealed partial class Dispatcher
         {
             return Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
                 $"deployment '{deployment.Name}' uses provider kind {deployment.Config.Provider.Kind}, which this build cannot call"));
+        }
+
+        if (MediaOperations.IsMedia(ctx.Operation))
+        {
+            return providers.Media(deployment.Config.Provider.Kind) is { } native && (native.Serves & MediaOperations.KindOf(ctx.Operation)) != 0
+                ? media.RunAsync(ctx, native, adapter, deployment, remaining, abort, SameProtocolErrors(ctx, adapter))
+                : Task.FromResult<UpstreamFailure?>(new UpstreamFailure(FailureKind.UnsupportedCapability,
+                    $"deployment '{deployment.Name}' does not serve {MediaOperations.Name(MediaOperations.KindOf(ctx.Operation))}") { Param = "model" });
         }
 
         if (ctx.Operation == Operation.Embeddings)

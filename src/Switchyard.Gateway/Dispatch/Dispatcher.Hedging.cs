@@ -5,7 +5,8 @@ public sealed partial class Dispatcher
 {
     /// <summary>The plan step a hedge would race against the intended one, or -1 (only the first try of step 0 hedges).</summary>
     private static int HedgeStep(GatewayContext ctx, in Walk walk) =>
-        walk.Step == 0 && walk.Retries == 0 && ctx.Route!.Alias.Hedge is not null && ctx.Plan.Length >= 2 ? 1 : -1;
+        walk.Step == 0 && walk.Retries == 0 && ctx.Route!.Alias.Hedge is not null && ctx.Plan.Length >= 2
+        && !MediaOperations.IsMedia(ctx.Operation) ? 1 : -1; // a second image or voice is billed in full: media never hedges
 
     /// <summary>
     /// Races the intended deployment against <paramref name="hedgeStep"/>: the second attempt starts only if the

@@ -13,7 +13,7 @@ namespace Switchyard.Dispatch;
 /// (<see cref="After"/>), so one request costs one state machine.
 /// </summary>
 public sealed partial class Dispatcher(DrainSignal drain,
-    ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, EmbeddingsAttempts embeddings, HealthRegistry health,
+    ProviderRegistry providers, PassthroughAttempts passthrough, TranslatedAttempts translated, EmbeddingsAttempts embeddings, MediaAttempts media, HealthRegistry health,
     FaultInjector faults, TimeProvider time, Random random, ILogger<Dispatcher> logger)
 {
     /// <summary>Where the walk is: the plan step, the retries made on it, and what to answer if it ends now.</summary>

@@ -23,6 +23,18 @@ namespace Switchyard.Endpoints;
 /// </summary>
 public static class GatewayEndpoints
 {
+    /// <summary>The endpoints beyond chat, each an operation through the same pipeline (OpenAI's shapes; Cohere/Jina's for rerank).</summary>
+    private static readonly (string Path, Operation Operation)[] MediaPaths =
+    [
+        ("/v1/moderations", Operation.Moderations),
+        ("/v1/rerank", Operation.Rerank),
+        ("/v1/images/generations", Operation.ImageGenerations),
+        ("/v1/images/edits", Operation.ImageEdits),
+        ("/v1/audio/speech", Operation.Speech),
+        ("/v1/audio/transcriptions", Operation.Transcriptions),
+        ("/v1/audio/translations", Operation.Translations),
+    ];
+
     /// <summary>Maps the public API, the operator endpoints and the health probes.</summary>
     public static void MapGateway(this IEndpointRouteBuilder app)
     {
@@ -61,6 +73,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/route/explain", http => ExplainByParameterAsync(http, explain, chat, responses, anthropic));
         app.MapPost("/v1/route/explain/v1/chat/completions", http => explain.ExplainAsync(http, chat, Operation.ChatCompletions));
         app.MapPost("/v1/route/explain/v1/embeddings", http => explain.ExplainAsync(http, chat, Operation.Embeddings));
+        MapMedia(app, pipeline, explain, chat);
         app.MapPost("/v1/route/explain/v1/responses", http => explain.ExplainAsync(http, responses, Operation.Responses));
         app.MapPost("/v1/route/explain/v1/messages", http => explain.ExplainAsync(http, anthropic, Operation.Messages));
         app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, GeminiRoute.OperationOf(http.Request)));
@@ -75,6 +88,16 @@ public static class GatewayEndpoints
         MapHealth(app, services);
 
         MapTheRest(app, pipeline, chat, anthropic, gemini);
+    }
+
+    /// <summary>The endpoints beyond chat (docs/adr/0017-beyond-chat.md) and their explain twins: each an operation of the same pipeline.</summary>
+    private static void MapMedia(IEndpointRouteBuilder app, GatewayPipeline pipeline, ExplainEndpoint explain, IInboundFormat chat)
+    {
+        foreach (var (path, operation) in MediaPaths)
+        {
+            app.MapPost(path, http => pipeline.HandleAsync(http, chat, operation));
+            app.MapPost("/v1/route/explain" + path, http => explain.ExplainAsync(http, chat, operation));
+        }
     }
 
     /// <summary>
@@ -131,6 +154,7 @@ public static class GatewayEndpoints
             ("/v1/drill", "GET, POST, DELETE", chat), ("/v1/route/explain", "POST", chat),
             ("/health/live", "GET", chat), ("/health/ready", "GET", chat),
             .. AdminEndpoints.Paths.Select(p => (p.Path, p.Allow, chat)),
+            .. MediaPaths.Select(p => (p.Path, "POST", chat)),
         ];
         foreach (var (path, allow, format) in known)
         {

@@ -22,7 +22,7 @@ public static class BudgetEstimate
             var output = needs.MaxOutputTokens ?? config.Capabilities.MaxOutputTokens ?? DefaultOutputTokens;
             if (config.Price?.At(day) is { } price)
             {
-                most = Math.Max(most, Micros(price, needs.EstimatedPromptTokens, output));
+                most = Math.Max(most, Micros(price, needs.EstimatedPromptTokens, output) + MediaMicros(price, needs.Media));
             }
         }
 
@@ -52,6 +52,24 @@ public static class BudgetEstimate
         {
             return long.MaxValue;
         }
+    }
+
+    /// <summary>
+    /// The most a media request's own units can cost (docs/adr/0017-beyond-chat.md): its images at their size and quality's
+    /// rate (the dearest rate when that has none), its characters of speech, a search unit per 100 documents. Seconds of
+    /// audio are not known before the upstream reports them, so a transcription reserves nothing for them.
+    /// </summary>
+    public static long MediaMicros(Price price, MediaAsk? ask)
+    {
+        if (ask is null)
+        {
+            return 0;
+        }
+
+        var image = price.ImageRate(ask.Size, ask.Quality) ?? price.DearestImageRate ?? 0;
+        var micros = (ask.Images * image * 1_000_000m) + (ask.Characters * (price.PerMillionCharacters ?? 0))
+                     + ((ask.Documents + 99) / 100 * (price.PerSearchUnit ?? 0) * 1_000_000m);
+        return (long)Math.Ceiling(micros);
     }
 
     /// <summary>Output tokens <paramref name="allowanceMicros"/> pays for after the prompt, at the dearest rates of the plan.</summary>

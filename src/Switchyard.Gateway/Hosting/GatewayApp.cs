@@ -130,6 +130,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<PassthroughAttempts>();
         services.AddSingleton<TranslatedAttempts>();
         services.AddSingleton<EmbeddingsAttempts>();
+        services.AddSingleton<MediaAttempts>();
         services.AddSingleton(new FaultInjector(options.TimeProvider));
         var keyStore = new KeyStore(config.Auth, options.TimeProvider); // expiry on the gateway's clock
         services.AddSingleton<IKeyStore>(keyStore);
@@ -139,7 +140,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<AnthropicCountTokens>();
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DrainSignal>(),
             sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<PassthroughAttempts>(), sp.GetRequiredService<TranslatedAttempts>(),
-            sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
+            sp.GetRequiredService<EmbeddingsAttempts>(), sp.GetRequiredService<MediaAttempts>(), sp.GetRequiredService<HealthRegistry>(), sp.GetRequiredService<FaultInjector>(), options.TimeProvider, options.Random, sp.GetRequiredService<ILogger<Dispatcher>>()));
         services.AddSingleton(sp => OpenUsageStore(sp, config, dataDir, Path.Combine(dataDir, "usage-journal")));
         services.AddSingleton(sp => new UsageWriter(
             sp.GetRequiredService<IUsageStore>(),

@@ -30,7 +30,7 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
             return await ctx.RefuseAsync(refused).ConfigureAwait(false);
         }
 
-        var (body, error) = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        var (body, error) = MediaOperations.IsMultipart(ctx.Operation) ? await ReadUploadAsync(ctx).ConfigureAwait(false) : await ReadBodyAsync(ctx).ConfigureAwait(false);
         if (error is { } unread)
         {
             return await ctx.RefuseAsync(unread).ConfigureAwait(false);
@@ -50,6 +50,7 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
             return await ctx.RefuseAsync(invalid).ConfigureAwait(false);
         }
 
+        ctx.Request.Needs.Operation = ctx.Operation; // the planner keeps deployments that serve it
         if (ModelNameError(ctx.Request) is { } tooLong)
         {
             ctx.Request.Model = ""; // nothing of it is echoed or stored
@@ -74,13 +75,15 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
             ctx.ClientDeadline = deadline;
         }
 
-        if (!IsJson(request.ContentType))
+        var multipart = MediaOperations.IsMultipart(ctx.Operation);
+        if (multipart != IsMultipart(request.ContentType) || (!multipart && !IsJson(request.ContentType)))
         {
+            var expected = multipart ? "multipart/form-data" : "application/json";
             return new ClientError(415, ErrorCategory.InvalidRequest,
-                $"Unsupported Content-Type '{request.ContentType}': send the body as 'application/json'.", null, "unsupported_media_type");
+                $"Unsupported Content-Type '{request.ContentType}': send the body as '{expected}'.", null, "unsupported_media_type");
         }
 
-        var limit = ctx.Table.Config.Server.MaxRequestBodyBytes;
+        var limit = multipart ? ctx.Table.Config.Server.MaxUploadBytes : ctx.Table.Config.Server.MaxRequestBodyBytes;
         if (ctx.Http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
             // Kestrel enforces it too. A chunked body over the limit is refused after `limit` bytes; Kestrel then
@@ -131,6 +134,46 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
     }
 
     /// <summary>
+    /// A multipart upload (<see cref="UploadReader"/>): its files spooled to disk, its text fields as the JSON body the
+    /// format's head parser and the later stages read. Kestrel's own refusals come back as for a JSON body.
+    /// </summary>
+    private async ValueTask<(RequestBody? Body, ClientError? Error)> ReadUploadAsync(GatewayContext ctx)
+    {
+        var server = ctx.Table.Config.Server;
+        using var deadline = new CancellationTokenSource(server.BodyReadTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, ctx.Http.RequestAborted);
+        try
+        {
+            var (form, error) = await UploadReader.ReadAsync(ctx.Http.Request, server.MaxUploadBytes, linked.Token).ConfigureAwait(false);
+            if (error is { } refused)
+            {
+                if (refused.Status == 413)
+                {
+                    ctx.Http.Response.Headers.Connection = "close"; // the rest of the upload is not read
+                }
+
+                return (null, refused);
+            }
+
+            ctx.Form = form;
+            return (RequestBody.Copy(form!.HeadJson()), null);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ctx.Http.RequestAborted.IsCancellationRequested)
+        {
+            ctx.Http.Response.Headers.Connection = "close";
+            return (null, new ClientError(408, ErrorCategory.Timeout,
+                $"The request body did not arrive within {server.BodyReadTimeout.TotalSeconds:0.###} s.", null, "request_timeout"));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            ctx.Http.Response.Headers.Connection = "close";
+            return (null, ex.StatusCode == 413 ? UploadReader.TooLarge(server.MaxUploadBytes)
+                : new ClientError(ex.StatusCode, ex.StatusCode == 408 ? ErrorCategory.Timeout : ErrorCategory.InvalidRequest,
+                    $"The request body could not be read: {ex.Message}", null, ex.StatusCode == 408 ? "request_timeout" : "invalid_request_body"));
+        }
+    }
+
+    /// <summary>
     /// 413. With a declared length the connection is closed after it, so nothing of the rest is read or drained;
     /// a chunked body is drained within <see cref="DrainAllowance"/> (see <see cref="Preconditions"/>).
     /// </summary>
@@ -164,6 +207,9 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
 
         return null;
     }
+
+    private static bool IsMultipart(string? contentType) =>
+        contentType is not null && contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsJson(string? contentType) =>
         contentType is not null

@@ -6,6 +6,7 @@ using Switchyard.Providers.Bedrock;
 using Switchyard.Providers.Echo;
 using Switchyard.Providers.Gemini;
 using Switchyard.Providers.OpenAI;
+using Switchyard.Providers.Rerank;
 using Switchyard.Providers.Vertex;
 
 namespace Switchyard.Providers;
@@ -29,6 +30,9 @@ public sealed class ProviderCatalog
         new BedrockProvider(),
         new AzureOpenAIProvider(),
         new VertexProvider(),
+        new RerankProvider(RerankDialect.Cohere),
+        new RerankProvider(RerankDialect.Jina),
+        new RerankProvider(RerankDialect.Voyage),
     ]);
 
     private readonly FrozenDictionary<string, ProviderDescriptor> kinds;
@@ -126,9 +130,15 @@ public sealed class ProviderCatalog
         var adapters = new List<KeyValuePair<string, IProviderAdapter>>(Descriptors.Count);
         var embeddings = new List<KeyValuePair<string, IEmbeddingsProvider>>();
         var passthroughs = new List<IPassthroughProtocol>();
+        var media = new List<KeyValuePair<string, IMediaProvider>>();
         foreach (var descriptor in Descriptors)
         {
             adapters.Add(new(descriptor.Kind, descriptor.CreateAdapter(services)));
+            if (descriptor.CreateMedia(services) is { } beyondChat)
+            {
+                media.Add(new(descriptor.Kind, beyondChat));
+            }
+
             if (descriptor.CreateEmbeddings(services) is { } native)
             {
                 embeddings.Add(new(descriptor.Kind, native));
@@ -145,7 +155,7 @@ public sealed class ProviderCatalog
             }
         }
 
-        return new ProviderRegistry(adapters, passthroughs, embeddings);
+        return new ProviderRegistry(adapters, passthroughs, embeddings) { MediaProviders = media.ToFrozenDictionary(StringComparer.Ordinal) };
     }
 
     /// <summary>The in-process handlers by kind (the echo model's), for <c>UpstreamHttp</c>; the caller owns them.</summary>

@@ -32,6 +32,12 @@ public sealed class ProviderRegistry
     /// <summary>The native embeddings endpoint of <paramref name="kind"/>, for OpenAI embeddings requests it cannot pass through.</summary>
     public IEmbeddingsProvider? Embeddings(string kind) => embeddings.GetValueOrDefault(kind);
 
+    /// <summary>Each kind's endpoints beyond chat (images, audio, moderation, rerank), by kind name.</summary>
+    public FrozenDictionary<string, IMediaProvider> MediaProviders { get; init; } = FrozenDictionary<string, IMediaProvider>.Empty;
+
+    /// <summary>The endpoints beyond chat of <paramref name="kind"/>, or null when it has none.</summary>
+    public IMediaProvider? Media(string kind) => MediaProviders.GetValueOrDefault(kind);
+
     /// <summary>The adapter for <paramref name="kind"/>, or null when this gateway has none.</summary>
     public IProviderAdapter? Adapter(string kind) => adapters.GetValueOrDefault(kind);
 

@@ -73,6 +73,12 @@ public sealed class Planner(Random random, HealthRegistry health, StrategyCatalo
     /// <summary>Why <paramref name="d"/> cannot serve a request with <paramref name="needs"/>, or null when it can.</summary>
     public static string? CanServe(DeploymentTarget d, in RequestNeeds needs)
     {
+        var operation = MediaOperations.KindOf(needs.Operation);
+        if ((d.Config.Operations & operation) == 0)
+        {
+            return "no capability: " + MediaOperations.Name(operation);
+        }
+
         var caps = d.Config.Capabilities;
         if (needs.Tools && !caps.Tools)
         {

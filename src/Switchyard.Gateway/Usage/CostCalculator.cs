@@ -49,6 +49,22 @@ public static class CostCalculator
     }
 
     /// <summary>
+    /// The exact cost of a media answer's units at <paramref name="price"/>, in micro-dollars (docs/adr/0017-beyond-chat.md):
+    /// images at their size and quality's rate (<see cref="Price.ImageRate"/>), characters at <see cref="Price.PerMillionCharacters"/>
+    /// (USD per million characters is micro-dollars per character), seconds at <see cref="Price.PerSecond"/>, search units at
+    /// <see cref="Price.PerSearchUnit"/>. A unit the price has no rate for costs nothing (the record's version says which price it saw).
+    /// </summary>
+    public static decimal MediaMicros(in MediaUsage media, Price price)
+    {
+        ArgumentNullException.ThrowIfNull(price);
+        const decimal MicrosPerDollar = 1_000_000m;
+        return media.Images * (price.ImageRate(media.Size, media.Quality) ?? 0) * MicrosPerDollar
+               + media.Characters * (price.PerMillionCharacters ?? 0)
+               + (decimal)media.Seconds * (price.PerSecond ?? 0) * MicrosPerDollar
+               + media.SearchUnits * (price.PerSearchUnit ?? 0) * MicrosPerDollar;
+    }
+
+    /// <summary>
     /// Micro-dollars rounded half up (a cost is never negative, so away from zero is up), saturating at
     /// <see cref="long.MaxValue"/> rather than failing the record.
     /// </summary>

@@ -42,7 +42,7 @@ public sealed partial class CostMeter(ILogger<CostMeter> logger)
         string? version = null;
         if (ctx.Final is { } final)
         {
-            Add(final, ctx.Usage, day, ref micros, ref version);
+            Add(final, ctx.Usage, day, ref micros, ref version, ctx.Media);
         }
 
         if (ctx.HedgeLoser is { } loser)
@@ -53,9 +53,9 @@ public sealed partial class CostMeter(ILogger<CostMeter> logger)
         return new RecordCost(CostCalculator.Round(micros), version);
     }
 
-    private void Add(DeploymentTarget deployment, in TokenUsage usage, DateOnly day, ref decimal micros, ref string? version)
+    private void Add(DeploymentTarget deployment, in TokenUsage usage, DateOnly day, ref decimal micros, ref string? version, MediaUsage media = default)
     {
-        if (usage.InputTokens == 0 && usage.OutputTokens == 0)
+        if (usage.InputTokens == 0 && usage.OutputTokens == 0 && media.IsEmpty)
         {
             return;
         }
@@ -70,7 +70,7 @@ public sealed partial class CostMeter(ILogger<CostMeter> logger)
         var price = schedule.At(day);
         try
         {
-            micros = checked(micros + CostCalculator.Micros(usage, price));
+            micros = checked(micros + CostCalculator.Micros(usage, price) + (media.IsEmpty ? 0 : CostCalculator.MediaMicros(media, price)));
         }
         catch (OverflowException)
         {

@@ -31,6 +31,7 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         {
             ctx.ReleaseHolds(); // whatever failed above, no reservation or permit outlives the request
             ctx.Body?.Dispose();
+            ctx.Form?.Dispose();
             ctx.Delivered?.Dispose();
             ctx.HedgeLoser?.Dispose();
         }
@@ -88,6 +89,13 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         Operation.Messages => "messages",
         Operation.GenerateContent => "generate_content",
         Operation.ChatCompletions => "chat.completions",
+        Operation.Moderations => "moderations",
+        Operation.Rerank => "rerank",
+        Operation.ImageGenerations => "images.generations",
+        Operation.ImageEdits => "images.edits",
+        Operation.Speech => "audio.speech",
+        Operation.Transcriptions => "audio.transcriptions",
+        Operation.Translations => "audio.translations",
         _ => "other",
     };
 }

@@ -38,9 +38,9 @@ public sealed class UsageEstimator(TokenCounter counter) : IDeliveredTokens, IPr
     /// </summary>
     public void Complete(GatewayContext ctx)
     {
-        if (ctx.Attempts == 0)
+        if (ctx.Attempts == 0 || MediaOperations.IsMedia(ctx.Operation))
         {
-            return; // no upstream was called: no usage to speak of
+            return; // no upstream was called, or a media answer that metered itself (MediaAttempts): nothing to estimate
         }
 
         MeterAnswer(ctx);

@@ -81,7 +81,7 @@ public sealed class ConfigLoaderErrorTests
 
         Assert.Equal(7, errors.Count);
         Assert.Contains("server.max_body_size: expected a size such as 8MiB, 512KiB, 1MB or a number of bytes", errors);
-        Assert.Contains(errors, e => e.StartsWith("providers.openai.preset: unknown preset 'opneai' (did you mean 'openai'?); valid presets: aimlapi, anthropic, deepseek,", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("providers.openai.preset: unknown preset 'opneai' (did you mean 'openai'?); valid presets: aimlapi, anthropic, cohere, deepseek,", StringComparison.Ordinal));
         Assert.Contains("deployments.d1.provider: unknown provider 'nowhere'", errors);
         Assert.Contains("deployments.d2.model: is required", errors);
         Assert.Contains("models.m.deployments[0].weight: must be between 1 and 1000000", errors);

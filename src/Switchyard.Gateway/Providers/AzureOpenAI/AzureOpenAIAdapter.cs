@@ -38,7 +38,9 @@ public sealed class AzureOpenAIAdapter : IProviderAdapter
     public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Operation operation, bool stream)
     {
         var target = uris.GetValue(deployment, Resolve);
-        message.RequestUri = operation == Operation.Embeddings ? target.Embeddings : target.ChatCompletions;
+        message.RequestUri = operation == Operation.Embeddings ? target.Embeddings
+            : MediaOperations.OpenAIPath(operation) is { } path ? target.Media(path)
+            : target.ChatCompletions;
         Authenticate(message, deployment);
     }
 
@@ -100,6 +102,12 @@ public sealed class AzureOpenAIAdapter : IProviderAdapter
 /// <summary>A deployment's Azure endpoint URIs.</summary>
 internal sealed record AzureUris(Uri ChatCompletions, Uri Embeddings)
 {
+    private string prefix = "";
+    private string query = "";
+
+    /// <summary>The URI of an endpoint beyond chat (<c>images/generations</c>, <c>audio/transcriptions</c>) in the same style.</summary>
+    public Uri Media(string path) => new($"{prefix}/{path}{query}");
+
     /// <summary>Builds the URIs from the provider's base URL and settings.</summary>
     public static AzureUris Create(DeploymentTarget deployment)
     {
@@ -109,12 +117,20 @@ internal sealed record AzureUris(Uri ChatCompletions, Uri Embeddings)
         if (string.Equals(provider.Setting("api_style"), "v1", StringComparison.OrdinalIgnoreCase))
         {
             var query = version is null ? "" : "?api-version=" + Uri.EscapeDataString(version);
-            return new AzureUris(new Uri($"{root}/openai/v1/chat/completions{query}"), new Uri($"{root}/openai/v1/embeddings{query}"));
+            return new AzureUris(new Uri($"{root}/openai/v1/chat/completions{query}"), new Uri($"{root}/openai/v1/embeddings{query}"))
+            {
+                prefix = root + "/openai/v1",
+                query = query,
+            };
         }
 
         var prefix = $"{root}/openai/deployments/{Uri.EscapeDataString(deployment.Config.UpstreamModel)}";
         var apiVersion = "?api-version=" + Uri.EscapeDataString(version ?? AzureOpenAIAdapter.DefaultApiVersion);
-        return new AzureUris(new Uri(prefix + "/chat/completions" + apiVersion), new Uri(prefix + "/embeddings" + apiVersion));
+        return new AzureUris(new Uri(prefix + "/chat/completions" + apiVersion), new Uri(prefix + "/embeddings" + apiVersion))
+        {
+            prefix = prefix,
+            query = apiVersion,
+        };
     }
 
     /// <summary>The resource root: a base URL given with Azure's <c>/openai</c> or <c>/openai/v1</c> suffix is

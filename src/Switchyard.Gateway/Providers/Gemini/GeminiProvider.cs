@@ -35,4 +35,10 @@ public sealed class GeminiProvider : ProviderDescriptor
 
     /// <inheritdoc />
     public override IEmbeddingsProvider CreateEmbeddings(ProviderServices services) => new GeminiEmbeddings();
+
+    /// <summary>Imagen image generation (<c>:predict</c>) besides chat and embeddings.</summary>
+    public override OperationKinds Serves => OperationKinds.ChatDefault | OperationKinds.Images;
+
+    /// <inheritdoc />
+    public override IMediaProvider CreateMedia(ProviderServices services) => new GeminiImagen();
 }

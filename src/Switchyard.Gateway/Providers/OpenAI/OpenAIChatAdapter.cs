@@ -21,7 +21,9 @@ public sealed class OpenAIChatAdapter : IProviderAdapter
     /// <inheritdoc />
     public void PreparePassthrough(HttpRequestMessage message, DeploymentTarget deployment, Operation operation, bool stream)
     {
-        message.RequestUri = operation == Operation.Embeddings ? deployment.EmbeddingsUri : deployment.ChatCompletionsUri;
+        message.RequestUri = operation == Operation.Embeddings ? deployment.EmbeddingsUri
+            : MediaOperations.OpenAIPath(operation) is { } path ? deployment.MediaUri(path)
+            : deployment.ChatCompletionsUri;
         message.Headers.Authorization = deployment.LeaseBearer(message);
         foreach (var (name, value) in deployment.Config.Provider.Headers)
         {

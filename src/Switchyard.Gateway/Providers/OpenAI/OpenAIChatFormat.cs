@@ -25,7 +25,7 @@ public sealed class OpenAIChatFormat : IInboundFormat, IEmbeddingsFormat
 
     /// <inheritdoc />
     public ClientError? ParseHead(ReadOnlySpan<byte> body, HttpContext http, Operation operation, out RequestHead head) =>
-        OpenAIRequestParser.Parse(body, operation, out head) is { } e
+        (MediaOperations.IsMedia(operation) ? OpenAIMediaHead.Parse(body, operation, out head) : OpenAIRequestParser.Parse(body, operation, out head)) is { } e
             ? new ClientError(400, ErrorCategory.InvalidRequest, e.Message, e.Param, e.Code)
             : null;
 

@@ -84,4 +84,13 @@ public sealed class OpenAICompatibleProvider : ProviderDescriptor
 
     /// <summary>For clients of other formats (Gemini's embedContent); OpenAI clients pass through.</summary>
     public override IEmbeddingsProvider CreateEmbeddings(ProviderServices services) => new OpenAIEmbeddings(new OpenAIChatAdapter());
+
+    /// <summary>
+    /// OpenAI's moderations, images and audio, passed through to any OpenAI-compatible host that has them (OpenAI, Groq's
+    /// Whisper and TTS, Together's and Fireworks' images); a deployment's model id decides which it serves.
+    /// </summary>
+    public override OperationKinds Serves => OperationKinds.ChatDefault | OpenAIMedia.All;
+
+    /// <inheritdoc />
+    public override IMediaProvider CreateMedia(ProviderServices services) => new OpenAIMedia(new OpenAIChatAdapter());
 }
