@@ -33,7 +33,7 @@ internal sealed class BudgetFallback(RedisLink link, ISpendSource? history, Time
             {
                 return BudgetDecision.Down(
                     $"Budgets are shared across replicas and the shared reservations (Redis) are unreachable; the budget of {scope.Name} "
-                    + "refuses requests until they are back (on_unreachable: fail_closed). Please retry shortly.");
+                    + $"refuses requests until they are back ({(scope.Rule.OnUnreachable is null ? "redis." : "")}on_unreachable: fail_closed). Please retry shortly.");
             }
         }
 
