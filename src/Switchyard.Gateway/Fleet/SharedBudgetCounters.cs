@@ -24,6 +24,7 @@ public sealed class SharedBudgetCounters : IBudgetCounters
     private readonly string prefix;
     private readonly string replica = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 6));
     private readonly ConcurrentQueue<(RedisKey[] Keys, RedisValue[] Values)> pending = new();
+    private readonly ConcurrentDictionary<RedisKey, Lazy<Task<long>>> seeding = new();
     private long next;
 
     /// <summary>Budgets on <paramref name="link"/>, seeded from <paramref name="history"/>.</summary>
@@ -68,7 +69,14 @@ public sealed class SharedBudgetCounters : IBudgetCounters
                 return Decide(plan, answer, id);
             }
 
-            Seed(plan, answer, values); // a budget met for the first time this period: its recorded spend, then again
+            try
+            {
+                await SeedAsync(plan, answer, values).ConfigureAwait(false); // a budget met for the first time this period: its recorded spend, then again
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return BudgetDecision.Down("A budget's spend could not be read from the usage records (the database is unreachable); please retry shortly.");
+            }
         }
 
         return BudgetDecision.Down("The shared budgets could not be seeded from the usage records; please retry.");
@@ -126,14 +134,27 @@ public sealed class SharedBudgetCounters : IBudgetCounters
         return values;
     }
 
-    /// <summary>Fills in the recorded spend of the budgets the script named (a query each; once per budget, period and fleet).</summary>
-    private void Seed(SharedBudgetPlan plan, long[] answer, RedisValue[] values)
+    /// <summary>
+    /// Fills in the recorded spend of the budgets the script named: one query per budget and period for the whole
+    /// fleet in the common case, and one per replica when a burst meets a new period at once (concurrent requests of a
+    /// replica share one query, off the request threads, so a burst at midnight cannot starve the thread pool).
+    /// </summary>
+    private async Task SeedAsync(SharedBudgetPlan plan, long[] answer, RedisValue[] values)
     {
         for (var j = 1; j < answer.Length; j++)
         {
             var i = (int)answer[j] - 1;
             var b = plan.Budgets[i];
-            values[5 + 4 * i] = history?.SpentSince(b.Scope.Owner, b.Start) ?? 0;
+            var key = plan.Keys[2 * i];
+            var query = seeding.GetOrAdd(key, _ => new Lazy<Task<long>>(() => Task.Run(() => history?.SpentSince(b.Scope.Owner, b.Start) ?? 0)));
+            try
+            {
+                values[5 + 4 * i] = await query.Value.ConfigureAwait(false);
+            }
+            finally
+            {
+                seeding.TryRemove(new KeyValuePair<RedisKey, Lazy<Task<long>>>(key, query)); // the next seed (Redis lost its data) reads afresh
+            }
         }
     }
 

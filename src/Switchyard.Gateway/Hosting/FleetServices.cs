@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Switchyard.Auth;
 using Switchyard.Fleet;
 using Switchyard.Governance;
+using Switchyard.Health;
 
 namespace Switchyard.Hosting;
 
@@ -11,7 +12,7 @@ namespace Switchyard.Hosting;
 /// this replica's <see cref="LimitBook"/>; with it they are <see cref="SharedLimitCounters"/> on one
 /// <see cref="RedisLink"/>, whose permits <see cref="LeaseRenewal"/> renews; budgets are this replica's
 /// <see cref="BudgetLedger"/> or <see cref="SharedBudgetCounters"/>; admin changes are broadcast by
-/// <see cref="GovernanceBroadcast"/>.
+/// <see cref="GovernanceBroadcast"/>, circuit openings by <see cref="BreakerBroadcast"/>.
 /// </summary>
 internal static class FleetServices
 {
@@ -33,6 +34,8 @@ internal static class FleetServices
         services.AddSingleton(sp => new LeaseRenewal(sp.GetRequiredService<SharedLimitCounters>(), redis, time));
         services.AddSingleton(sp => GovernanceBroadcast.StartAsync(sp.GetRequiredService<RedisLink>(),
             sp.GetRequiredService<GovernanceDirectory>(), sp.GetRequiredService<ILogger<GovernanceBroadcast>>()).GetAwaiter().GetResult());
+        services.AddSingleton(sp => BreakerBroadcast.StartAsync(sp.GetRequiredService<RedisLink>(), sp.GetRequiredService<HealthRegistry>(),
+            time, sp.GetRequiredService<ILogger<BreakerBroadcast>>()).GetAwaiter().GetResult());
     }
 
     /// <summary>Connects and subscribes before the first request, so a replica starts on shared counters when Redis is there.</summary>
@@ -42,6 +45,7 @@ internal static class FleetServices
         {
             _ = services.GetRequiredService<LeaseRenewal>();
             _ = services.GetRequiredService<GovernanceBroadcast>();
+            _ = services.GetRequiredService<BreakerBroadcast>();
         }
     }
 }

@@ -9,6 +9,7 @@ namespace Switchyard.Tests.EndToEnd.Fleet;
 /// the replicas), without waiting on Redis, with one log line and readiness saying so, and the replicas share their
 /// counters again once Redis is back; a key revoked through replica A is refused by replica B.
 /// </summary>
+[Collection(FleetCollection.Name)]
 public sealed class TwoReplicasTests
 {
     private static readonly TimeSpan Bound = GatewayHarness.Bound;
