@@ -87,6 +87,75 @@ public sealed class FleetProofTests
         Assert.Equal(200L, fleet.Database.Scalar("SELECT count(*) FROM usage_records"));
     }
 
+    /// <summary>
+    /// <c>app</c>'s limits fall back to local counters and its budget fails closed (declared on each); <c>ops</c>'s limits
+    /// declare nothing, so <c>redis.on_unreachable: local</c> applies to them.
+    /// </summary>
+    private const string DeclaredYaml = """
+        auth:
+          keys:
+            - { id: app, hash: {{APP_HASH}}, limits: { rpm: 100, on_unreachable: local }, budget: { limit_usd: 1, on_unreachable: fail_closed } }
+            - { id: ops, hash: {{OPS_HASH}}, limits: { rpm: 10 } }
+        providers:
+          up-a:
+            kind: openai-compatible
+            base_url: "{{FAKE0}}"
+            api_key: ${UP_KEY}
+        deployments:
+          dep-a: { provider: up-a, model: upstream-model-a, price: { input: 0, output: 1 } }
+        models:
+          chat: dep-a
+        redis:
+          connection_string_env: SWITCHYARD_REDIS
+          timeout: TIMEOUT
+          on_unreachable: POLICY
+          replicas: 2
+          key_prefix: PREFIX
+
+        """;
+
+    [Fact]
+    public async Task RedisCut_EachLimitAndBudgetDoesWhatItDeclares_Fast_ThenSharedAgain()
+    {
+        await using var fleet = await TwoReplicas.StartAsync("local", viaProxy: true, timeout: "200ms", yaml: DeclaredYaml);
+        if (fleet is null)
+        {
+            return;
+        }
+
+        using (var before = await fleet.ChatAsync(fleet.Second))
+        {
+            Assert.Equal(200, (int)before.StatusCode);
+            Assert.Equal("99", Wire.Header(before, "x-ratelimit-remaining-requests")); // on the shared bucket
+        }
+
+        fleet.Proxy!.Cut();
+        var slowest = TimeSpan.Zero;
+        var opsServed = 0;
+        for (var i = 0; i < 8; i++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            using var budgeted = await fleet.ChatAsync(fleet.Second);
+            using var limited = await fleet.ChatAsync(fleet.Second, GatewayHarness.OperatorKey);
+            slowest = watch.Elapsed / 2 > slowest ? watch.Elapsed / 2 : slowest;
+            var error = await Wire.AssertOpenAIErrorAsync(budgeted, 503, code: "budgets_unavailable"); // the budget declares fail_closed
+            Assert.Contains("key:app", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            opsServed += (int)limited.StatusCode == 200 ? 1 : 0;
+        }
+
+        Assert.Equal(5, opsServed); // rpm 10 over 2 replicas, on this replica's own counters
+        Assert.True(slowest < TimeSpan.FromSeconds(2), $"slowest request took {slowest.TotalMilliseconds} ms"); // loose: a loaded CI machine; the timeout is 200 ms
+        var (status, body) = await fleet.ReadyAsync(fleet.Second);
+        Assert.Equal((200, "degraded"), (status, Wire.StringOf(body["status"])));
+        Assert.Equal(1, TwoReplicas.Link(fleet.Second).Outages); // one warning line, not one per request
+
+        fleet.Proxy.Restore();
+        await TwoReplicas.Link(fleet.Second).WhenShared().WaitAsync(GatewayHarness.Bound);
+        using var back = await fleet.ChatAsync(fleet.Second);
+        Assert.Equal(200, (int)back.StatusCode); // the budget is shared again
+        Assert.Equal("98", Wire.Header(back, "x-ratelimit-remaining-requests")); // and so is the limit: 100 - before - this one
+    }
+
     [Fact]
     public async Task ACircuitOpenedByReplicaA_IsOpenOnReplicaB_BeforeBSendsAnything()
     {

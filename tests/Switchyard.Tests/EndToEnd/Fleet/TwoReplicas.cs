@@ -125,6 +125,11 @@ internal sealed class TwoReplicas : IAsyncDisposable
         var shared = Path.Combine(first.DataDirectory, "..", "governance.db");
         await first.StartGatewayAsync(Options(first.Options(yaml, configFile: false), time, first.DataDirectory, shared));
         var second = await GatewayApp.StartAsync(Options(first.Options(yaml, configFile: false), time, secondData, shared));
+
+        // A replica starts even while Redis is not connected yet (on its fallback): tests that count on the shared
+        // counters from the first request wait, bounded, until both links are shared.
+        await Link(first.Gateway).WhenShared().WaitAsync(GatewayHarness.Bound);
+        await Link(second).WhenShared().WaitAsync(GatewayHarness.Bound);
         return new TwoReplicas(first, second, secondData, proxy, prefix) { Database = database, DatabaseProxy = databaseProxy, Clock = time };
     }
 
