@@ -6,7 +6,9 @@ namespace Switchyard.Fleet;
 /// <c>{p}:ur:SCOPE:PERIOD</c>, the open reservations, a sorted set of <c>ID|AMOUNT</c> scored by their deadline (ms).
 /// One call reserves in every budget of a request or in none, atomically, so concurrent requests on any number of
 /// replicas cannot take together more than a budget has left: the fleet-wide equivalent of
-/// <see cref="Governance.BudgetLedger"/>'s lock. Integer arithmetic only (HINCRBY), so sums are exact.
+/// <see cref="Governance.BudgetLedger"/>'s lock. Integer arithmetic only (HINCRBY), so sums are exact; amounts reach
+/// Redis as the caller's decimal strings, never as Lua numbers (Lua 5.1 prints -0 as "-0", which HINCRBY refuses, and
+/// numbers past 14 digits in exponent form).
 /// <para>The running sum is not the record of spend: the usage records are. A missing hash (a new period, a Redis that
 /// lost its data) is seeded from them: the reserve answers <c>{2, i, ...}</c> naming the budgets it needs, and the
 /// replica calls again with their recorded spend. Two replicas seeding at once both read the records; the first seed
@@ -23,7 +25,7 @@ internal static class BudgetScripts
             for _, m in ipairs(expired) do
               total = total + tonumber(string.match(m, '|(%-?%d+)$'))
             end
-            redis.call('HINCRBY', u, 'r', -total)
+            redis.call('HINCRBY', u, 'r', string.format('%d', -total))
             redis.call('ZREMRANGEBYSCORE', r, '-inf', now)
           end
         end
@@ -44,7 +46,6 @@ internal static class BudgetScripts
     public const string Reserve = Common + """
         local now = tonumber(ARGV[1])
         local id = ARGV[2]
-        local deadline = tonumber(ARGV[3])
         local n = #KEYS / 2
         local missing = {2}
         for i = 1, n do
@@ -54,7 +55,7 @@ internal static class BudgetScripts
               missing[#missing + 1] = i
             else
               redis.call('DEL', KEYS[2 * i])
-              redis.call('HSET', KEYS[2 * i - 1], 's', seed, 'r', 0)
+              redis.call('HSET', KEYS[2 * i - 1], 's', ARGV[4 * i + 2], 'r', 0)
               expire(KEYS[2 * i - 1], tonumber(ARGV[4 * i + 3]))
             end
           end
@@ -81,11 +82,11 @@ internal static class BudgetScripts
           return out
         end
         for i = 1, n do
-          local amount = tonumber(ARGV[4 * i + 1])
+          local amount = ARGV[4 * i + 1]
           redis.call('HINCRBY', KEYS[2 * i - 1], 'r', amount)
-          redis.call('ZADD', KEYS[2 * i], deadline, id .. '|' .. amount)
+          redis.call('ZADD', KEYS[2 * i], ARGV[3], id .. '|' .. amount)
           expire(KEYS[2 * i], tonumber(ARGV[4 * i + 3]))
-          out[2 + 2 * i] = out[2 + 2 * i] + amount
+          out[2 + 2 * i] = out[2 + 2 * i] + tonumber(amount)
         end
         return out
         """;
@@ -110,12 +111,12 @@ internal static class BudgetScripts
           local u = KEYS[2 * i - 1]
           local exists = redis.call('EXISTS', u) == 1
           local amount = ARGV[3 + i]
-          if redis.call('ZREM', KEYS[2 * i], ARGV[2] .. '|' .. amount) == 1 and exists then
-            redis.call('HINCRBY', u, 'r', -tonumber(amount))
+          if redis.call('ZREM', KEYS[2 * i], ARGV[2] .. '|' .. amount) == 1 and exists and amount ~= '0' then
+            redis.call('HINCRBY', u, 'r', '-' .. amount)
           end
           if ARGV[1] == 'settle' and exists and actual ~= 0 then
             out[2 * i] = tonumber(redis.call('HGET', u, 's'))
-            out[2 * i + 1] = redis.call('HINCRBY', u, 's', actual)
+            out[2 * i + 1] = redis.call('HINCRBY', u, 's', ARGV[3])
           else
             out[2 * i] = -1
             out[2 * i + 1] = -1

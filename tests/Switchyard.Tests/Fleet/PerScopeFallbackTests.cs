@@ -119,6 +119,24 @@ public sealed class PerScopeFallbackTests : IAsyncLifetime
         Assert.NotNull((await a.ReserveAsync([scope], 4_000, Hold)).Reservation); // shared again: the whole remainder
     }
 
+    [Fact]
+    public async Task ARequestThatCostNothing_SettlesWithoutAnErrorFromRedis()
+    {
+        if (redis is null)
+        {
+            return;
+        }
+
+        var (a, link) = redis.BudgetReplica();
+        var scope = Budget(10_000);
+        (await a.ReserveAsync([scope], 0, Hold)).Reservation!.Settle(0); // a free model, or a dry run
+        (await a.ReserveAsync([scope], 500, Hold)).Reservation!.Settle(0); // refused upstream: nothing billed
+        var state = await a.PeekAsync(scope);
+
+        Assert.Equal((0L, 0L), (state.SpentMicros, state.ReservedMicros));
+        Assert.Equal(0, link.Outages); // a script error would have taken the link down
+    }
+
     private static BudgetScope Budget(long limit) =>
         new("key:k", new BudgetRule(limit, BudgetPeriod.Monthly), new SpendOwner(SpendOwnerKind.Key, "k"));
 }

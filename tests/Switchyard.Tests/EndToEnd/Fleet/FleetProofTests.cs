@@ -85,6 +85,7 @@ public sealed class FleetProofTests
         Assert.Equal(50_000L, Convert.ToInt64(fleet.Database!.Scalar("SELECT coalesce(sum(cost_micros), 0) FROM usage_records WHERE key_id = 'app'"),
             System.Globalization.CultureInfo.InvariantCulture)); // the records customers are billed from agree
         Assert.Equal(200L, fleet.Database.Scalar("SELECT count(*) FROM usage_records"));
+        Assert.Equal((0L, 0L), (TwoReplicas.Link(fleet.A).Outages, TwoReplicas.Link(fleet.Second).Outages)); // no script error took a link down
     }
 
     /// <summary>
