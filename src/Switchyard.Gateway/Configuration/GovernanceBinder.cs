@@ -11,14 +11,16 @@ namespace Switchyard.Configuration;
 /// </summary>
 internal static class GovernanceBinder
 {
-    private static readonly FrozenSet<string> LimitKeys = FrozenSet.Create(StringComparer.Ordinal, "rpm", "tpm", "input_tpm", "output_tpm", "concurrency");
+    private static readonly FrozenSet<string> LimitKeys = FrozenSet.Create(StringComparer.Ordinal, "rpm", "tpm", "input_tpm", "output_tpm", "concurrency", "on_unreachable");
 
     private static readonly FrozenSet<string> BudgetKeys =
-        FrozenSet.Create(StringComparer.Ordinal, "limit_usd", "period", "time_zone", "alert_at", "streams", "max_reservation_usd");
+        FrozenSet.Create(StringComparer.Ordinal, "limit_usd", "period", "time_zone", "alert_at", "streams", "max_reservation_usd", "on_unreachable");
 
     private static readonly string[] Periods = ["daily", "weekly", "monthly", "lifetime"];
 
     private static readonly string[] StreamModes = ["hard_stop", "finish"];
+
+    private static readonly string[] Fallbacks = ["fail_closed", "local"];
 
     /// <summary>A list of model names or <c>prefix/*</c> patterns; empty when absent.</summary>
     public static IReadOnlyList<string> Models(BindContext ctx, YamlNode? node, string path)
@@ -107,7 +109,10 @@ internal static class GovernanceBinder
             Long(ctx, map, "tpm"),
             Long(ctx, map, "input_tpm"),
             Long(ctx, map, "output_tpm"),
-            ctx.Int(map["concurrency"], map.PathOf("concurrency"), min: 1));
+            ctx.Int(map["concurrency"], map.PathOf("concurrency"), min: 1))
+        {
+            OnUnreachable = Named(ctx, map, "on_unreachable", Fallbacks, GovernanceRules.ParseFallback),
+        };
         return limits.IsEmpty ? null : limits;
     }
 
@@ -178,6 +183,7 @@ internal static class GovernanceBinder
             AlertAt = alerts,
             Streams = streams,
             MaxReservationMicros = Usd(ctx, map, "max_reservation_usd", required: false),
+            OnUnreachable = Named(ctx, map, "on_unreachable", Fallbacks, GovernanceRules.ParseFallback),
         };
         if (GovernanceRules.CheckBudget(rule) is { } error)
         {

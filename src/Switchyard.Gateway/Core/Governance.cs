@@ -12,6 +12,12 @@ namespace Switchyard.Core;
 /// <param name="Concurrency">Requests in flight at once.</param>
 public sealed record LimitSet(int? Rpm = null, long? Tpm = null, long? InputTpm = null, long? OutputTpm = null, int? Concurrency = null)
 {
+    /// <summary>
+    /// <c>on_unreachable</c>: what this scope's limits do while the shared counters (Redis) cannot be reached; null
+    /// takes <c>redis.on_unreachable</c> (docs/adr/0013-redis-counters.md). Ignored without <c>redis:</c>.
+    /// </summary>
+    public RedisFallback? OnUnreachable { get; init; }
+
     /// <summary>True when no limit is set.</summary>
     public bool IsEmpty => Rpm is null && Tpm is null && InputTpm is null && OutputTpm is null && Concurrency is null;
 }
@@ -61,6 +67,12 @@ public sealed record BudgetRule(long LimitMicros, BudgetPeriod Period)
 
     /// <summary>The most one request may reserve (so a key with a small remainder is not blocked by a model's largest output).</summary>
     public long? MaxReservationMicros { get; init; }
+
+    /// <summary>
+    /// <c>on_unreachable</c>: what this budget does while the shared reservations (Redis) cannot be reached; null takes
+    /// <c>redis.on_unreachable</c>. <c>local</c> reserves in this replica's ledger against its share of what was left.
+    /// </summary>
+    public RedisFallback? OnUnreachable { get; init; }
 }
 
 /// <summary>

@@ -214,6 +214,17 @@ public static class GovernanceRules
         _ => null,
     };
 
+    /// <summary>The config and API name of a scope's <c>on_unreachable</c>.</summary>
+    public static string FallbackName(RedisFallback fallback) => fallback == RedisFallback.Local ? "local" : "fail_closed";
+
+    /// <summary>Parses an <c>on_unreachable</c> name (<c>fail_closed</c>, <c>local</c>).</summary>
+    public static RedisFallback? ParseFallback(string? name) => name switch
+    {
+        "fail_closed" => RedisFallback.FailClosed,
+        "local" => RedisFallback.Local,
+        _ => null,
+    };
+
     /// <summary>The config and API name of <paramref name="role"/>.</summary>
     public static string RoleName(KeyRole role) => role switch
     {

@@ -12,7 +12,7 @@ namespace Switchyard.Endpoints;
 /// <c>after</c>: a scope such as <c>key:key_abc</c>); <c>?scope=</c> shows one. Spent is what the ledger settled,
 /// rebuilt from the usage records when a budget is first met after a start.
 /// </summary>
-public sealed class AdminBudgetsEndpoint(Authorizer authorizer, GovernanceDirectory directory, BudgetLedger ledger)
+public sealed class AdminBudgetsEndpoint(Authorizer authorizer, GovernanceDirectory directory, IBudgetCounters ledger)
 {
     /// <summary><c>GET /v1/admin/budgets</c>.</summary>
     public async Task ListAsync(HttpContext http)
@@ -36,7 +36,12 @@ public sealed class AdminBudgetsEndpoint(Authorizer authorizer, GovernanceDirect
             .Take(limit + 1)
             .ToList();
         var hasMore = page.Count > limit;
-        var states = page.Take(limit).Select(s => (Scope: s, State: ledger.Peek(s))).ToList();
+        var states = new List<(BudgetScope Scope, BudgetState State)>(Math.Min(limit, page.Count));
+        foreach (var scope in page.Take(limit))
+        {
+            states.Add((scope, await ledger.PeekAsync(scope).ConfigureAwait(false))); // the fleet's state when budgets are shared
+        }
+
         await AdminHttp.JsonAsync(http, 200, w => AdminHttp.List(w, states, hasMore, e => e.Scope.Name, (w, e) => Write(w, e.Scope, e.State)))
             .ConfigureAwait(false);
     }

@@ -11,9 +11,9 @@ namespace Switchyard.Endpoints;
 /// </summary>
 internal static class AdminPolicyJson
 {
-    private static readonly string[] LimitFields = ["rpm", "tpm", "input_tpm", "output_tpm", "concurrency"];
+    private static readonly string[] LimitFields = ["rpm", "tpm", "input_tpm", "output_tpm", "concurrency", "on_unreachable"];
 
-    private static readonly string[] BudgetFields = ["limit_usd", "period", "time_zone", "alert_at", "streams", "max_reservation_usd"];
+    private static readonly string[] BudgetFields = ["limit_usd", "period", "time_zone", "alert_at", "streams", "max_reservation_usd", "on_unreachable"];
 
     /// <summary>A limits object; null when it sets nothing.</summary>
     public static ClientError? ReadLimits(JsonElement e, string field, out LimitSet? limits)
@@ -25,12 +25,23 @@ internal static class AdminPolicyJson
         }
 
         var values = new long?[LimitFields.Length];
+        RedisFallback? onUnreachable = null;
         foreach (var p in e.EnumerateObject())
         {
             var i = Array.IndexOf(LimitFields, p.Name);
             if (i < 0)
             {
                 return AdminJsonReader.Unknown($"{field}.{p.Name}", LimitFields);
+            }
+
+            if (p.Name == "on_unreachable")
+            {
+                if (ReadFallback(p.Value, $"{field}.{p.Name}", ref onUnreachable) is { } bad)
+                {
+                    return bad;
+                }
+
+                continue;
             }
 
             var max = p.Name is "rpm" or "concurrency" ? int.MaxValue : long.MaxValue;
@@ -47,7 +58,7 @@ internal static class AdminPolicyJson
             values[i] = v;
         }
 
-        var set = new LimitSet((int?)values[0], values[1], values[2], values[3], (int?)values[4]);
+        var set = new LimitSet((int?)values[0], values[1], values[2], values[3], (int?)values[4]) { OnUnreachable = onUnreachable };
         limits = set.IsEmpty ? null : set;
         return null;
     }
@@ -150,8 +161,43 @@ internal static class AdminPolicyJson
                 return null;
             case "alert_at":
                 return AdminJsonReader.Invalid(path, "must be a list of shares such as [0.5, 0.8]");
+            case "on_unreachable":
+                var fallback = rule.OnUnreachable;
+                var error = ReadFallback(v, path, ref fallback);
+                rule = rule with { OnUnreachable = fallback };
+                return error;
             default:
                 return AdminJsonReader.Unknown(path, BudgetFields);
+        }
+    }
+
+    /// <summary><c>on_unreachable</c>: <c>fail_closed</c>, <c>local</c>, or null (the <c>redis.on_unreachable</c> default).</summary>
+    private static ClientError? ReadFallback(JsonElement v, string path, ref RedisFallback? fallback)
+    {
+        if (v.ValueKind == JsonValueKind.Null)
+        {
+            fallback = null;
+            return null;
+        }
+
+        if (v.ValueKind == JsonValueKind.String && GovernanceRules.ParseFallback(v.GetString()) is { } parsed)
+        {
+            fallback = parsed;
+            return null;
+        }
+
+        return AdminJsonReader.Invalid(path, "must be fail_closed or local (or null: redis.on_unreachable)");
+    }
+
+    private static void WriteFallback(Utf8JsonWriter w, RedisFallback? fallback)
+    {
+        if (fallback is { } f)
+        {
+            w.WriteString("on_unreachable", GovernanceRules.FallbackName(f));
+        }
+        else
+        {
+            w.WriteNull("on_unreachable");
         }
     }
 
@@ -170,6 +216,7 @@ internal static class AdminPolicyJson
         Number(w, "input_tpm", limits.InputTpm);
         Number(w, "output_tpm", limits.OutputTpm);
         Number(w, "concurrency", limits.Concurrency);
+        WriteFallback(w, limits.OnUnreachable);
         w.WriteEndObject();
     }
 
@@ -215,6 +262,7 @@ internal static class AdminPolicyJson
             w.WriteNull("max_reservation_usd");
         }
 
+        WriteFallback(w, budget.OnUnreachable);
         w.WriteEndObject();
     }
 

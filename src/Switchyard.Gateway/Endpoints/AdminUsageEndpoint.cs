@@ -15,7 +15,7 @@ public sealed class AdminUsageEndpoint(Authorizer authorizer, TimeProvider time,
 {
     private IUsageQuery usage => query!;
 
-    /// <summary>The caller is an admin and the records can be queried; else the answer (403, or 501 on PostgreSQL storage) is written.</summary>
+    /// <summary>The caller is an admin and the records can be queried; else the answer (403, or 501 without a query port) is written.</summary>
     private async Task<bool> ReadyAsync(HttpContext http)
     {
         if (await AdminHttp.AuthorizeAsync(http, authorizer).ConfigureAwait(false) is null)

@@ -158,11 +158,16 @@ public sealed class SharedLimitCounters : ILimitCounters
     private ValueTask<LimitDecision> FallbackAsync(IReadOnlyList<LimitScope> scopes, long input, long output)
     {
         link.CountFallback();
-        if (link.Settings.OnUnreachable == RedisFallback.FailClosed)
+        foreach (var scope in scopes)
         {
-            return ValueTask.FromResult(LimitDecision.Down(
-                "Rate limits are shared across replicas and the shared counters (Redis) are unreachable; "
-                + "this gateway refuses limited requests until they are back (redis.on_unreachable: fail_closed). Please retry shortly."));
+            // Each scope's own declaration (on_unreachable), else redis.on_unreachable; one that fails closed refuses the
+            // whole request, since limits are taken all or nothing.
+            if ((scope.Limits.OnUnreachable ?? link.Settings.OnUnreachable) == RedisFallback.FailClosed)
+            {
+                return ValueTask.FromResult(LimitDecision.Down(
+                    $"Rate limits are shared across replicas and the shared counters (Redis) are unreachable; the limits of {scope.Name} "
+                    + $"refuse requests until they are back ({(scope.Limits.OnUnreachable is null ? "redis." : "")}on_unreachable: fail_closed). Please retry shortly."));
+            }
         }
 
         var replicas = link.Settings.Replicas;
@@ -177,7 +182,10 @@ public sealed class SharedLimitCounters : ILimitCounters
 
     /// <summary>This replica's share of a limit: the limit divided by the replicas, at least 1.</summary>
     internal static LimitSet Divide(LimitSet l, int replicas) => replicas <= 1 ? l : new LimitSet(
-        Share(l.Rpm, replicas), Share(l.Tpm, replicas), Share(l.InputTpm, replicas), Share(l.OutputTpm, replicas), Share(l.Concurrency, replicas));
+        Share(l.Rpm, replicas), Share(l.Tpm, replicas), Share(l.InputTpm, replicas), Share(l.OutputTpm, replicas), Share(l.Concurrency, replicas))
+    {
+        OnUnreachable = l.OnUnreachable,
+    };
 
     private static int? Share(int? value, int replicas) => value is { } v ? Math.Max(1, v / replicas) : null;
 

@@ -28,7 +28,7 @@ public sealed partial class BudgetAlerts : IAsyncDisposable
     private readonly Task? loop;
 
     /// <summary>Subscribes to <paramref name="ledger"/>'s alerts; <paramref name="handler"/> replaces the network (tests).</summary>
-    public BudgetAlerts(BudgetLedger ledger, BudgetSettings settings, TimeProvider time, ILogger<BudgetAlerts> logger, HttpMessageHandler? handler = null)
+    public BudgetAlerts(IBudgetCounters ledger, BudgetSettings settings, TimeProvider time, ILogger<BudgetAlerts> logger, HttpMessageHandler? handler = null)
     {
         this.settings = settings;
         this.time = time;

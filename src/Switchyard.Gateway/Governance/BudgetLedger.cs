@@ -23,7 +23,7 @@ public sealed record BudgetAlert(string Scope, double Threshold, long SpentMicro
 /// ends (Settle), and a reservation still open past its deadline is reclaimed, so none can leak and block a key
 /// with phantom spend. Spend is rebuilt from the usage records when a budget is first met (<see cref="ISpendSource"/>).
 /// </summary>
-public sealed class BudgetLedger(TimeProvider time, ISpendSource? history = null)
+public sealed class BudgetLedger(TimeProvider time, ISpendSource? history = null) : IBudgetCounters
 {
     /// <summary>How often open reservations are swept for expired ones (on the next request after it).</summary>
     internal static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(10);
@@ -72,6 +72,32 @@ public sealed class BudgetLedger(TimeProvider time, ISpendSource? history = null
             refusal = null;
             return reservation;
         }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<BudgetDecision> ReserveAsync(IReadOnlyList<BudgetScope> scopes, long estimateMicros, TimeSpan holdFor)
+    {
+        var reservation = TryReserve(scopes, estimateMicros, holdFor, out var refusal);
+        return ValueTask.FromResult(new BudgetDecision(reservation, refusal, reservation is null ? null : AlertStates(scopes)));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<BudgetState> PeekAsync(BudgetScope scope) => ValueTask.FromResult(Peek(scope));
+
+    /// <summary>The states of the scopes, only when one of them has alert shares (the header needs them; nothing allocated otherwise).</summary>
+    private BudgetState[]? AlertStates(IReadOnlyList<BudgetScope> scopes)
+    {
+        BudgetState[]? states = null;
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            if (scopes[i].Rule.AlertAt.Count > 0)
+            {
+                states ??= new BudgetState[scopes.Count];
+                states[i] = Peek(scopes[i]);
+            }
+        }
+
+        return states;
     }
 
     /// <summary>The current state of <paramref name="scope"/>'s budget (loading its recorded spend if first met).</summary>

@@ -5,7 +5,7 @@ namespace Switchyard.Governance;
 /// hold). Settling twice does nothing, so no path can give back a reservation twice; one never settled is
 /// reclaimed by the ledger after <see cref="Deadline"/>.
 /// </summary>
-public sealed class BudgetReservation
+public sealed class BudgetReservation : IBudgetHold
 {
     private readonly BudgetLedger ledger;
     private int settled;

@@ -6,7 +6,7 @@ namespace Switchyard.Governance;
 /// <summary>
 /// Budgets: after the plan is known and before anything is sent, the request reserves the most it can cost
 /// (<see cref="BudgetEstimate"/>) in its key's, its team's and its registered customer's budgets, all or nothing
-/// (<see cref="BudgetLedger"/>). Settle charges the real cost in its place. A request a budget cannot take meets its
+/// (<see cref="IBudgetCounters"/>: this replica's <see cref="BudgetLedger"/>, or the fleet's on Redis). Settle charges the real cost in its place. A request a budget cannot take meets its
 /// route's <c>on_budget_exceeded</c> action: <c>fail</c>/<c>fail_closed</c> (the default) refuses it with a 429 in the
 /// caller's format (OpenAI <c>insufficient_quota</c>, Anthropic <c>billing_error</c>, Google
 /// <c>RESOURCE_EXHAUSTED</c>) and <c>x-should-retry: false</c>; any action that moves on keeps only the steps of the
@@ -14,7 +14,7 @@ namespace Switchyard.Governance;
 /// fallback reason <c>budget_exceeded</c>. A stream whose reservation does not cover its worst case is stopped
 /// with an error event when it reaches what it reserved, unless its budget says <c>streams: finish</c>.
 /// </summary>
-public sealed partial class BudgetStage(BudgetLedger ledger, IDeliveredTokens counter, TimeProvider time, ILogger<BudgetStage> logger,
+public sealed partial class BudgetStage(IBudgetCounters ledger, IDeliveredTokens counter, TimeProvider time, ILogger<BudgetStage> logger,
     IGovernanceDirectory? directory = null) : IStage
 {
     /// <summary>The response header naming the budgets past one of their alert shares.</summary>
@@ -29,30 +29,49 @@ public sealed partial class BudgetStage(BudgetLedger ledger, IDeliveredTokens co
             return ValueTask.FromResult(true); // the common case: no budget, nothing allocated
         }
 
+        return ReserveAsync(ctx, scopes);
+    }
+
+    private async ValueTask<bool> ReserveAsync(GatewayContext ctx, List<BudgetScope> scopes)
+    {
         var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         var estimate = BudgetEstimate.UpperBoundMicros(ctx, day);
         var hold = HoldFor(ctx);
-        var reservation = ledger.TryReserve(scopes, estimate, hold, out var refusal);
-        if (reservation is null && MoveOn(ctx, scopes, day, hold, ref estimate, out reservation) is false)
+        var decision = await ledger.ReserveAsync(scopes, estimate, hold).ConfigureAwait(false);
+        if (decision.Reservation is null && decision.Unavailable is null)
         {
-            return Refuse(ctx, refusal!);
+            var moved = await MoveOnAsync(ctx, scopes, day, hold).ConfigureAwait(false);
+            if (moved.Decision.Reservation is not null || moved.Decision.Unavailable is not null)
+            {
+                (decision, estimate) = moved;
+            }
         }
 
-        WriteAlerts(ctx, scopes);
+        if (decision.Unavailable is { } reason)
+        {
+            return await ctx.RefuseAsync(new ClientError(503, ErrorCategory.Overloaded, reason, null, "budgets_unavailable")).ConfigureAwait(false);
+        }
+
+        if (decision.Reservation is not { } reservation)
+        {
+            return await Refuse(ctx, decision.Refusal!).ConfigureAwait(false);
+        }
+
+        WriteAlerts(ctx, scopes, decision.States);
         if (ctx.DryRun)
         {
-            reservation!.Settle(0); // explain decides as for real and spends nothing
-            return ValueTask.FromResult(true);
+            reservation.Settle(0); // explain decides as for real and spends nothing
+            return true;
         }
 
-        ctx.Hold(new Hold(reservation!));
-        if (ctx.Request.Stream && reservation!.AllowanceMicros < estimate && HardStop(scopes))
+        ctx.Hold(new Hold(reservation));
+        if (ctx.Request.Stream && reservation.AllowanceMicros < estimate && HardStop(scopes))
         {
             ctx.StreamGuard = new BudgetStreamGuard(counter, BudgetEstimate.OutputTokensWithin(ctx, reservation.AllowanceMicros, day),
                 Describe(scopes[0].Name));
         }
 
-        return ValueTask.FromResult(true);
+        return true;
     }
 
     /// <summary>The budgets that apply to the request, or null when none does.</summary>
@@ -97,16 +116,15 @@ public sealed partial class BudgetStage(BudgetLedger ledger, IDeliveredTokens co
     private static TimeSpan HoldFor(GatewayContext ctx) => (ctx.Policy ?? FallbackPolicy.Default).RequestTimeout * 2 + TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// The route's <c>on_budget_exceeded</c> action: false to refuse; else the plan narrowed to the steps whose own
-    /// worst case fits (cheaper than the intended one for <c>downgrade</c>), reserved for.
+    /// The route's <c>on_budget_exceeded</c> action: no reservation to refuse; else the plan narrowed to the steps whose
+    /// own worst case fits (cheaper than the intended one for <c>downgrade</c>), reserved for, with its estimate.
     /// </summary>
-    private bool MoveOn(GatewayContext ctx, List<BudgetScope> scopes, DateOnly day, TimeSpan hold, ref long estimate, out BudgetReservation? reservation)
+    private async ValueTask<(BudgetDecision Decision, long Estimate)> MoveOnAsync(GatewayContext ctx, List<BudgetScope> scopes, DateOnly day, TimeSpan hold)
     {
-        reservation = null;
         var action = (ctx.Policy ?? FallbackPolicy.Default).ActionFor(FailureKind.BudgetExceeded);
         if (action is FallbackAction.Fail or FallbackAction.Retry || ctx.Plan.Length < 2)
         {
-            return false;
+            return default;
         }
 
         var intended = ctx.Plan[0].Deployment.Config.Price?.At(day).Blended;
@@ -121,18 +139,18 @@ public sealed partial class BudgetStage(BudgetLedger ledger, IDeliveredTokens co
 
             // The chosen step, then the later ones its reservation also covers (no dearer per token).
             ctx.Plan = [.. full[i..].Where((s, j) => j == 0 || NoDearer(s.Deployment.Config.Price?.At(day), chosen))];
-            estimate = BudgetEstimate.UpperBoundMicros(ctx, day);
-            reservation = ledger.TryReserve(scopes, estimate, hold, out _);
-            if (reservation is not null)
+            var estimate = BudgetEstimate.UpperBoundMicros(ctx, day);
+            var decision = await ledger.ReserveAsync(scopes, estimate, hold).ConfigureAwait(false);
+            if (decision.Reservation is not null || decision.Unavailable is not null)
             {
                 ctx.Intended = full[0].Deployment;
                 ctx.FallbackReason = FailureKind.BudgetExceeded;
-                return true;
+                return (decision, estimate);
             }
         }
 
         ctx.Plan = full;
-        return false;
+        return default;
     }
 
     private static bool NoDearer(Price? price, Price? than) =>
@@ -140,17 +158,23 @@ public sealed partial class BudgetStage(BudgetLedger ledger, IDeliveredTokens co
 
     private static bool HardStop(List<BudgetScope> scopes) => scopes.Exists(s => s.Rule.Streams == BudgetStreamMode.HardStop);
 
-    private void WriteAlerts(GatewayContext ctx, List<BudgetScope> scopes)
+    private static void WriteAlerts(GatewayContext ctx, List<BudgetScope> scopes, IReadOnlyList<BudgetState>? states)
     {
-        string? alerts = null;
-        foreach (var scope in scopes)
+        if (states is null)
         {
+            return;
+        }
+
+        string? alerts = null;
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            var scope = scopes[i];
             if (scope.Rule.AlertAt.Count == 0)
             {
                 continue;
             }
 
-            var state = ledger.Peek(scope);
+            var state = states[i];
             var reached = scope.Rule.AlertAt.Where(a => state.SpentMicros >= a * state.LimitMicros).DefaultIfEmpty(0).Max();
             if (reached > 0)
             {
@@ -184,7 +208,7 @@ public sealed partial class BudgetStage(BudgetLedger ledger, IDeliveredTokens co
     private static partial void LogRefused(ILogger logger, string scope, long spent, long reserved, long limit);
 
     /// <summary>Settles the reservation at the request's recorded cost.</summary>
-    private sealed class Hold(BudgetReservation reservation) : IRequestHold
+    private sealed class Hold(IBudgetHold reservation) : IRequestHold
     {
         public void Release(GatewayContext ctx) => reservation.Settle(ctx.CostMicros);
     }

@@ -212,51 +212,89 @@ public sealed class DeploymentHealth
         // (its latency still feeds the estimates, which is how the lowest-latency strategy learns of it).
         var slow = failure == FailureKind.None && ttft is { } first && Settings.SlowTimeToFirstToken is { } limit && first > limit;
         var counts = slow || CountsAgainst(failure);
-        var now = time.GetTimestamp();
+        bool opened;
         lock (gate)
         {
-            inFlight--;
-            var wasTrial = state == CircuitState.HalfOpen && trialsInFlight > 0;
-            if (wasTrial)
-            {
-                trialsInFlight--;
-            }
+            opened = Record(failure, latency, ttft, counts, time.GetTimestamp());
+        }
 
-            if (failure == FailureKind.None)
-            {
-                latencyMs = double.IsNaN(latencyMs) ? latency.TotalMilliseconds : latencyMs + (Alpha * (latency.TotalMilliseconds - latencyMs));
-                if (ttft is { } t)
-                {
-                    ttftMs = double.IsNaN(ttftMs) ? t.TotalMilliseconds : ttftMs + (Alpha * (t.TotalMilliseconds - ttftMs));
-                }
-            }
-
-            if (!counts)
-            {
-                if (wasTrial)
-                {
-                    Close(now);
-                }
-
-                Add(now, failed: false);
-                return;
-            }
-
-            lastFailureAt = now;
-            Add(now, failed: true);
-            if (wasTrial)
-            {
-                Open(now);
-                return;
-            }
-
-            var (total, failed) = Count(now);
-            if (state == CircuitState.Closed && Settings.Enabled && total >= Settings.MinRequests && failed >= Settings.FailureRatio * total)
-            {
-                Open(now);
-            }
+        if (opened)
+        {
+            Opened?.Invoke(this); // outside the lock: the fleet hears of it (Fleet/BreakerBroadcast)
         }
     }
+
+    /// <summary>The outcome under the lock; true when it opened the circuit.</summary>
+    private bool Record(FailureKind failure, TimeSpan latency, TimeSpan? ttft, bool counts, long now)
+    {
+        inFlight--;
+        var wasTrial = state == CircuitState.HalfOpen && trialsInFlight > 0;
+        if (wasTrial)
+        {
+            trialsInFlight--;
+        }
+
+        if (failure == FailureKind.None)
+        {
+            latencyMs = double.IsNaN(latencyMs) ? latency.TotalMilliseconds : latencyMs + (Alpha * (latency.TotalMilliseconds - latencyMs));
+            if (ttft is { } t)
+            {
+                ttftMs = double.IsNaN(ttftMs) ? t.TotalMilliseconds : ttftMs + (Alpha * (t.TotalMilliseconds - ttftMs));
+            }
+        }
+
+        if (!counts)
+        {
+            if (wasTrial)
+            {
+                Close(now);
+            }
+
+            Add(now, failed: false);
+            return false;
+        }
+
+        lastFailureAt = now;
+        Add(now, failed: true);
+        if (wasTrial)
+        {
+            Open(now);
+            return true;
+        }
+
+        var (total, failed) = Count(now);
+        if (state == CircuitState.Closed && Settings.Enabled && total >= Settings.MinRequests && failed >= Settings.FailureRatio * total)
+        {
+            Open(now);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Raised when this replica's own traffic opens the circuit (not a drill, not another replica's news).</summary>
+    internal Action<DeploymentHealth>? Opened { get; set; }
+
+    /// <summary>
+    /// Another replica's traffic opened this deployment's circuit: open it here too until the same moment (at most one
+    /// break of this replica's own settings), so this replica does not have to fail its own users to find out. Later the
+    /// circuit half-opens as usual and this replica's own trial decides. A circuit already open longer is left alone.
+    /// </summary>
+    public void OpenFromFleet(TimeSpan remaining)
+    {
+        lock (gate)
+        {
+            if (!Settings.Enabled || remaining <= TimeSpan.Zero || (CurrentState() == CircuitState.Open && OpenForLocked() >= remaining))
+            {
+                return;
+            }
+
+            var elapsed = remaining >= Settings.BreakFor ? TimeSpan.Zero : Settings.BreakFor - remaining;
+            Open(time.GetTimestamp() - (long)(elapsed.TotalSeconds * time.TimestampFrequency));
+        }
+    }
+
+    private TimeSpan OpenForLocked() => Settings.BreakFor - time.GetElapsedTime(openedAt);
 
     /// <summary>
     /// Takes one retry from the deployment's retry budget: retries may be at most <paramref name="ratio"/> of

@@ -13,7 +13,15 @@ public sealed class HealthRegistry(TimeProvider time)
 
     /// <summary>The state of <paramref name="deployment"/>, created on first use.</summary>
     public DeploymentHealth For(string deployment) =>
-        states.TryGetValue(deployment, out var h) ? h : states.GetOrAdd(deployment, static (name, r) => new DeploymentHealth(name, r.clock) { Settings = r.SettingsFor(name) }, this);
+        states.TryGetValue(deployment, out var h) ? h : states.GetOrAdd(deployment, static (name, r) => new DeploymentHealth(name, r.clock) { Settings = r.SettingsFor(name), Opened = r.RaiseOpened }, this);
+
+    /// <summary>
+    /// Raised when this replica's traffic opens a deployment's circuit, with the break it opened for (the fleet's
+    /// breaker broadcast publishes it; docs/adr/0013-redis-counters.md).
+    /// </summary>
+    public event Action<string, TimeSpan>? Opened;
+
+    private void RaiseOpened(DeploymentHealth health) => Opened?.Invoke(health.Name, health.Settings.BreakFor);
 
     /// <summary>
     /// The hedge budget of alias <paramref name="alias"/>: hedges may be at most a share of the alias's requests

@@ -3,14 +3,16 @@ using Microsoft.Extensions.Logging;
 using Switchyard.Auth;
 using Switchyard.Fleet;
 using Switchyard.Governance;
+using Switchyard.Health;
 
 namespace Switchyard.Hosting;
 
 /// <summary>
 /// Composition of the fleet's shared state (docs/adr/0013-redis-counters.md): without <c>redis:</c> the limits are
 /// this replica's <see cref="LimitBook"/>; with it they are <see cref="SharedLimitCounters"/> on one
-/// <see cref="RedisLink"/>, whose permits <see cref="LeaseRenewal"/> renews, and admin changes are broadcast by
-/// <see cref="GovernanceBroadcast"/>.
+/// <see cref="RedisLink"/>, whose permits <see cref="LeaseRenewal"/> renews; budgets are this replica's
+/// <see cref="BudgetLedger"/> or <see cref="SharedBudgetCounters"/>; admin changes are broadcast by
+/// <see cref="GovernanceBroadcast"/>, circuit openings by <see cref="BreakerBroadcast"/>.
 /// </summary>
 internal static class FleetServices
 {
@@ -20,15 +22,20 @@ internal static class FleetServices
         if (config.Redis is not { } redis)
         {
             services.AddSingleton<ILimitCounters>(sp => sp.GetRequiredService<LimitBook>());
+            services.AddSingleton<IBudgetCounters>(sp => sp.GetRequiredService<BudgetLedger>());
             return;
         }
 
         services.AddSingleton(sp => RedisLink.Connect(redis, time, sp.GetRequiredService<ILogger<RedisLink>>()));
         services.AddSingleton(sp => new SharedLimitCounters(sp.GetRequiredService<RedisLink>(), sp.GetRequiredService<LimitBook>(), time));
         services.AddSingleton<ILimitCounters>(sp => sp.GetRequiredService<SharedLimitCounters>());
+        services.AddSingleton(sp => new SharedBudgetCounters(sp.GetRequiredService<RedisLink>(), sp.GetRequiredService<ISpendSource>(), time));
+        services.AddSingleton<IBudgetCounters>(sp => sp.GetRequiredService<SharedBudgetCounters>());
         services.AddSingleton(sp => new LeaseRenewal(sp.GetRequiredService<SharedLimitCounters>(), redis, time));
         services.AddSingleton(sp => GovernanceBroadcast.StartAsync(sp.GetRequiredService<RedisLink>(),
             sp.GetRequiredService<GovernanceDirectory>(), sp.GetRequiredService<ILogger<GovernanceBroadcast>>()).GetAwaiter().GetResult());
+        services.AddSingleton(sp => BreakerBroadcast.StartAsync(sp.GetRequiredService<RedisLink>(), sp.GetRequiredService<HealthRegistry>(),
+            time, sp.GetRequiredService<ILogger<BreakerBroadcast>>()).GetAwaiter().GetResult());
     }
 
     /// <summary>
@@ -53,6 +60,7 @@ internal static class FleetServices
         {
             _ = services.GetRequiredService<LeaseRenewal>();
             _ = services.GetRequiredService<GovernanceBroadcast>();
+            _ = services.GetRequiredService<BreakerBroadcast>();
         }
     }
 }

@@ -261,7 +261,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         });
         services.AddSingleton(sp => new Governance.BudgetLedger(time, sp.GetRequiredService<ISpendSource>()));
         services.AddSingleton<IDeliveredTokens>(sp => sp.GetRequiredService<UsageEstimator>());
-        services.AddSingleton(sp => new Governance.BudgetAlerts(sp.GetRequiredService<Governance.BudgetLedger>(), config.Budgets, time,
+        services.AddSingleton(sp => new Governance.BudgetAlerts(sp.GetRequiredService<Governance.IBudgetCounters>(), config.Budgets, time,
             sp.GetRequiredService<ILogger<Governance.BudgetAlerts>>()));
     }
 

@@ -104,11 +104,35 @@ internal static class GovernancePolicyJson
         Number(w, "input_tpm", l.InputTpm);
         Number(w, "output_tpm", l.OutputTpm);
         Number(w, "concurrency", l.Concurrency);
+        Fallback(w, l.OnUnreachable);
         w.WriteEndObject();
     }
 
     private static LimitSet ReadLimits(JsonElement e) =>
-        new((int?)Number(e, "rpm"), Number(e, "tpm"), Number(e, "input_tpm"), Number(e, "output_tpm"), (int?)Number(e, "concurrency"));
+        new((int?)Number(e, "rpm"), Number(e, "tpm"), Number(e, "input_tpm"), Number(e, "output_tpm"), (int?)Number(e, "concurrency"))
+        {
+            OnUnreachable = Fallback(e),
+        };
+
+    /// <summary>A scope's <c>on_unreachable</c>, written only when set (older rows have none: the default applies).</summary>
+    private static void Fallback(Utf8JsonWriter w, RedisFallback? fallback)
+    {
+        if (fallback is { } f)
+        {
+            w.WriteString("on_unreachable", GovernanceRules.FallbackName(f));
+        }
+    }
+
+    private static RedisFallback? Fallback(JsonElement e)
+    {
+        if (!e.TryGetProperty("on_unreachable", out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        var name = v.GetString();
+        return GovernanceRules.ParseFallback(name) ?? throw Unknown("on_unreachable", name);
+    }
 
     private static void WriteBudget(Utf8JsonWriter w, BudgetRule b)
     {
@@ -125,6 +149,7 @@ internal static class GovernancePolicyJson
         w.WriteEndArray();
         w.WriteString("streams", GovernanceRules.StreamModeName(b.Streams));
         Number(w, "max_reservation_micros", b.MaxReservationMicros);
+        Fallback(w, b.OnUnreachable);
         w.WriteEndObject();
     }
 
@@ -139,6 +164,7 @@ internal static class GovernancePolicyJson
             AlertAt = e.TryGetProperty("alert_at", out var a) ? [.. a.EnumerateArray().Select(x => x.GetDouble())] : [],
             Streams = GovernanceRules.ParseStreamMode(streams) ?? throw Unknown("streams", streams),
             MaxReservationMicros = Number(e, "max_reservation_micros"),
+            OnUnreachable = Fallback(e),
         };
     }
 

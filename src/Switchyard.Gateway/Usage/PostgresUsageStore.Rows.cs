@@ -109,7 +109,7 @@ public sealed partial class PostgresUsageStore
         }
     }
 
-    private static UsageRecord ReadRecord(NpgsqlDataReader rd) => new()
+    internal static UsageRecord ReadRecord(NpgsqlDataReader rd) => new()
     {
         RequestId = rd.GetString(0),
         StartedAtMs = rd.GetInt64(1),

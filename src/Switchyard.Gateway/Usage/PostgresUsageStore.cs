@@ -23,7 +23,7 @@ namespace Switchyard.Usage;
 /// </remarks>
 public sealed partial class PostgresUsageStore : IUsageStore
 {
-    private const string Columns =
+    internal const string Columns =
         "request_id, started_at_ms, key_id, operation, alias, intended_deployment, final_deployment, final_model, " +
         "attempts, fallback_reason, stream, status, error_kind, prompt_tokens, completion_tokens, cached_tokens, " +
         "total_tokens, latency_ms, ttft_ms, cache_write_tokens, reasoning_tokens, format, dropped_params, route, hedged, attempt_log, " +

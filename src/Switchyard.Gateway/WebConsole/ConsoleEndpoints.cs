@@ -14,19 +14,16 @@ namespace Switchyard.WebConsole;
 /// </summary>
 public static class ConsoleEndpoints
 {
-    /// <summary>Registers the console's services: the usage query port (SQLite, the same database file), the assets, config loads.</summary>
+    /// <summary>Registers the console's services: the usage query port (on the usage records' database: SQLite or PostgreSQL), the assets, config loads.</summary>
     public static void AddConsole(this IServiceCollection services, string database, bool sqlite, Func<string, string?> environment,
         ProviderCatalog providers, bool fromFile, TimeProvider time)
     {
         // The query reads the table the usage store creates and migrates, so the store is opened first.
-        if (sqlite)
+        services.AddSingleton<IUsageQuery>(sp =>
         {
-            services.AddSingleton<IUsageQuery>(sp =>
-            {
-                _ = sp.GetRequiredService<IUsageStore>();
-                return new SqliteUsageQuery(database);
-            });
-        }
+            _ = sp.GetRequiredService<IUsageStore>();
+            return sqlite ? new SqliteUsageQuery(database) : new PostgresUsageQuery(sp.GetRequiredService<Storage.Postgres.PostgresDatabase>());
+        });
         services.AddSingleton(new ConsoleAssets(typeof(ConsoleAssets).Assembly));
         services.AddSingleton(new ConfigLoads(time));
         services.AddSingleton(new ConfigValidation(environment, providers, fromFile));

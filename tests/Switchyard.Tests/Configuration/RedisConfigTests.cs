@@ -63,4 +63,27 @@ public sealed class RedisConfigTests
         Assert.Contains(errors, e => e.StartsWith(path, StringComparison.Ordinal) && e.Contains(expected, StringComparison.Ordinal));
         Assert.DoesNotContain(errors, e => e.Contains("hunter2", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void OnUnreachable_PerLimitAndBudget_IsRead_AndAbsentMeansTheRedisDefault()
+    {
+        var config = LoadValid("""
+            teams:
+              search:
+                limits: { rpm: 600, on_unreachable: local }
+                budget: { limit_usd: 5, on_unreachable: fail_closed }
+                customers:
+                  acme: { limits: { rpm: 10 } }
+            """);
+
+        var team = config.Teams[0];
+        Assert.Equal((RedisFallback.Local, RedisFallback.FailClosed), (team.Limits!.OnUnreachable, team.Budget!.OnUnreachable));
+        Assert.Null(config.Customers[0].Limits!.OnUnreachable);
+    }
+
+    [Theory]
+    [InlineData("limits: { rpm: 1, on_unreachable: open }", "teams.search.limits.on_unreachable")]
+    [InlineData("budget: { limit_usd: 1, on_unreachable: fail_open }", "teams.search.budget.on_unreachable")]
+    public void OnUnreachable_UnknownValue_IsAnErrorAtItsPath(string line, string path) =>
+        Assert.NotEmpty(SingleErrorAt($"teams:\n  search: {{ {line} }}\n", path));
 }

@@ -43,6 +43,14 @@ internal sealed class RedisReplicas : IAsyncDisposable
         return (new SharedLimitCounters(link, new LimitBook(Clock), Clock), link);
     }
 
+    /// <summary>A new replica's shared budgets: its own connection, seeded from <paramref name="history"/>.</summary>
+    public (SharedBudgetCounters Budgets, RedisLink Link) BudgetReplica(ISpendSource? history = null, RedisSettings? settings = null)
+    {
+        var link = RedisLink.Connect(settings ?? Settings(), Clock, NullLogger.Instance);
+        links.Add(link);
+        return (new SharedBudgetCounters(link, history, Clock), link);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var link in links)

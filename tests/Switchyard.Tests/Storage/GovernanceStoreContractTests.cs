@@ -25,10 +25,11 @@ public sealed class GovernanceStoreContractTests
             AllowedRoutes = ["premium"],
             Metadata = new Dictionary<string, string> { ["env"] = "prod", ["owner"] = "ana" },
             ExpiresAt = T0.AddDays(30),
-            Limits = new LimitSet(Rpm: 60, Tpm: 100_000, Concurrency: 4),
+            Limits = new LimitSet(Rpm: 60, Tpm: 100_000, Concurrency: 4) { OnUnreachable = RedisFallback.Local },
             Budget = new BudgetRule(12_500_000, BudgetPeriod.Weekly)
             {
                 TimeZone = "Europe/Paris", AlertAt = [0.5, 0.8], Streams = BudgetStreamMode.Finish, MaxReservationMicros = 250_000,
+                OnUnreachable = RedisFallback.FailClosed,
             },
         },
     };

@@ -30,6 +30,9 @@ internal abstract class StoreBackend : IDisposable
 
     public abstract IResponseStore Responses();
 
+    /// <summary>The usage query port on this database (its records' table must exist: open <see cref="Usage"/> first).</summary>
+    public abstract IUsageQuery Query();
+
     /// <summary>The first column of the first row of <paramref name="sql"/> as a number (both databases name their tables alike).</summary>
     public long Count(string sql) => Convert.ToInt64(Scalar(sql), System.Globalization.CultureInfo.InvariantCulture);
 
@@ -66,6 +69,8 @@ internal abstract class StoreBackend : IDisposable
         public override IGovernanceStore Governance() => new SqliteGovernanceStore(DbPath);
 
         public override IResponseStore Responses() => new SqliteResponseStore(DbPath);
+
+        public override IUsageQuery Query() => new SqliteUsageQuery(DbPath);
 
         public override object? Scalar(string sql)
         {
@@ -114,6 +119,8 @@ internal abstract class StoreBackend : IDisposable
         public override IGovernanceStore Governance() => new PostgresGovernanceStore(Database());
 
         public override IResponseStore Responses() => new PostgresResponseStore(Database());
+
+        public override IUsageQuery Query() => new PostgresUsageQuery(Database());
 
         public override object? Scalar(string sql) => schema.Scalar(sql);
 

@@ -301,7 +301,7 @@ public sealed class AdminKeysTests
         var admin = new AdminClient(h, AdminClient.MasterKey);
         var (id, _, _) = await admin.CreateKeyAsync("""
             {"name":"a","allowed_models":["chat"],"metadata":{"env":"dev"},"limits":{"rpm":5},"allow_routing_overrides":false,
-             "budget":{"limit_usd":10,"period":"weekly","time_zone":"Europe/Paris","alert_at":[0.5,0.9],"streams":"finish","max_reservation_usd":0.25}}
+             "budget":{"limit_usd":10,"period":"weekly","time_zone":"Europe/Paris","alert_at":[0.5,0.9],"streams":"finish","max_reservation_usd":0.25,"on_unreachable":"local"}}
             """);
 
         var (status, updated) = await admin.PatchAsync($"/v1/admin/keys/{id}", """{"name":"b","limits":null}""");
@@ -319,5 +319,6 @@ public sealed class AdminKeysTests
         Assert.Equal([0.5, 0.9], budget["alert_at"]!.AsArray().Select(a => a!.GetValue<double>()));
         Assert.Equal("finish", budget["streams"]!.GetValue<string>());
         Assert.Equal(0.25m, budget["max_reservation_usd"]!.GetValue<decimal>());
+        Assert.Equal("local", budget["on_unreachable"]!.GetValue<string>());
     }
 }

@@ -40,7 +40,7 @@ public sealed class AdminModelLimitsTests
 
         var (patched, replaced) = await admin.PatchAsync($"/v1/admin/keys/{id}", """{"model_limits":{"solo":{"rpm":3}}}""");
         Assert.Equal(200, patched);
-        Assert.Equal("""{"solo":{"rpm":3,"tpm":null,"input_tpm":null,"output_tpm":null,"concurrency":null}}""", ModelLimits(replaced).ToJsonString());
+        Assert.Equal("""{"solo":{"rpm":3,"tpm":null,"input_tpm":null,"output_tpm":null,"concurrency":null,"on_unreachable":null}}""", ModelLimits(replaced).ToJsonString());
 
         await h.RestartGatewayAsync();
 

@@ -9,6 +9,7 @@ namespace Switchyard.Tests.EndToEnd.Fleet;
 /// the replicas), without waiting on Redis, with one log line and readiness saying so, and the replicas share their
 /// counters again once Redis is back; a key revoked through replica A is refused by replica B.
 /// </summary>
+[Collection(FleetCollection.Name)]
 public sealed class TwoReplicasTests
 {
     private static readonly TimeSpan Bound = GatewayHarness.Bound;
@@ -117,10 +118,12 @@ public sealed class TwoReplicasTests
         Assert.Equal("ready", (await fleet.ReadyAsync(fleet.Second)).Body["status"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task AKeyRevokedThroughReplicaA_IsRefusedByReplicaB_WithinASecond()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("direct")] // the replicas share PostgreSQL, as a fleet would
+    public async Task AKeyRevokedThroughReplicaA_IsRefusedByReplicaB_WithinASecond(string? postgres)
     {
-        await using var fleet = await TwoReplicas.StartAsync(env: AdminClient.MasterEnv);
+        await using var fleet = await TwoReplicas.StartAsync(env: AdminClient.MasterEnv, postgres: postgres);
         if (fleet is null)
         {
             return;
