@@ -36,12 +36,16 @@ public sealed class PostgresStorageTests
         var (id, _, _) = await admin.CreateKeyAsync("""{"name":"budgeted","budget":{"limit_usd":1,"period":"monthly"}}""");
 
         var (budgets, list) = await admin.GetAsync("/v1/admin/budgets?scope=key:" + id); // the spend is read from PostgreSQL
+        string recordId;
         using (var served = await h.PostChatAsync(Wire.ChatJson("switchyard/echo")))
         {
             Assert.Equal(200, (int)served.StatusCode);
+            recordId = GatewayHarness.RecordId(served);
         }
 
-        await h.Gateway.FlushUsageAsync(new CancellationTokenSource(GatewayHarness.Bound).Token);
+        // The record is settled after the answer has gone out: a flush right after the response can run before it
+        // is queued (seen once under CI load), so wait for this record in the database itself.
+        await h.UsageAsync(recordId);
         var (spend, byKey) = await admin.GetAsync("/v1/admin/spend?group_by=key");
 
         Assert.Equal(200, budgets);
