@@ -117,16 +117,13 @@ public sealed partial class UsageWriter
     /// </summary>
     private void HandOff(List<UsageRecord> batch, long start, long end)
     {
-        if (batch.Count == 0 || end <= start || Interlocked.Add(ref handoffRecords, batch.Count) > MaxHandoffRecords)
+        // One producer (the journal thread); the database thread only lowers the count, so check-then-add cannot overshoot.
+        if (batch.Count == 0 || end <= start || Volatile.Read(ref handoffRecords) + batch.Count > MaxHandoffRecords)
         {
-            if (batch.Count > 0 && end > start)
-            {
-                Interlocked.Add(ref handoffRecords, -batch.Count);
-            }
-
             return;
         }
 
+        Interlocked.Add(ref handoffRecords, batch.Count);
         handoff.Enqueue(new Handoff(start, end, [.. batch]));
     }
 
