@@ -11,7 +11,7 @@ namespace Switchyard.Dispatch;
 /// held. Nothing is written before the upstream said 2xx, so every failure until then may still fall back; a relay
 /// cut after its first byte ends the connection (an audio body has no error event to end it with).
 /// </summary>
-public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, DrainSignal drain)
+public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, DrainSignal drain, PolledAttempts polled)
 {
     /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
     /// <param name="sameProtocol">The client's own protocol when the deployment speaks it: its error bodies are relayed as they are.</param>
@@ -35,6 +35,11 @@ public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, Drai
 
         using (response)
         {
+            if (provider is IPolledMediaProvider jobs)
+            {
+                return await polled.FollowAsync(ctx, jobs, adapter, call, deployment, response!, timer).ConfigureAwait(false);
+            }
+
             return call.Relayed
                 ? await RelayAsync(ctx, deployment, response!, timer).ConfigureAwait(false)
                 : await ReadAsync(ctx, provider, call, deployment, response!, timer).ConfigureAwait(false);

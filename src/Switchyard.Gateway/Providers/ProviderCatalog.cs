@@ -7,6 +7,7 @@ using Switchyard.Providers.Echo;
 using Switchyard.Providers.Gemini;
 using Switchyard.Providers.OpenAI;
 using Switchyard.Providers.Rerank;
+using Switchyard.Providers.Replicate;
 using Switchyard.Providers.Vertex;
 
 namespace Switchyard.Providers;
@@ -33,6 +34,7 @@ public sealed class ProviderCatalog
         new RerankProvider(RerankDialect.Cohere),
         new RerankProvider(RerankDialect.Jina),
         new RerankProvider(RerankDialect.Voyage),
+        new ReplicateProvider(),
     ]);
 
     private readonly FrozenDictionary<string, ProviderDescriptor> kinds;
