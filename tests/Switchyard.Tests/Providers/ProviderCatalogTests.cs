@@ -65,7 +65,7 @@ public sealed class ProviderCatalogTests
     {
         var message = SingleErrorAt(ToyYaml, "providers.toybox.kind");
 
-        Assert.Equal("unknown kind 'toy'; valid kinds: anthropic, azure-openai, bedrock, cohere, echo, gemini, jina, openai-compatible, vertex, voyage", message);
+        Assert.Equal("unknown kind 'toy'; valid kinds: anthropic, azure-openai, bedrock, cohere, echo, gemini, jina, openai-compatible, replicate, vertex, voyage", message);
     }
 
     [Fact]
