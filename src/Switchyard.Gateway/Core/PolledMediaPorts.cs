@@ -35,8 +35,29 @@ public interface IPolledMediaProvider : IMediaProvider
     /// </summary>
     MediaAnswer Finish(PolledJob job, IReadOnlyList<byte[]> downloads, MediaCall call, DeploymentTarget deployment);
 
-    /// <summary>What a job used whatever its end (a failed prediction on hardware-billed models is still billed its seconds).</summary>
-    MediaUsage Used(PolledJob job, MediaCall call);
+    /// <summary>
+    /// What a job used whatever its end (a failed prediction on hardware-billed models is still billed its seconds), for a
+    /// request that asked <paramref name="ask"/> (its size and quality price its images).
+    /// </summary>
+    MediaUsage Used(PolledJob job, MediaAsk? ask);
+}
+
+/// <summary>
+/// A polled-job provider whose upstream also reports a job's progress by webhook (Replicate's <c>webhook</c>): the
+/// gateway's <c>POST /v1/webhooks/{kind}/{deployment}</c> checks each delivery with <see cref="Verify"/> before it
+/// believes a byte of it, reads it with <see cref="IPolledMediaProvider.Inspect"/>, updates the stored job and settles
+/// its usage once, so a job whose client left is still billed when it ends. Pure, like the rest of the port.
+/// </summary>
+public interface IJobWebhooks
+{
+    /// <summary>
+    /// Null when the delivery is authentic (signed with <paramref name="provider"/>'s signing secret) and fresh at
+    /// <paramref name="now"/>; otherwise why it is refused. Never echoes the secret or the expected signature.
+    /// </summary>
+    string? Verify(Func<string, string?> header, ReadOnlySpan<byte> body, ProviderConfig provider, DateTimeOffset now);
+
+    /// <summary>The URL the upstream should call for a job of <paramref name="deployment"/>, or null when none is configured.</summary>
+    string? CallbackUrl(DeploymentTarget deployment);
 }
 
 /// <summary>Where a polled job stands.</summary>
@@ -66,4 +87,60 @@ public sealed record PolledJob(string Id, string Status, JobPhase Phase, IReadOn
 {
     /// <summary>True when the job will not change any more.</summary>
     public bool IsFinal => Phase != JobPhase.Running;
+}
+
+/// <summary>
+/// What the gateway keeps about a polled job in <see cref="IUpstreamObjectStore"/> (kind <see cref="Kind"/>), in the
+/// object's detail JSON: enough for whoever sees the job end (the request's own poller, a webhook, another replica) to
+/// price it and write its usage record with the right key, team, customer and operation.
+/// </summary>
+/// <param name="RequestId">The request that created it.</param>
+/// <param name="Operation">Its <see cref="Core.Operation"/>, by name (<c>ImageGenerations</c>).</param>
+/// <param name="Ask">What it asked for (the images' size and quality price them).</param>
+/// <param name="TeamId">The key's team, or null.</param>
+/// <param name="CustomerId">The customer it was made for, or null.</param>
+public sealed record PolledJobDetail(string RequestId, string Operation, MediaAsk? Ask, string? TeamId, string? CustomerId)
+{
+    /// <summary>The store kind of these jobs: Replicate's word for them.</summary>
+    public const string Kind = "prediction";
+
+    /// <summary>The detail as JSON.</summary>
+    public string ToJson()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(192);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("request_id", RequestId);
+            w.WriteString("operation", Operation);
+            w.WriteString("size", Ask?.Size);
+            w.WriteString("quality", Ask?.Quality);
+            w.WriteString("team", TeamId);
+            w.WriteString("customer", CustomerId);
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The detail <see cref="ToJson"/> wrote; null for none or another shape.</summary>
+    public static PolledJobDetail? Parse(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            string? Get(string name) => root.TryGetProperty(name, out var v) ? v.GetString() : null;
+            return new PolledJobDetail(Get("request_id") ?? "", Get("operation") ?? "", new MediaAsk(Size: Get("size"), Quality: Get("quality")), Get("team"), Get("customer"));
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Data.Common;
 using System.Text.Json;
 using Switchyard.Upstream;
 
@@ -12,8 +13,16 @@ namespace Switchyard.Dispatch;
 /// The create's 2xx with a job id is the commit point: before it every failure may fall back like any media call;
 /// after it the job runs (and is billed) where it was accepted, so a failure is answered, with what the job used, and
 /// never retried elsewhere: a second provider would bill the same images again.
+/// <para>
+/// An accepted job is kept in <see cref="IUpstreamObjectStore"/> (kind <see cref="PolledJobDetail.Kind"/>) and its
+/// status updated at each poll, so that a webhook (<c>/v1/webhooks/{kind}/{deployment}</c>) can find it. Its usage is
+/// counted once, by whoever sees it end first and wins <see cref="IUpstreamObjectStore.TrySettle"/>: this request when
+/// it followed the job to its end (its record carries the cost), else the webhook (a record of the job's own). A job
+/// abandoned while running (client gone, deadline) is cancelled and left unsettled: what it cost is known only at its
+/// end, which the webhook reports.
+/// </para>
 /// </summary>
-public sealed class PolledAttempts(UpstreamHttp upstream, TimeProvider time)
+public sealed class PolledAttempts(UpstreamHttp upstream, TimeProvider time, IUpstreamObjectStore store)
 {
     /// <summary>How long a cancel of an abandoned job may take (its answer is not needed: the job is being left).</summary>
     private static readonly TimeSpan CancelBound = TimeSpan.FromSeconds(10);
@@ -32,8 +41,10 @@ public sealed class PolledAttempts(UpstreamHttp upstream, TimeProvider time)
         }
 
         ctx.Final = deployment;
-        var (last, broke) = await WaitAsync(ctx, provider, adapter, job, deployment, timer).ConfigureAwait(false);
-        ctx.Media = provider.Used(last, call);
+        var tracked = Track(ctx, job, deployment);
+        var (last, broke) = await WaitAsync(ctx, provider, adapter, job, deployment, timer, tracked).ConfigureAwait(false);
+        var billed = last.IsFinal && Settles(tracked);
+        ctx.Media = billed ? provider.Used(last, call.Head.Needs.Media) : default;
         ctx.UsageSource = "reported";
         if (broke is not null)
         {
@@ -50,7 +61,53 @@ public sealed class PolledAttempts(UpstreamHttp upstream, TimeProvider time)
             return await AnswerFailureAsync(ctx, Ended(last, deployment)).ConfigureAwait(false);
         }
 
-        return await AnswerAsync(ctx, provider, call, last, deployment, timer).ConfigureAwait(false);
+        return await AnswerAsync(ctx, provider, call, last, deployment, timer, billed).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores the accepted job; its gateway id, or null when the store failed (the request then settles it alone).</summary>
+    private (string Id, string Detail)? Track(GatewayContext ctx, PolledJob job, DeploymentTarget deployment)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var id = "pred_" + ctx.RequestId;
+        var detail = new PolledJobDetail(ctx.RequestId, ctx.Operation.ToString(), ctx.Request.Needs.Media, ctx.TeamId, ctx.CustomerId).ToJson();
+        try
+        {
+            return store.Add(new UpstreamObject(id, PolledJobDetail.Kind, ctx.KeyId ?? "anonymous", ctx.Request.Model ?? "", deployment.Name, job.Id,
+                job.Status, now, now, detail)) ? (id, detail) : null;
+        }
+        catch (DbException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Records a poll's status on the stored job (best effort: the poll itself is what this request acts on).</summary>
+    private void Observe((string Id, string Detail)? tracked, PolledJob job)
+    {
+        if (tracked is { } t)
+        {
+            try
+            {
+                store.Update(t.Id, job.Status, t.Detail, time.GetUtcNow().ToUnixTimeMilliseconds());
+            }
+            catch (DbException)
+            {
+                // The webhook finds the job by its upstream id all the same; only the stored status is stale.
+            }
+        }
+    }
+
+    /// <summary>True when this request is the one to count the ended job's usage (a webhook may have done it already).</summary>
+    private bool Settles((string Id, string Detail)? tracked)
+    {
+        try
+        {
+            return tracked is not { } t || store.TrySettle(t.Id, time.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+        catch (DbException)
+        {
+            return true; // the store cannot say: the request's own record counts it rather than nobody
+        }
     }
 
     /// <summary>The job of a 2xx answer (create or poll); a failure when the body is not one.</summary>
@@ -84,7 +141,7 @@ public sealed class PolledAttempts(UpstreamHttp upstream, TimeProvider time)
     /// connection) is tried again at the next interval: the job runs on regardless of one lost read.
     /// </summary>
     private async Task<(PolledJob Last, UpstreamFailure? Broke)> WaitAsync(GatewayContext ctx, IPolledMediaProvider provider, IProviderAdapter adapter,
-        PolledJob job, DeploymentTarget deployment, AttemptTimer timer)
+        PolledJob job, DeploymentTarget deployment, AttemptTimer timer, (string Id, string Detail)? tracked)
     {
         var interval = provider.PollInterval(deployment);
         while (!job.IsFinal)
@@ -125,6 +182,7 @@ public sealed class PolledAttempts(UpstreamHttp upstream, TimeProvider time)
                 }
 
                 job = next;
+                Observe(tracked, job);
             }
         }
 
@@ -183,7 +241,7 @@ public sealed class PolledAttempts(UpstreamHttp upstream, TimeProvider time)
 
     /// <summary>A succeeded job: its outputs fetched when the answer needs their bytes, then the client's answer.</summary>
     private async Task<UpstreamFailure?> AnswerAsync(GatewayContext ctx, IPolledMediaProvider provider, MediaCall call, PolledJob job,
-        DeploymentTarget deployment, AttemptTimer timer)
+        DeploymentTarget deployment, AttemptTimer timer, bool billed)
     {
         var (downloads, failure) = await DownloadAsync(ctx, provider.Downloads(job, call), deployment, timer).ConfigureAwait(false);
         if (failure is not null)
@@ -206,7 +264,7 @@ public sealed class PolledAttempts(UpstreamHttp upstream, TimeProvider time)
             return UpstreamFailure.Lost(deployment);
         }
 
-        ctx.Media = answer.Usage;
+        ctx.Media = billed ? answer.Usage : default;
         await ClientResponses.WriteWholeAsync(ctx, deployment, 200, answer.ContentType, answer.Body, time).ConfigureAwait(false);
         return null;
     }

@@ -82,6 +82,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/drill", drill.StartAsync);
         app.MapGet("/v1/drill", drill.StatusAsync);
         app.MapDelete("/v1/drill", drill.StopAsync);
+        app.MapPost(JobWebhookEndpoint.Path, ActivatorUtilities.CreateInstance<JobWebhookEndpoint>(services).HandleAsync); // signed by the provider, no key
         app.MapAdmin(); // admin role: /v1/admin/keys, /v1/admin/teams, /v1/admin/customers
         MapMetrics(app, services.GetRequiredService<GatewayTelemetry>(), authorizer);
 

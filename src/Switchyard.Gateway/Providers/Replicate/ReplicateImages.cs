@@ -15,7 +15,7 @@ namespace Switchyard.Providers.Replicate;
 /// <c>urls</c>, so the API token only ever goes to the host the operator named. Outputs are file URLs: they become
 /// <c>data[].url</c>, or, for <c>b64_json</c>, are fetched without the token (the dispatcher bounds their size).
 /// </summary>
-public sealed class ReplicateImages : IPolledMediaProvider
+public sealed class ReplicateImages : IPolledMediaProvider, IJobWebhooks
 {
     private static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
 
@@ -40,6 +40,15 @@ public sealed class ReplicateImages : IPolledMediaProvider
             }
 
             ReplicateInput.Write(w, doc.RootElement);
+            if (CallbackUrl(deployment) is { } webhook)
+            {
+                // Only the end is needed: it settles a job whose client left (docs/adr/0017-beyond-chat.md).
+                w.WriteString("webhook", webhook);
+                w.WriteStartArray("webhook_events_filter");
+                w.WriteStringValue("completed");
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 
@@ -80,6 +89,14 @@ public sealed class ReplicateImages : IPolledMediaProvider
         var underFirstByte = (int)Math.Floor(deployment.Config.Timeouts.FirstByte.TotalSeconds) - 1;
         return Math.Clamp(Math.Min(configured, underFirstByte), 1, ReplicateProvider.MaxWaitSeconds);
     }
+
+    /// <inheritdoc />
+    public string? Verify(Func<string, string?> header, ReadOnlySpan<byte> body, ProviderConfig provider, DateTimeOffset now) =>
+        ReplicateWebhooks.Verify(header, body, provider.Setting("webhook_secret"), now);
+
+    /// <summary><c>settings.webhook_url</c> (the gateway's public <c>…/v1/webhooks/replicate</c>) and the deployment's name, or null.</summary>
+    public string? CallbackUrl(DeploymentTarget deployment) =>
+        deployment.Config.Provider.Setting("webhook_url") is { Length: > 0 } root ? root.TrimEnd('/') + "/" + Uri.EscapeDataString(deployment.Name) : null;
 
     /// <inheritdoc />
     public PolledJob Inspect(ReadOnlySpan<byte> body) => ReplicatePrediction.Read(body);
@@ -158,13 +175,12 @@ public sealed class ReplicateImages : IPolledMediaProvider
             w.WriteEndObject();
         }
 
-        return new MediaAnswer(buffer.WrittenMemory, "application/json", Used(job, call), default(TokenUsage));
+        return new MediaAnswer(buffer.WrittenMemory, "application/json", Used(job, call.Head.Needs.Media), default(TokenUsage));
     }
 
     /// <inheritdoc />
-    public MediaUsage Used(PolledJob job, MediaCall call)
+    public MediaUsage Used(PolledJob job, MediaAsk? ask)
     {
-        var ask = call.Head.Needs.Media;
         return new MediaUsage { Images = job.Phase == JobPhase.Succeeded ? job.Outputs.Count : 0, Size = ask?.Size, Quality = ask?.Quality, Seconds = job.Seconds };
     }
 

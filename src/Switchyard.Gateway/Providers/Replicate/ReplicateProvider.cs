@@ -8,8 +8,10 @@ namespace Switchyard.Providers.Replicate;
 /// official model (<c>POST /models/{owner}/{name}/predictions</c>, billed per output) or <c>owner/name:version</c> for
 /// a community model (<c>POST /predictions</c> with the version, billed by the second of hardware it ran on).
 /// Settings: <c>poll_interval</c> (default 1s) between two reads of a running prediction, <c>wait</c> (1 to 60 seconds,
-/// default 60) for Replicate's <c>Prefer: wait</c> sync mode, and <c>webhook_secret</c> (Replicate's <c>whsec_…</c>
-/// signing key, for <c>POST /v1/webhooks/replicate</c>).
+/// default 60) for Replicate's <c>Prefer: wait</c> sync mode, <c>webhook_url</c> (the gateway's public
+/// <c>https://HOST/v1/webhooks/replicate</c>: each prediction is created with <c>webhook: URL/{deployment}</c> and
+/// <c>webhook_events_filter: [completed]</c>) and <c>webhook_secret</c> (the account's <c>whsec_…</c> signing secret that
+/// deliveries are checked with).
 /// </summary>
 public sealed class ReplicateProvider : ProviderDescriptor
 {
@@ -19,7 +21,7 @@ public sealed class ReplicateProvider : ProviderDescriptor
     /// <summary>Replicate's sync mode holds a create open at most this long (its docs: <c>Prefer: wait=n</c>, n from 1 to 60).</summary>
     public const int MaxWaitSeconds = 60;
 
-    private static readonly string[] Names = ["poll_interval", "wait", "webhook_secret"];
+    private static readonly string[] Names = ["poll_interval", "wait", "webhook_url", "webhook_secret"];
 
     private static readonly ProviderPreset[] Known =
     [
@@ -45,7 +47,7 @@ public sealed class ReplicateProvider : ProviderDescriptor
     /// <inheritdoc />
     public override PriceBook Prices => Book;
 
-    /// <summary>Checks <c>poll_interval</c> (a duration) and <c>wait</c> (whole seconds, 1 to 60).</summary>
+    /// <summary>Checks <c>poll_interval</c> (a duration), <c>wait</c> (whole seconds, 1 to 60), <c>webhook_url</c> (absolute http(s)) and <c>webhook_secret</c> (<c>whsec_</c> + base64).</summary>
     public override Uri? CheckSettings(ProviderSettingsContext context)
     {
         if (context.Settings.TryGetValue("poll_interval", out var interval) && !ValueParsers.TryParseDuration(interval, out _, out var error))
@@ -57,6 +59,17 @@ public sealed class ReplicateProvider : ProviderDescriptor
             && !(int.TryParse(wait, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= MaxWaitSeconds))
         {
             context.Error($"settings.wait: whole seconds from 1 to {MaxWaitSeconds} (Replicate's Prefer: wait limit)");
+        }
+
+        if (context.Settings.TryGetValue("webhook_url", out var url)
+            && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"))
+        {
+            context.Error("settings.webhook_url: an absolute http(s) URL (the gateway's public /v1/webhooks/replicate)");
+        }
+
+        if (context.Settings.TryGetValue("webhook_secret", out var secret) && ReplicateWebhooks.Key(secret) is null)
+        {
+            context.Error("settings.webhook_secret: Replicate's signing secret, 'whsec_' followed by base64"); // the value is never echoed
         }
 
         return null;

@@ -8,7 +8,7 @@ namespace Switchyard.Tests.EndToEnd.Media;
 /// <summary>
 /// A real gateway on a fake clock in front of <see cref="FakeReplicateUpstream"/>: FLUX schnell and dev as official
 /// models (priced per image by the book), a community model version priced per second, an alias that falls back from
-/// schnell to dev, and one with a 20 s deadline. Predictions move only when the gateway polls, and the gateway polls
+/// schnell to dev, one with a 20 s deadline, and one on a provider that asks for webhooks (<see cref="WebhookSecret"/>). Predictions move only when the gateway polls, and the gateway polls
 /// only when the test advances <see cref="Clock"/>.
 /// </summary>
 public sealed class ReplicateGateway : IAsyncLifetime
@@ -44,17 +44,24 @@ public sealed class ReplicateGateway : IAsyncLifetime
                 preset: replicate
                 base_url: "{{{Fake.BaseUrl}}}/v1"
                 api_key: "${REP_KEY}"
-                settings: { poll_interval: 1s, wait: 30, webhook_secret: "${REP_WEBHOOK_SECRET}" }
+                settings: { poll_interval: 1s, wait: 30 }
+              rep-hooked:
+                preset: replicate
+                base_url: "{{{Fake.BaseUrl}}}/v1"
+                api_key: "${REP_KEY}"
+                settings: { poll_interval: 1s, webhook_url: "https://gw.example/v1/webhooks/replicate", webhook_secret: "${REP_WEBHOOK_SECRET}" }
             deployments:
               schnell: { provider: rep, model: black-forest-labs/flux-schnell }
               dev: { provider: rep, model: black-forest-labs/flux-dev }
               community: { provider: rep, model: "someone/sdxl-lite:{{{FakeReplicateUpstream.Version}}}", price: { per_second: 0.001 } }
               schnell-short: { provider: rep, model: black-forest-labs/flux-schnell, timeouts: { total: 20s } }
+              hooked: { provider: rep-hooked, model: black-forest-labs/flux-schnell, timeouts: { total: 20s } }
             models:
               flux-schnell: schnell
               flux-any: { deployments: [schnell], fallbacks: [dev], retry: { max_retries: 0 } }
               sdxl-lite: community
               flux-short: schnell-short
+              flux-hooked: hooked
             """;
         harness = await GatewayHarness.StartAsync(yaml, fakes: 0, time: Clock,
             env: new Dictionary<string, string> { ["REP_KEY"] = FakeReplicateUpstream.Token, ["REP_WEBHOOK_SECRET"] = WebhookSecret });
