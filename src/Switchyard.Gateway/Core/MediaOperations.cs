@@ -106,7 +106,7 @@ public static class MediaOperations
 
     /// <summary>
     /// What a deployment of <paramref name="model"/> does when its file does not say (<c>operations:</c>), from the
-    /// vendors' documented id families: <c>dall-e-*</c>, <c>gpt-image-*</c> and <c>imagen-*</c> make images;
+    /// vendors' documented id families: <c>dall-e-*</c>, <c>gpt-image-*</c>, <c>imagen-*</c> and Bedrock's <c>*titan-image*</c>, <c>*nova-canvas*</c>, <c>stability.*</c> make images;
     /// <c>tts-*</c> and <c>*-tts</c> speak; <c>whisper-*</c> transcribes and translates; <c>*-transcribe</c> transcribes;
     /// <c>*moderation*</c> moderates; <c>*rerank*</c> reranks. Anything else is a chat model (chat and embeddings, as
     /// before this operation set existed). The kind's own set (<see cref="ProviderDescriptor.Serves"/>) narrows it further.
@@ -121,6 +121,8 @@ public static class MediaOperations
             _ when id.StartsWith("dall-e", StringComparison.OrdinalIgnoreCase) || id.StartsWith("gpt-image", StringComparison.OrdinalIgnoreCase)
                 => OperationKinds.Images | OperationKinds.ImageEdits,
             _ when id.StartsWith("imagen", StringComparison.OrdinalIgnoreCase) => OperationKinds.Images,
+            _ when id.Contains("titan-image", StringComparison.OrdinalIgnoreCase) || id.Contains("nova-canvas", StringComparison.OrdinalIgnoreCase)
+                || id.Contains("stability.", StringComparison.OrdinalIgnoreCase) => OperationKinds.Images, // Bedrock's image models
             _ when id.StartsWith("tts", StringComparison.OrdinalIgnoreCase) || id.EndsWith("-tts", StringComparison.OrdinalIgnoreCase)
                 || id.Contains("-tts-", StringComparison.OrdinalIgnoreCase) => OperationKinds.Speech,
             _ when id.StartsWith("whisper", StringComparison.OrdinalIgnoreCase) => OperationKinds.Transcriptions | OperationKinds.Translations,

@@ -42,29 +42,8 @@ public sealed class BedrockEmbeddings(TimeProvider time, Func<string, string?> e
         }
 
         var body = Body(request, cohere, inputType);
-        var baseUrl = deployment.Config.Provider.BaseUrl.ToString().TrimEnd('/');
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri($"{baseUrl}/model/{Uri.EscapeDataString(model)}/invoke"))
-        {
-            Content = new ByteArrayContent(body),
-        };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        foreach (var (name, value) in deployment.Config.Provider.Headers)
-        {
-            message.Headers.TryAddWithoutValidation(name, value);
-        }
-
         var target = targets.GetValue(deployment, d => BedrockTarget.Create(d, environment));
-        if (deployment.LeaseBearer(message) is { } bearer)
-        {
-            message.Headers.Authorization = bearer;
-        }
-        else if (target.Credentials is { } credentials)
-        {
-            SigV4Signer.Sign(message, body, credentials, target.Region, BedrockAdapter.SigningService, time.GetUtcNow());
-        }
-
-        return message;
+        return BedrockInvoke.Create(deployment, body, target, time.GetUtcNow());
     }
 
     /// <summary>Cohere's <c>{"texts","input_type"}</c>, or Titan's <c>{"inputText","dimensions"}</c>.</summary>

@@ -2,7 +2,8 @@ namespace Switchyard.Providers.Bedrock;
 
 /// <summary>
 /// <c>kind: bedrock</c>: AWS Bedrock Converse / ConverseStream, signed with SigV4 from the AWS keys named in
-/// settings (read at request time), plus Bedrock's native embeddings. The endpoint follows from the region.
+/// settings (read at request time), plus Bedrock's native embeddings and image models (InvokeModel). The endpoint
+/// follows from the region.
 /// </summary>
 public sealed class BedrockProvider : ProviderDescriptor
 {
@@ -48,6 +49,12 @@ public sealed class BedrockProvider : ProviderDescriptor
 
     /// <inheritdoc />
     public override IProviderAdapter CreateAdapter(ProviderServices services) => new BedrockAdapter(services.Time, services.Environment);
+
+    /// <summary>Image generation on Titan Image Generator, Nova Canvas and Stability models (<c>InvokeModel</c>) besides chat and embeddings.</summary>
+    public override OperationKinds Serves => OperationKinds.ChatDefault | OperationKinds.Images;
+
+    /// <inheritdoc />
+    public override IMediaProvider CreateMedia(ProviderServices services) => new BedrockImages(services.Time, services.Environment);
 
     /// <inheritdoc />
     public override IEmbeddingsProvider CreateEmbeddings(ProviderServices services) => new BedrockEmbeddings(services.Time, services.Environment);

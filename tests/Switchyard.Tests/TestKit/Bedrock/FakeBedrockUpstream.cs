@@ -99,7 +99,8 @@ public sealed class FakeBedrockUpstream : IAsyncDisposable
 
         var path = rawTarget.Split('?')[0];
         var stream = path.EndsWith("/converse-stream", StringComparison.Ordinal);
-        if (http.Request.Method != "POST" || !path.StartsWith("/model/", StringComparison.Ordinal) || !(stream || path.EndsWith("/converse", StringComparison.Ordinal)))
+        var invoke = path.EndsWith("/invoke", StringComparison.Ordinal);
+        if (http.Request.Method != "POST" || !path.StartsWith("/model/", StringComparison.Ordinal) || !(stream || invoke || path.EndsWith("/converse", StringComparison.Ordinal)))
         {
             await WriteAsync(http, BedrockReply.Error(404, "UnknownOperationException", $"unknown operation {http.Request.Method} {path}").Render(false));
             return;
@@ -109,6 +110,13 @@ public sealed class FakeBedrockUpstream : IAsyncDisposable
         {
             await WriteAsync(http, BedrockReply.Error(403, "InvalidSignatureException",
                 "The request signature we calculated does not match the signature you provided. (" + problem + ")").Render(stream));
+            return;
+        }
+
+        if (invoke)
+        {
+            var modelId = Uri.UnescapeDataString(path["/model/".Length..path.LastIndexOf('/')]);
+            await WriteAsync(http, BedrockImageModels.Invoke(modelId, Encoding.UTF8.GetString(bytes)).Render(false));
             return;
         }
 
