@@ -32,9 +32,11 @@ public partial class ReadmeConfigTests
         {
             // Every referenced variable is "set" for the check: the examples must be valid, not the test machine's environment.
             // Each variable holds a value of its own (two keys with one secret are refused, rightly).
-            // A connection string variable (storage.connection_string_env) holds one that parses.
+            // A connection string variable (storage.connection_string_env) holds one that parses, a webhook signing secret a whsec_ key.
             var result = ConfigLoader.LoadYaml(yaml, "README", name => name.EndsWith("_URL", StringComparison.Ordinal) ? null
-                : name.EndsWith("_CONNECTION", StringComparison.Ordinal) ? "Host=db.internal;Username=switchyard;Password=value;Database=switchyard" : "value-of-" + name);
+                : name.EndsWith("_CONNECTION", StringComparison.Ordinal) ? "Host=db.internal;Username=switchyard;Password=value;Database=switchyard"
+                : name.EndsWith("_WEBHOOK_SECRET", StringComparison.Ordinal) ? "whsec_" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(name))
+                : "value-of-" + name);
             Assert.True(result.Errors.Count == 0, string.Join("\n", result.Errors));
         }
     }
