@@ -19,7 +19,7 @@ namespace Switchyard.Endpoints;
 /// The stored job's status is updated and, when the job ended, its usage is counted once
 /// (<see cref="IUpstreamObjectStore.TrySettle"/>): a job whose request already counted it is only acknowledged.
 /// </summary>
-public sealed partial class JobWebhookEndpoint(RouterState router, ProviderRegistry providers, IUpstreamObjectStore store, UsageWriter usage,
+public sealed partial class JobWebhookEndpoint(RouterState router, ProviderRegistry providers, IUpstreamObjectStore store, JobSettlement settlement,
     TimeProvider time, ILogger<JobWebhookEndpoint> logger)
 {
     /// <summary>The largest delivery read: a prediction object (its input echoed, output URLs, logs) is a few KiB; 1 MiB is far beyond.</summary>
@@ -79,12 +79,7 @@ public sealed partial class JobWebhookEndpoint(RouterState router, ProviderRegis
                 return;
             }
 
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            store.Update(stored.Id, job.Status, stored.Detail, now);
-            if (job.IsFinal && store.TrySettle(stored.Id, now))
-            {
-                usage.Enqueue(JobUsageRecord.For(stored, deployment, job, jobs.Used(job, PolledJobDetail.Parse(stored.Detail)?.Ask), time));
-            }
+            settlement.Observe(stored, job, deployment, jobs);
         }
         catch (DbException)
         {
@@ -127,6 +122,6 @@ public sealed partial class JobWebhookEndpoint(RouterState router, ProviderRegis
         return http.Response.WriteAsync(json, Encoding.UTF8);
     }
 
-    [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "Webhook for deployment {Deployment} refused: {Reason}")]
+    [LoggerMessage(EventId = 1761, Level = LogLevel.Warning, Message = "Webhook for deployment {Deployment} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string deployment, string reason);
 }

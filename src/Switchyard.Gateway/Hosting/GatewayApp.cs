@@ -150,6 +150,9 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<IUsageRecordingGate>(sp => sp.GetRequiredService<UsageWriter>()); // Admission's 503 while no store takes records
         services.AddSingleton(sp => OpenResponseStore(sp, config.Storage, Path.Combine(dataDir, "switchyard.db")));
         services.AddSingleton(sp => OpenUpstreamObjectStore(sp, config.Storage, Path.Combine(dataDir, "switchyard.db")));
+        services.AddSingleton<JobSettlement>(); // predictions settled once, by webhook or by the poller (docs/adr/0017)
+        services.AddSingleton<PredictionPoller>();
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp => sp.GetRequiredService<PredictionPoller>());
         services.AddSingleton(sp => new ResponseState(
             sp.GetRequiredService<IResponseStore>(), sp.GetRequiredService<RouterState>(), options.TimeProvider, sp.GetRequiredService<ILogger<ResponseState>>()));
         services.AddSingleton(options.Random);

@@ -166,6 +166,34 @@ public sealed class ReplicateImagesTests(ReplicateGateway r) : IClassFixture<Rep
         Assert.Equal("client_cancelled", (await r.H.UsageWhereAsync(u => u.ErrorKind == "client_cancelled" && u.FinalDeployment == "schnell", "the abandoned request")).ErrorKind);
     }
 
+    [Fact]
+    public async Task ClientLeaves_CancelTooLate_BackgroundPollerSettlesTheJobOnce()
+    {
+        r.Fake.Script(PredictionScript.Stubborn);
+        var created = r.Fake.Created.Count;
+        using var leave = new CancellationTokenSource();
+        var call = r.H.SendAsync(r.H.Post("/v1/images/generations", """{"model":"flux-short","prompt":"left behind","n":2}"""), leave.Token);
+        await WaitUntil(() => r.Fake.Created.Count > created);
+        var id = r.Fake.Created[^1];
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        var request = await r.H.UsageWhereAsync(u => u.ErrorKind == "client_cancelled" && u.FinalDeployment == "schnell-short", "the abandoned request");
+        Assert.Equal(0, request.CostMicros); // not known when the client left
+
+        // The poller's rounds run on the gateway's clock: each step is one round, and the job ends at its second poll.
+        await WaitUntil(() =>
+        {
+            r.Clock.Advance(TimeSpan.FromSeconds(31));
+            return r.Fake.StatusOf(id) == "succeeded";
+        });
+
+        var job = await r.H.UsageAsync("pred_" + request.RequestId);
+        Assert.Equal(("app", "schnell-short", 200, 6_000L), (job.KeyId, job.FinalDeployment, job.Status, job.CostMicros)); // 2 × $0.003
+        r.Clock.Advance(TimeSpan.FromSeconds(31)); // another round: settled jobs are not followed, nor counted again
+        await r.H.Gateway.FlushUsageAsync();
+        Assert.Single(r.H.Gateway.Usage.Store.ReadRecent(1000), u => u.RequestId == "pred_" + request.RequestId);
+    }
+
     /// <summary>Waits for the fake's next answers until <paramref name="done"/> holds (bounded; an event wait, not a timing).</summary>
     private async Task WaitUntil(Func<bool> done)
     {

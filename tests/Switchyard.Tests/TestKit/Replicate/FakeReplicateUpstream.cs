@@ -20,6 +20,9 @@ public enum PredictionScript
 
     /// <summary><c>starting</c>, then <c>processing</c> at every poll until cancelled.</summary>
     Endless,
+
+    /// <summary>Like <see cref="Slow"/>, but a cancel comes too late to stop it: it still succeeds (and is billed).</summary>
+    Stubborn,
 }
 
 /// <summary>One request as the fake Replicate received it.</summary>
@@ -272,7 +275,7 @@ public sealed class FakeReplicateUpstream : IAsyncDisposable
                 Status = (script, Status) switch
                 {
                     (_, "canceled" or "succeeded" or "failed") => Status,
-                    (PredictionScript.Slow, _) => polls >= 2 ? "succeeded" : "processing",
+                    (PredictionScript.Slow or PredictionScript.Stubborn, _) => polls >= 2 ? "succeeded" : "processing",
                     (PredictionScript.Nsfw, _) => "failed",
                     _ => "processing",
                 };
@@ -284,7 +287,7 @@ public sealed class FakeReplicateUpstream : IAsyncDisposable
         {
             lock (this)
             {
-                Status = Status is "succeeded" or "failed" ? Status : "canceled";
+                Status = Status is "succeeded" or "failed" || script == PredictionScript.Stubborn ? Status : "canceled";
             }
         }
 
