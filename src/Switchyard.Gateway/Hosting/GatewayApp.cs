@@ -131,6 +131,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<TranslatedAttempts>();
         services.AddSingleton<EmbeddingsAttempts>();
         services.AddSingleton<MediaAttempts>();
+        AddVideoJobs(services); // docs/adr/0017-beyond-chat.md, "Video jobs"
         services.AddSingleton(new FaultInjector(options.TimeProvider));
         var keyStore = new KeyStore(config.Auth, options.TimeProvider); // expiry on the gateway's clock
         services.AddSingleton<IKeyStore>(keyStore);

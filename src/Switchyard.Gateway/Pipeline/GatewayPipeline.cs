@@ -10,6 +10,7 @@ using Switchyard.Dispatch;
 using Switchyard.Governance;
 using Switchyard.Guardrails;
 using Switchyard.Ingress;
+using Switchyard.Jobs;
 using Switchyard.Routing;
 using Switchyard.Usage;
 
@@ -25,6 +26,7 @@ namespace Switchyard.Pipeline;
 public sealed partial class GatewayPipeline
 {
     private readonly IStage[] stages;
+    private readonly IStage[] jobStages;
     private readonly Settle settle;
     private readonly RouterState router;
     private readonly TimeProvider time;
@@ -50,6 +52,17 @@ public sealed partial class GatewayPipeline
             Stage<DispatchStage>(services),     // Dispatch: attempts, relay or translate, retry, hedge, fallback
             Stage<CacheStoreStage>(services),   // Cache: keeps a complete, successful answer for the next identical request
         ];
+        // A call on a job a provider already holds (a video's poll, download, delete; the key's list): no body, no route,
+        // no plan: the job lives at one deployment. Its caller is authenticated, admitted and limited like any request.
+        jobStages =
+        [
+            Stage<AuthenticateStage>(services), // Auth: who is calling (401)
+            Stage<FindJobStage>(services),      // Jobs: the caller's own job by id (404 for an unknown or another key's)
+            Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403/503)
+            Stage<KeyPolicyStage>(services),    // Admission: the customer, the job's model allowed for the key (403)
+            Stage<LimitStage>(services),        // Governance: RPM and concurrency (429)
+            Stage<VideoCallStage>(services),    // Jobs: the call to the owning deployment, or the store; settles a job that ended
+        ];
         settle = services.GetRequiredService<Settle>(); // Settle: the usage record, whatever happened
         router = services.GetRequiredService<RouterState>();
         time = services.GetRequiredService<TimeProvider>();
@@ -63,6 +76,34 @@ public sealed partial class GatewayPipeline
         try
         {
             await RunAsync(ctx).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
+        {
+            ctx.Error = FailureKind.ClientCancelled;
+        }
+        catch (Exception ex)
+        {
+            await FailedAsync(ctx, ex).ConfigureAwait(false);
+        }
+        finally
+        {
+            settle.Run(ctx);
+        }
+    }
+
+    /// <summary>Handles one call on a stored job (<see cref="Operation.VideoRetrieve"/> and its kin) through the job stages.</summary>
+    public async Task HandleJobAsync(HttpContext http, IInboundFormat format, Operation operation)
+    {
+        var ctx = NewContext(http, format, operation, dryRun: false);
+        try
+        {
+            foreach (var stage in jobStages)
+            {
+                if (!await stage.RunAsync(ctx).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
         {
