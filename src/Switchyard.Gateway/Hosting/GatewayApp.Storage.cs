@@ -45,6 +45,12 @@ public sealed partial class GatewayApp
             ? new PostgresResponseStore(sp.GetRequiredService<PostgresDatabase>())
             : new SqliteResponseStore(database); // same file as the usage records, own connection and tables
 
+    /// <summary>The map of provider-side objects (video jobs, files, batches, predictions) to their deployment and owner.</summary>
+    private static IUpstreamObjectStore OpenUpstreamObjectStore(IServiceProvider sp, StorageSettings storage, string database) =>
+        storage.Kind == StorageKind.Postgres
+            ? UpstreamObjectStore.Postgres(sp.GetRequiredService<PostgresDatabase>())
+            : UpstreamObjectStore.Sqlite(database);
+
     /// <summary>The store of virtual keys, teams and customers.</summary>
     private static IGovernanceStore OpenGovernanceStore(IServiceProvider sp, StorageSettings storage, string database) =>
         storage.Kind == StorageKind.Postgres

@@ -30,6 +30,9 @@ internal abstract class StoreBackend : IDisposable
 
     public abstract IResponseStore Responses();
 
+    /// <summary>The upstream object store on this database (a new instance each call, as another replica would open it).</summary>
+    public abstract IUpstreamObjectStore Objects();
+
     /// <summary>The usage query port on this database (its records' table must exist: open <see cref="Usage"/> first).</summary>
     public abstract IUsageQuery Query();
 
@@ -69,6 +72,8 @@ internal abstract class StoreBackend : IDisposable
         public override IGovernanceStore Governance() => new SqliteGovernanceStore(DbPath);
 
         public override IResponseStore Responses() => new SqliteResponseStore(DbPath);
+
+        public override IUpstreamObjectStore Objects() => UpstreamObjectStore.Sqlite(DbPath);
 
         public override IUsageQuery Query() => new SqliteUsageQuery(DbPath);
 
@@ -119,6 +124,8 @@ internal abstract class StoreBackend : IDisposable
         public override IGovernanceStore Governance() => new PostgresGovernanceStore(Database());
 
         public override IResponseStore Responses() => new PostgresResponseStore(Database());
+
+        public override IUpstreamObjectStore Objects() => UpstreamObjectStore.Postgres(Database());
 
         public override IUsageQuery Query() => new PostgresUsageQuery(Database());
 
