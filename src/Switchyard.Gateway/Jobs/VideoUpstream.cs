@@ -27,7 +27,7 @@ public sealed class VideoUpstream(UpstreamHttp upstream, ProviderRegistry provid
 
     /// <summary>
     /// Sends a download, following at most <see cref="MaxRedirects"/> redirects itself: the provider's headers (its key)
-    /// go only to the host of the first request, never to the storage host a file uri redirects to.
+    /// go only to the first request, never to the (signed) storage URL a file uri redirects to.
     /// </summary>
     public async Task<(HttpResponseMessage? Response, AttemptTimer Timer, UpstreamFailure? Failure)> DownloadAsync(HttpRequestMessage message,
         DeploymentTarget deployment, CancellationToken abort)
@@ -37,15 +37,8 @@ public sealed class VideoUpstream(UpstreamHttp upstream, ProviderRegistry provid
         for (var hop = 0; hop < MaxRedirects && sent.Response is { StatusCode: >= (System.Net.HttpStatusCode)300 and < (System.Net.HttpStatusCode)400 } redirect; hop++)
         {
             var target = new Uri(message.RequestUri!, redirect.Headers.Location!);
-            using var next = new HttpRequestMessage(HttpMethod.Get, target);
+            using var next = new HttpRequestMessage(HttpMethod.Get, target); // no provider header: the target is signed, the key stays home
             next.Options.Set(UpstreamSend.ReturnRedirect, true);
-            if (target.Host == message.RequestUri!.Host)
-            {
-                foreach (var header in message.Headers)
-                {
-                    next.Headers.TryAddWithoutValidation(header.Key, header.Value);
-                }
-            }
 
             redirect.Dispose();
             sent.Timer.Dispose();
