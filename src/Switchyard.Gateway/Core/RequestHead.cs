@@ -56,6 +56,9 @@ public enum Operation
 
     /// <summary><c>DELETE /v1/videos/{id}</c>: deletes the job at its deployment and forgets it.</summary>
     VideoDelete,
+
+    /// <summary><c>POST /v1/videos/{id}/remix</c>: a new job from a finished one, at the deployment that owns it (no routing).</summary>
+    VideoRemix,
 }
 
 /// <summary>

@@ -23,6 +23,16 @@ public interface IVideoProvider
 
     /// <summary>The request that deletes the job's video at the provider, or null when it has no such call (Veo's files expire).</summary>
     HttpRequestMessage? Delete(UpstreamObject job, DeploymentTarget deployment);
+
+    /// <summary>
+    /// The request that makes a new job from the finished <paramref name="job"/> with the client's JSON
+    /// <paramref name="body"/> (OpenAI's <c>{"prompt"}</c>); throws <see cref="UnsupportedFeatureException"/> when the
+    /// provider has no remix (Veo).
+    /// </summary>
+    HttpRequestMessage Remix(UpstreamObject job, ReadOnlyMemory<byte> body, DeploymentTarget deployment);
+
+    /// <summary>The job a 2xx answer to <see cref="Remix"/> says the provider accepted.</summary>
+    AcceptedJob ReadAccepted(ReadOnlySpan<byte> body);
 }
 
 /// <summary>A job a provider accepted: its id there and what it said about it.</summary>

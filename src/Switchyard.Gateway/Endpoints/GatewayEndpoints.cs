@@ -112,6 +112,7 @@ public static class GatewayEndpoints
         app.MapGet("/v1/videos/{id}", http => pipeline.HandleJobAsync(http, chat, Operation.VideoRetrieve));
         app.MapDelete("/v1/videos/{id}", http => pipeline.HandleJobAsync(http, chat, Operation.VideoDelete));
         app.MapGet("/v1/videos/{id}/content", http => pipeline.HandleJobAsync(http, chat, Operation.VideoContent));
+        app.MapPost("/v1/videos/{id}/remix", http => pipeline.HandleJobAsync(http, chat, Operation.VideoRemix));
     }
 
     /// <summary>
@@ -169,7 +170,7 @@ public static class GatewayEndpoints
             ("/health/live", "GET", chat), ("/health/ready", "GET", chat),
             .. AdminEndpoints.Paths.Select(p => (p.Path, p.Allow, chat)),
             .. MediaPaths.Where(p => p.Operation != Operation.Videos).Select(p => (p.Path, "POST", chat)),
-            ("/v1/videos", "GET, POST", chat), ("/v1/videos/{id}", "GET, DELETE", chat), ("/v1/videos/{id}/content", "GET", chat),
+            ("/v1/videos", "GET, POST", chat), ("/v1/videos/{id}", "GET, DELETE", chat), ("/v1/videos/{id}/content", "GET", chat), ("/v1/videos/{id}/remix", "POST", chat),
         ];
         foreach (var (path, allow, format) in known)
         {

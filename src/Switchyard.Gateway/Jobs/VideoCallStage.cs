@@ -12,7 +12,7 @@ namespace Switchyard.Jobs;
 /// handed to <see cref="VideoSettlement"/>, which records its cost once. Nothing here is routed: the job lives at one
 /// deployment only.
 /// </summary>
-public sealed class VideoCallStage(VideoUpstream upstream, VideoSettlement settlement, IUpstreamObjectStore store, TimeProvider time) : IStage
+public sealed class VideoCallStage(VideoUpstream upstream, VideoSettlement settlement, IUpstreamObjectStore store, IJobIntake jobs, TimeProvider time) : IStage
 {
     /// <inheritdoc />
     public async ValueTask<bool> RunAsync(GatewayContext ctx)
@@ -32,6 +32,9 @@ public sealed class VideoCallStage(VideoUpstream upstream, VideoSettlement settl
                 return true;
             case Operation.VideoDelete:
                 await DeleteAsync(ctx).ConfigureAwait(false);
+                return true;
+            case Operation.VideoRemix:
+                await RemixAsync(ctx).ConfigureAwait(false);
                 return true;
             default:
                 if (await CurrentAsync(ctx).ConfigureAwait(false) is { } current)
@@ -134,6 +137,42 @@ public sealed class VideoCallStage(VideoUpstream upstream, VideoSettlement settl
 
         store.Delete(ctx.KeyId ?? "", current.Job.Id);
         await WriteAsync(ctx, 200, Deleted(current.Job.Id)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>POST /v1/videos/{id}/remix</c>: a new job from a completed one, at the deployment that owns it (the only one
+    /// that has the source). Accepted, it is taken in like a create's job (<see cref="IJobIntake"/>: the gateway's id,
+    /// the budget reservation kept for it); a provider without remix (Veo) is a 400 naming it.
+    /// </summary>
+    private async Task RemixAsync(GatewayContext ctx)
+    {
+        if (await CurrentAsync(ctx).ConfigureAwait(false) is not { Deployment: { } deployment } current)
+        {
+            return;
+        }
+
+        if (current.Job.Status != "completed")
+        {
+            await ctx.RefuseAsync(new ClientError(400, ErrorCategory.InvalidRequest,
+                $"Video '{current.Job.Id}' is {current.Job.Status}: it can be remixed once it has completed.", "video_id", "video_not_ready")).ConfigureAwait(false);
+            return;
+        }
+
+        var provider = upstream.Provider(deployment)!;
+        HttpRequestMessage message;
+        try
+        {
+            message = provider.Remix(current.Job, ctx.Body!.Memory, deployment);
+        }
+        catch (UnsupportedFeatureException ex)
+        {
+            await ctx.RefuseAsync(new ClientError(400, ErrorCategory.InvalidRequest, ex.Message, ex.Field, "unsupported_capability")).ConfigureAwait(false);
+            return;
+        }
+
+        Interlocked.Increment(ref ctx.AttemptCount);
+        var (accepted, failure) = await upstream.CallAsync(message, deployment, ctx.Http.RequestAborted, ctx.Table.Config.Server.MaxUpstreamResponseSize, provider.ReadAccepted).ConfigureAwait(false);
+        await (failure is not null ? ClientResponses.WriteFailureAsync(ctx, failure) : WriteAsync(ctx, 200, jobs.Accept(ctx, deployment, accepted!))).ConfigureAwait(false);
     }
 
     /// <summary>OpenAI's deletion object: <c>{"id", "object": "video.deleted", "deleted": true}</c>.</summary>

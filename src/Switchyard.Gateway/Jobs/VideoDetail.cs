@@ -16,6 +16,9 @@ namespace Switchyard.Jobs;
 /// <param name="CompletedAtMs">When the gateway first saw it completed (Unix ms), or null.</param>
 public sealed record VideoDetail(int Seconds, string? Size, string? TeamId, string? CustomerId, VideoState State, long? CompletedAtMs = null)
 {
+    /// <summary>The gateway id of the video this one remixes, or null.</summary>
+    public string? RemixedFrom { get; init; }
+
     /// <summary>The JSON stored in <see cref="UpstreamObject.Detail"/>.</summary>
     public string ToJson()
     {
@@ -31,6 +34,7 @@ public sealed record VideoDetail(int Seconds, string? Size, string? TeamId, stri
             Optional(w, "error_code", State.ErrorCode);
             Optional(w, "error_message", State.ErrorMessage);
             Optional(w, "content_uri", State.ContentUri);
+            Optional(w, "remixed_from", RemixedFrom);
             if (State.Seconds is { } made)
             {
                 w.WriteNumber("made_seconds", made);
@@ -54,7 +58,7 @@ public sealed record VideoDetail(int Seconds, string? Size, string? TeamId, stri
         var d = doc.RootElement;
         var state = new VideoState(job.Status, Int(d, "progress") ?? 0, Str(d, "error_code"), Str(d, "error_message"), Str(d, "content_uri"), Int(d, "made_seconds"));
         return new VideoDetail(Int(d, "seconds") ?? 0, Str(d, "size"), Str(d, "team"), Str(d, "customer"), state,
-            d.TryGetProperty("completed_at_ms", out var c) ? c.GetInt64() : null);
+            d.TryGetProperty("completed_at_ms", out var c) ? c.GetInt64() : null) { RemixedFrom = Str(d, "remixed_from") };
     }
 
     /// <summary>The seconds billed: what the provider says it made, else what was asked.</summary>

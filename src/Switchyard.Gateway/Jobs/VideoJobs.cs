@@ -19,7 +19,7 @@ public sealed class VideoJobs(IUpstreamObjectStore store, TimeProvider time) : I
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var ask = ctx.Request.Needs.Media;
-        var detail = new VideoDetail(ask?.Seconds ?? 0, ask?.Size, ctx.TeamId, ctx.CustomerId, job.State);
+        var detail = new VideoDetail(ask?.Seconds ?? 0, ask?.Size, ctx.TeamId, ctx.CustomerId, job.State) { RemixedFrom = ctx.Job?.Id }; // a remix's source
         var stored = new UpstreamObject(IdFor(ctx.RequestId), Kind, ctx.KeyId ?? "", ctx.Request.Model, deployment.Name, job.UpstreamId,
             job.State.Status, ctx.StartedAtMs, now, detail.ToJson());
         if (!store.Add(stored))

@@ -47,7 +47,7 @@ public static class VideoObject
         w.WriteString("size", detail.Size);
         w.WriteString("seconds", detail.BilledSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         w.WriteString("quality", "standard");
-        w.WriteNull("remixed_from_video_id");
+        w.WriteString("remixed_from_video_id", detail.RemixedFrom);
         if (job.Status == "failed")
         {
             w.WriteStartObject("error");

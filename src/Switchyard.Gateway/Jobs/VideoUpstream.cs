@@ -58,12 +58,18 @@ public sealed class VideoUpstream(UpstreamHttp upstream, ProviderRegistry provid
     public const int MaxRedirects = 3;
 
     /// <summary>Polls the job: its state, or the failure.</summary>
-    public async Task<(VideoState? State, UpstreamFailure? Failure)> PollAsync(IVideoProvider provider, UpstreamObject job, DeploymentTarget deployment,
-        CancellationToken abort, int maxBytes)
+    public Task<(VideoState? State, UpstreamFailure? Failure)> PollAsync(IVideoProvider provider, UpstreamObject job, DeploymentTarget deployment,
+        CancellationToken abort, int maxBytes) =>
+        CallAsync(provider.Poll(job, deployment), deployment, abort, maxBytes, provider.ReadPoll);
+
+    /// <summary>Sends <paramref name="message"/> (disposed here) and reads its whole 2xx answer (bounded) with <paramref name="read"/>; or the failure.</summary>
+    public async Task<(T? Value, UpstreamFailure? Failure)> CallAsync<T>(HttpRequestMessage message, DeploymentTarget deployment,
+        CancellationToken abort, int maxBytes, Reader<T> read)
+        where T : class
     {
-        using var message = provider.Poll(job, deployment);
+        using var _ = message;
         var (response, timer, failure) = await SendAsync(message, deployment, abort).ConfigureAwait(false);
-        using var _ = timer;
+        using var __ = timer;
         if (failure is not null)
         {
             return (null, failure);
@@ -79,11 +85,11 @@ public sealed class VideoUpstream(UpstreamHttp upstream, ProviderRegistry provid
 
             try
             {
-                return (provider.ReadPoll(buffer.AsSpan(0, length)), null);
+                return (read(buffer.AsSpan(0, length)), null);
             }
             catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
-                return (null, new UpstreamFailure(FailureKind.InvalidResponse, $"deployment '{deployment.Name}' returned a job state that could not be read: {ex.Message}", 502));
+                return (null, new UpstreamFailure(FailureKind.InvalidResponse, $"deployment '{deployment.Name}' returned an answer that could not be read: {ex.Message}", 502));
             }
             finally
             {
@@ -92,3 +98,7 @@ public sealed class VideoUpstream(UpstreamHttp upstream, ProviderRegistry provid
         }
     }
 }
+
+/// <summary>Reads a provider's whole answer.</summary>
+/// <typeparam name="T">What it reads.</typeparam>
+public delegate T Reader<out T>(ReadOnlySpan<byte> body);

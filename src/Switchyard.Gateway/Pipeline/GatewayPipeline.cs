@@ -61,6 +61,7 @@ public sealed partial class GatewayPipeline
             Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403/503)
             Stage<KeyPolicyStage>(services),    // Admission: the customer, the job's model allowed for the key (403)
             Stage<LimitStage>(services),        // Governance: RPM and concurrency (429)
+            Stage<BudgetStage>(services),       // Governance: a remix reserves its seconds at the owner's price (429); the rest cost nothing
             Stage<VideoCallStage>(services),    // Jobs: the call to the owning deployment, or the store; settles a job that ended
         ];
         settle = services.GetRequiredService<Settle>(); // Settle: the usage record, whatever happened

@@ -101,6 +101,7 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         Operation.VideoList => "videos.list",
         Operation.VideoContent => "videos.content",
         Operation.VideoDelete => "videos.delete",
+        Operation.VideoRemix => "videos.remix",
         _ => "other",
     };
 }

@@ -185,6 +185,13 @@ public sealed class GeminiVeo : IMediaProvider, IVideoProvider
     /// <inheritdoc />
     public HttpRequestMessage? Delete(UpstreamObject job, DeploymentTarget deployment) => null;
 
+    /// <inheritdoc />
+    public HttpRequestMessage Remix(UpstreamObject job, ReadOnlyMemory<byte> body, DeploymentTarget deployment) =>
+        throw new UnsupportedFeatureException("video_id", "Veo on the Gemini API has no remix of a generated video");
+
+    /// <inheritdoc />
+    public AcceptedJob ReadAccepted(ReadOnlySpan<byte> body) => throw new NotSupportedException("Veo has no remix");
+
     private static HttpRequestMessage Call(HttpMethod method, string path, DeploymentTarget deployment)
     {
         var baseUrl = deployment.Config.Provider.BaseUrl.ToString().TrimEnd('/');

@@ -28,6 +28,23 @@ public sealed class OpenAIVideos(IProviderAdapter adapter) : IVideoProvider
     /// <inheritdoc />
     public HttpRequestMessage? Delete(UpstreamObject job, DeploymentTarget deployment) => Call(HttpMethod.Delete, $"videos/{Uri.EscapeDataString(job.UpstreamId)}", deployment);
 
+    /// <inheritdoc />
+    public HttpRequestMessage Remix(UpstreamObject job, ReadOnlyMemory<byte> body, DeploymentTarget deployment)
+    {
+        var message = Call(HttpMethod.Post, $"videos/{Uri.EscapeDataString(job.UpstreamId)}/remix", deployment);
+        message.Content = new ReadOnlyMemoryContent(body);
+        message.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return message;
+    }
+
+    /// <inheritdoc />
+    public AcceptedJob ReadAccepted(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        return Accepted(doc.RootElement);
+    }
+
     /// <summary>The job OpenAI accepted: its <c>id</c> and state, from the video object the create answered with.</summary>
     public static AcceptedJob Accepted(JsonElement video) =>
         new(video.GetProperty("id").GetString() ?? throw new InvalidOperationException("the video object has a null 'id'"), State(video));

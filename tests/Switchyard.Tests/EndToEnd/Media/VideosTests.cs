@@ -191,6 +191,33 @@ public sealed class VideosTests
     }
 
     [Fact]
+    public async Task Remix_ViaSdk_AtTheOwningDeployment_ANewJobOfTheSameLength_VeoRefusesIt()
+    {
+        await using var v = await VideoGateway.StartAsync();
+        var client = v.Client();
+        var source = (await v.CreateAsync("""{"model":"sora-2","prompt":"a cat","seconds":"8"}"""))["id"]!.GetValue<string>();
+        v.Fake.Complete(v.OnlyUpstreamJob);
+
+        var remix = VideoGateway.Json(await client.CreateVideoRemixAsync(source, BinaryContent.Create(BinaryData.FromString("""{"prompt":"now in watercolor"}""")), "application/json"));
+
+        var id = remix["id"]!.GetValue<string>();
+        Assert.StartsWith("video_", id, StringComparison.Ordinal);
+        Assert.NotEqual(source, id);
+        Assert.Equal((source, "queued", "8"), (remix["remixed_from_video_id"]!.GetValue<string>(), remix["status"]!.GetValue<string>(), remix["seconds"]!.GetValue<string>()));
+        var sent = v.Fake.Requests.Single(r => r.Path.EndsWith("/remix", StringComparison.Ordinal));
+        Assert.Equal(("/openai/v1/videos/video_up1/remix", "now in watercolor"), (sent.Path, sent.Json["prompt"]!.GetValue<string>()));
+        v.Fake.Complete("video_up2");
+        Assert.Equal("completed", VideoGateway.Json(await client.GetVideoAsync(id))["status"]!.GetValue<string>());
+        Assert.Equal(800_000, Assert.Single(await v.CompletionsAsync(id)).CostMicros); // its own 8 s, recorded once
+        Assert.Equal("videos.remix", (await v.H.UsageWhereAsync(r => r.Operation == "videos.remix", "the remix")).Operation);
+
+        var veo = (await v.CreateAsync("""{"model":"veo-3","prompt":"x"}"""))["id"]!.GetValue<string>();
+        v.Fake.Complete(v.Fake.Jobs.Single(j => j.Model.StartsWith("veo", StringComparison.Ordinal)).Id);
+        var refused = await Assert.ThrowsAsync<ClientResultException>(() => client.CreateVideoRemixAsync(veo, BinaryContent.Create(BinaryData.FromString("""{"prompt":"y"}""")), "application/json"));
+        Assert.Equal(400, refused.Status);
+    }
+
+    [Fact]
     public async Task Explain_CoversTheCreate_WithTheVideosCapability()
     {
         await using var v = await VideoGateway.StartAsync();

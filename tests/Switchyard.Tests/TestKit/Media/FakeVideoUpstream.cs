@@ -204,6 +204,9 @@ public sealed class FakeVideoUpstream : IAsyncDisposable
             case ("GET", "content"):
                 await WriteAsync(http, 200, "thumbnail-bytes", "image/webp");
                 break;
+            case ("POST", "remix"):
+                await RemixAsync(http, r, job);
+                break;
             default:
                 await WriteAsync(http, 404, """{"error":{"message":"no such route","type":"invalid_request_error"}}""");
                 break;
@@ -228,6 +231,27 @@ public sealed class FakeVideoUpstream : IAsyncDisposable
 
         var job = Add($"video_up{Interlocked.Increment(ref next)}", Str(r, "model") ?? "sora-2", int.Parse(seconds, CultureInfo.InvariantCulture), Str(r, "size") ?? "720x1280");
         await WriteAsync(http, 200, OpenAIVideo(job).ToJsonString());
+    }
+
+    /// <summary>OpenAI's remix: <c>{"prompt"}</c> only, of a completed video; a new job of the same model, length and size.</summary>
+    private async Task RemixAsync(HttpContext http, MediaRequest r, FakeVideoJob source)
+    {
+        if (r.Json.AsObject().Select(p => p.Key).FirstOrDefault(n => n != "prompt") is { } unknown)
+        {
+            await WriteAsync(http, 400, $$$"""{"error":{"message":"Unrecognized request argument supplied: {{{unknown}}}","type":"invalid_request_error","param":null,"code":null}}""");
+            return;
+        }
+
+        if (source.Status != "completed")
+        {
+            await WriteAsync(http, 400, """{"error":{"message":"Only completed videos can be remixed.","type":"invalid_request_error","param":null,"code":null}}""");
+            return;
+        }
+
+        var job = Add($"video_up{Interlocked.Increment(ref next)}", source.Model, source.Seconds, source.Size);
+        var video = OpenAIVideo(job);
+        video["remixed_from_video_id"] = source.Id;
+        await WriteAsync(http, 200, video.ToJsonString());
     }
 
     private static JsonObject OpenAIVideo(FakeVideoJob job) => new()
