@@ -45,6 +45,24 @@ public sealed class VideoJobsGovernanceTests
     }
 
     [Fact]
+    public async Task TheKeysRateLimit_CountsEveryCall_PollsIncluded_AndAProvidersRefusalIsRelayedAsItCame()
+    {
+        await using var v = await VideoGateway.StartAsync();
+        var (_, secret, _) = await new AdminClient(v.H, AdminClient.MasterKey).CreateKeyAsync("""{"name":"limited","limits":{"rpm":3}}""");
+        var client = v.Client(secret);
+
+        var invalid = await Assert.ThrowsAsync<ClientResultException>(() => v.CreateAsync("""{"model":"sora-2","prompt":"x","seconds":"5"}""", secret));
+        var id = (await v.CreateAsync("""{"model":"sora-2","prompt":"x"}""", secret))["id"]!.GetValue<string>();
+        VideoGateway.Json(await client.GetVideoAsync(id));
+        var limited = await Assert.ThrowsAsync<ClientResultException>(() => client.GetVideoAsync(id));
+
+        Assert.Equal(400, invalid.Status); // OpenAI's own words: the client speaks its protocol
+        Assert.Contains("Supported values are: '4', '8', and '12'.", invalid.GetRawResponse()!.Content.ToString(), StringComparison.Ordinal);
+        Assert.Equal(429, limited.Status);
+        Assert.Equal(3, v.Fake.Requests.Count); // two creates and one poll: the limited poll never left the gateway
+    }
+
+    [Fact]
     public async Task AJob_SurvivesAGatewayRestart_PolledAndDownloadedAfter()
     {
         await using var v = await VideoGateway.StartAsync();
