@@ -138,6 +138,15 @@ public sealed partial class UsageJournal
         }
     }
 
+    /// <summary>Whether <see cref="DeleteBefore"/> would delete a segment at <paramref name="checkpoint"/>.</summary>
+    public bool HasSegmentBefore(long checkpoint)
+    {
+        lock (gate)
+        {
+            return segments.Count >= 2 && segments[0].End <= checkpoint;
+        }
+    }
+
     /// <summary>Deletes the segments that lie wholly before <paramref name="checkpoint"/> (never the active one).</summary>
     public int DeleteBefore(long checkpoint)
     {

@@ -95,17 +95,29 @@ public sealed partial class UsageWriter
             return draining ? DatabaseStep.Done : DatabaseStep.Failed;
         }
 
+        // Journal copies commit without their own disk flush; the one after which journal segments go is durable,
+        // and hardens the lazy ones before it, so no record is ever only in a database commit that a power cut can undo.
+        var durable = journal.HasSegmentBefore(next);
         UsageWriteResult result;
         lock (storeGate)
         {
-            result = store.Write(state.Batch, next);
+            result = store.Write(state.Batch, next, durable);
+        }
+
+        if (durable)
+        {
+            Interlocked.Increment(ref durableCopies);
         }
 
         Interlocked.Exchange(ref checkpoint, next);
         Counted(result);
         state.Backoff = RetryMin;
         Pulse();
-        journal.DeleteBefore(next);
+        if (durable)
+        {
+            journal.DeleteBefore(next); // only after a durable write: a segment sealed since the check waits for the next one
+        }
+
         return DatabaseStep.Copied;
     }
 

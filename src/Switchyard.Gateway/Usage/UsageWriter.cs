@@ -71,6 +71,7 @@ public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
     private int handoffRecords;
     private long journalCommits;
     private long handedOver;
+    private long durableCopies;
 
     /// <summary>Opens the journal after the store's checkpoint and starts both loops.</summary>
     /// <param name="store">The database.</param>
@@ -140,6 +141,9 @@ public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
 
     /// <summary>Records the database loop took from the journal thread's hand-off rather than from the journal.</summary>
     internal long HandedOver => Interlocked.Read(ref handedOver);
+
+    /// <summary>Journal copies written durably (each before journal segments were deleted), for tests.</summary>
+    internal long DurableCopies => Interlocked.Read(ref durableCopies);
 
     /// <summary>Records queued and not yet taken by the journal thread.</summary>
     internal int Queued => queue.Count;
