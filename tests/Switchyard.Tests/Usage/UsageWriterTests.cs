@@ -99,6 +99,24 @@ public sealed class UsageWriterTests : IDisposable
         Assert.Contains(deletions, d => d.gone > 0);
     }
 
+    [Fact]
+    public async Task Copy_AJournalBatchLargerThanADatabaseBatch_IsHandedOverInDatabaseSizedParts()
+    {
+        using var store = Store();
+        await using var writer = Writer(store, UsageSettings.Default with { JournalCommitInterval = TimeSpan.FromSeconds(1) }, databaseBatch: 10);
+        writer.Enqueue(Record(0));
+        await writer.DurableAsync().WaitAsync(Bound); // the next batch waits out the interval and gathers everything below
+        for (var i = 1; i <= 100; i++)
+        {
+            writer.Enqueue(Record(i));
+        }
+
+        await writer.FlushAsync().WaitAsync(Bound);
+
+        Assert.Equal(101, store.ReadRecent(1_000).Count);
+        Assert.Equal(101, writer.HandedOver); // none of it read back from the journal
+    }
+
     private static string[] Segments(string dir) => Directory.Exists(dir) ? Directory.GetFiles(dir) : [];
 
     /// <summary>Notes each copy's durability and the journal's files when it was written.</summary>
