@@ -28,6 +28,7 @@ public sealed partial class GatewayPipeline
     private readonly IStage[] stages;
     private readonly IStage[] jobStages;
     private readonly Settle settle;
+    private readonly PendingRecords pending;
     private readonly RouterState router;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -65,6 +66,7 @@ public sealed partial class GatewayPipeline
             Stage<VideoCallStage>(services),    // Jobs: the call to the owning deployment, or the store; settles a job that ended
         ];
         settle = services.GetRequiredService<Settle>(); // Settle: the usage record, whatever happened
+        pending = services.GetRequiredService<PendingRecords>();
         router = services.GetRequiredService<RouterState>();
         time = services.GetRequiredService<TimeProvider>();
         logger = services.GetRequiredService<ILogger<GatewayPipeline>>();
@@ -74,6 +76,7 @@ public sealed partial class GatewayPipeline
     public async Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation)
     {
         var ctx = NewContext(http, format, operation, dryRun: false);
+        var entered = pending.Enter();
         try
         {
             await RunAsync(ctx).ConfigureAwait(false);
@@ -89,6 +92,7 @@ public sealed partial class GatewayPipeline
         finally
         {
             settle.Run(ctx);
+            PendingRecords.Settled(entered);
         }
     }
 
@@ -127,6 +131,7 @@ public sealed partial class GatewayPipeline
     public async Task RefuseAsync(HttpContext http, IInboundFormat format, Operation operation, ClientError error)
     {
         var ctx = NewContext(http, format, operation, dryRun: false);
+        var entered = pending.Enter();
         try
         {
             await ctx.RefuseAsync(error).ConfigureAwait(false);
@@ -138,6 +143,7 @@ public sealed partial class GatewayPipeline
         finally
         {
             settle.Run(ctx);
+            PendingRecords.Settled(entered);
         }
     }
 
