@@ -73,13 +73,18 @@ public sealed partial class GatewayPipeline
     }
 
     /// <summary>Handles one request in <paramref name="format"/>.</summary>
-    public async Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation)
+    public Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation) => HandleAsync(http, format, operation, stages);
+
+    /// <summary>Handles one call on a stored job (<see cref="Operation.VideoRetrieve"/> and its kin) through the job stages.</summary>
+    public Task HandleJobAsync(HttpContext http, IInboundFormat format, Operation operation) => HandleAsync(http, format, operation, jobStages);
+
+    private async Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation, IStage[] list)
     {
         var ctx = NewContext(http, format, operation, dryRun: false);
         var entered = pending.Enter();
         try
         {
-            await RunAsync(ctx).ConfigureAwait(false);
+            await RunAsync(ctx, list).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
         {
@@ -93,34 +98,6 @@ public sealed partial class GatewayPipeline
         {
             settle.Run(ctx);
             PendingRecords.Settled(entered);
-        }
-    }
-
-    /// <summary>Handles one call on a stored job (<see cref="Operation.VideoRetrieve"/> and its kin) through the job stages.</summary>
-    public async Task HandleJobAsync(HttpContext http, IInboundFormat format, Operation operation)
-    {
-        var ctx = NewContext(http, format, operation, dryRun: false);
-        try
-        {
-            foreach (var stage in jobStages)
-            {
-                if (!await stage.RunAsync(ctx).ConfigureAwait(false))
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
-        {
-            ctx.Error = FailureKind.ClientCancelled;
-        }
-        catch (Exception ex)
-        {
-            await FailedAsync(ctx, ex).ConfigureAwait(false);
-        }
-        finally
-        {
-            settle.Run(ctx);
         }
     }
 
@@ -188,7 +165,7 @@ public sealed partial class GatewayPipeline
         var ctx = NewContext(http, format, operation, dryRun: true);
         try
         {
-            return await RunAsync(ctx).ConfigureAwait(false) ? ctx : null;
+            return await RunAsync(ctx, stages).ConfigureAwait(false) ? ctx : null;
         }
         finally
         {
@@ -196,9 +173,9 @@ public sealed partial class GatewayPipeline
         }
     }
 
-    private async ValueTask<bool> RunAsync(GatewayContext ctx)
+    private static async ValueTask<bool> RunAsync(GatewayContext ctx, IStage[] list)
     {
-        foreach (var stage in stages)
+        foreach (var stage in list)
         {
             if (!await stage.RunAsync(ctx).ConfigureAwait(false))
             {
