@@ -66,6 +66,15 @@ public sealed class GatewayContext(HttpContext http, IInboundFormat format, Oper
     /// </summary>
     public UploadedForm? Form { get; set; }
 
+    /// <summary>
+    /// Dispatch: the gateway's id of the job a provider accepted for this request (a video create), or null. Its budget
+    /// reservation is then kept for the job (settled when the job completes), not released with the request.
+    /// </summary>
+    public string? AcceptedJob { get; set; }
+
+    /// <summary>Jobs: the stored job a follow-up call (poll, download, delete) is about, found for the caller's key.</summary>
+    public UpstreamObject? Job { get; set; }
+
     /// <summary>Dispatch: what a media answer used (images, characters, seconds, search units), priced in Settle.</summary>
     public MediaUsage Media { get; set; }
 

@@ -38,6 +38,9 @@ public enum OperationKinds
     /// <summary>Speech to English text (<c>/v1/audio/translations</c>).</summary>
     Translations = 256,
 
+    /// <summary>Video generation as asynchronous jobs (<c>/v1/videos</c>).</summary>
+    Videos = 512,
+
     /// <summary>What a chat deployment does unless it says otherwise: today's behaviour, chat and embeddings.</summary>
     ChatDefault = Chat | Embeddings,
 }
@@ -47,7 +50,7 @@ public static class MediaOperations
 {
     /// <summary>The names written in a deployment's <c>operations:</c> list, in <see cref="OperationKinds"/> bit order.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["chat", "embeddings", "moderations", "rerank", "images", "image_edits", "speech", "transcriptions", "translations"];
+        ["chat", "embeddings", "moderations", "rerank", "images", "image_edits", "speech", "transcriptions", "translations", "videos"];
 
     /// <summary>True for the operations <c>MediaAttempts</c> serves (everything but chat, embeddings and unknown paths).</summary>
     public static bool IsMedia(Operation operation) => operation >= Operation.Moderations;
@@ -55,6 +58,9 @@ public static class MediaOperations
     /// <summary>True for the operations whose body is <c>multipart/form-data</c> (a file upload).</summary>
     public static bool IsMultipart(Operation operation) =>
         operation is Operation.ImageEdits or Operation.Transcriptions or Operation.Translations;
+
+    /// <summary>True for an operation that takes either JSON or <c>multipart/form-data</c> (a video with an <c>input_reference</c> image).</summary>
+    public static bool MayBeMultipart(Operation operation) => operation == Operation.Videos;
 
     /// <summary>The capability <paramref name="operation"/> needs from a deployment.</summary>
     public static OperationKinds KindOf(Operation operation) => operation switch
@@ -67,6 +73,7 @@ public static class MediaOperations
         Operation.Speech => OperationKinds.Speech,
         Operation.Transcriptions => OperationKinds.Transcriptions,
         Operation.Translations => OperationKinds.Translations,
+        >= Operation.Videos => OperationKinds.Videos,
         _ => OperationKinds.Chat,
     };
 
@@ -80,6 +87,7 @@ public static class MediaOperations
         Operation.Speech => "audio/speech",
         Operation.Transcriptions => "audio/transcriptions",
         Operation.Translations => "audio/translations",
+        Operation.Videos => "videos",
         _ => null,
     };
 
@@ -108,7 +116,7 @@ public static class MediaOperations
     /// What a deployment of <paramref name="model"/> does when its file does not say (<c>operations:</c>), from the
     /// vendors' documented id families: <c>dall-e-*</c>, <c>gpt-image-*</c>, <c>imagen-*</c> and Bedrock's <c>*titan-image*</c>, <c>*nova-canvas*</c>, <c>stability.*</c> make images;
     /// <c>tts-*</c> and <c>*-tts</c> speak; <c>whisper-*</c> transcribes and translates; <c>*-transcribe</c> transcribes;
-    /// <c>*moderation*</c> moderates; <c>*rerank*</c> reranks. Anything else is a chat model (chat and embeddings, as
+    /// <c>*moderation*</c> moderates; <c>*rerank*</c> reranks; <c>sora-*</c> and <c>veo-*</c> make videos. Anything else is a chat model (chat and embeddings, as
     /// before this operation set existed). The kind's own set (<see cref="ProviderDescriptor.Serves"/>) narrows it further.
     /// </summary>
     public static OperationKinds Infer(string model)
@@ -129,6 +137,8 @@ public static class MediaOperations
             _ when id.Contains("transcribe", StringComparison.OrdinalIgnoreCase) => OperationKinds.Transcriptions,
             _ when id.Contains("moderation", StringComparison.OrdinalIgnoreCase) => OperationKinds.Moderations,
             _ when id.Contains("rerank", StringComparison.OrdinalIgnoreCase) => OperationKinds.Rerank,
+            _ when id.StartsWith("sora-", StringComparison.OrdinalIgnoreCase) || id.StartsWith("veo-", StringComparison.OrdinalIgnoreCase)
+                => OperationKinds.Videos,
             _ => OperationKinds.ChatDefault,
         };
     }

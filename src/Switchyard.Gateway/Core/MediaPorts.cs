@@ -48,7 +48,14 @@ public sealed record MediaCall(Operation Operation, ReadOnlyMemory<byte> Body, R
 /// <param name="ContentType">Their content type.</param>
 /// <param name="Usage">What it used, for the cost (images, seconds, search units).</param>
 /// <param name="Tokens">Tokens the upstream reported (gpt-image-1, gpt-4o-transcribe and Jina/Voyage bill by token).</param>
-public sealed record MediaAnswer(ReadOnlyMemory<byte> Body, string ContentType, MediaUsage Usage, TokenUsage Tokens);
+public sealed record MediaAnswer(ReadOnlyMemory<byte> Body, string ContentType, MediaUsage Usage, TokenUsage Tokens)
+{
+    /// <summary>
+    /// The job a provider accepted (a video create): its id there and state. Dispatch stores it under the gateway's id and
+    /// answers with the gateway's own object (<see cref="Body"/> is then not sent); null for an answer that is the result.
+    /// </summary>
+    public AcceptedJob? Job { get; init; }
+}
 
 /// <summary>
 /// What a media request used, in the units its price is written in (docs/adr/0017-beyond-chat.md): images of a size
@@ -84,4 +91,5 @@ public readonly record struct MediaUsage
 /// <param name="Quality">Their quality, when given.</param>
 /// <param name="Characters">Characters of speech input.</param>
 /// <param name="Documents">Documents to rerank.</param>
-public sealed record MediaAsk(int Images = 0, string? Size = null, string? Quality = null, long Characters = 0, int Documents = 0);
+/// <param name="Seconds">Seconds of video asked for (<c>seconds</c>, OpenAI's default 4 when absent).</param>
+public sealed record MediaAsk(int Images = 0, string? Size = null, string? Quality = null, long Characters = 0, int Documents = 0, int Seconds = 0);

@@ -44,6 +44,7 @@ public static class GatewayTracing
         Operation.Transcriptions or Operation.Translations => "speech_to_text",
         Operation.Moderations => "moderation",
         Operation.Rerank => "rerank",
+        Operation.Videos => "video_generation",
         _ => null,
     };
 }

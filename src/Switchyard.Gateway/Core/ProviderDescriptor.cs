@@ -80,6 +80,12 @@ public abstract class ProviderDescriptor
     public virtual IMediaProvider? CreateMedia(ProviderServices services) => null;
 
     /// <summary>
+    /// The kind's video jobs after their create (poll, download, delete), when <see cref="Serves"/> includes
+    /// <see cref="OperationKinds.Videos"/>; the create itself is <see cref="CreateMedia"/>'s.
+    /// </summary>
+    public virtual IVideoProvider? CreateVideos(ProviderServices services) => null;
+
+    /// <summary>
     /// The untranslated relay of this kind's protocol, when a client format speaks it too (OpenAI, Anthropic).
     /// Kinds that reuse another kind's protocol (Azure speaks OpenAI's) return null: one relay per protocol.
     /// </summary>

@@ -41,6 +41,24 @@ public enum Operation
 
     /// <summary><c>POST /v1/audio/translations</c> (OpenAI, multipart).</summary>
     Translations,
+
+    /// <summary>OpenAI's <c>POST /v1/videos</c>: creates a video job (routed, budgeted; its cost is recorded when it completes).</summary>
+    Videos,
+
+    /// <summary><c>GET /v1/videos/{id}</c>: a job's status, from the deployment that owns it (no routing).</summary>
+    VideoRetrieve,
+
+    /// <summary><c>GET /v1/videos</c>: the caller's jobs, newest first, from the gateway's store.</summary>
+    VideoList,
+
+    /// <summary><c>GET /v1/videos/{id}/content</c>: the finished video, relayed from the owning deployment as it arrives.</summary>
+    VideoContent,
+
+    /// <summary><c>DELETE /v1/videos/{id}</c>: deletes the job at its deployment and forgets it.</summary>
+    VideoDelete,
+
+    /// <summary><c>POST /v1/videos/{id}/remix</c>: a new job from a finished one, at the deployment that owns it (no routing).</summary>
+    VideoRemix,
 }
 
 /// <summary>

@@ -11,7 +11,16 @@ namespace Switchyard.Dispatch;
 /// held. Nothing is written before the upstream said 2xx, so every failure until then may still fall back; a relay
 /// cut after its first byte ends the connection (an audio body has no error event to end it with).
 /// </summary>
-public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, DrainSignal drain, PolledAttempts polled)
+/// <remarks>
+/// A video create is a job the provider accepts with its 2xx: from then on nothing falls back (a second provider would
+/// make, and bill, a second video), so an accepted answer that cannot be read or stored is the client's 502, committed
+/// here, and the accepted job goes to <see cref="IJobIntake"/> (stored under the gateway's id, answered in its shape).
+/// </remarks>
+/// <remarks>
+/// A job behind a synchronous front door (a Replicate prediction for an image: <see cref="IPolledMediaProvider"/>) is
+/// followed to its end by <see cref="PolledAttempts"/>, which commits at the upstream's acceptance likewise.
+/// </remarks>
+public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, DrainSignal drain, PolledAttempts polled, IJobIntake? jobs = null)
 {
     /// <summary>Runs the attempt. Null means committed; otherwise nothing was written.</summary>
     /// <param name="sameProtocol">The client's own protocol when the deployment speaks it: its error bodies are relayed as they are.</param>
@@ -35,9 +44,9 @@ public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, Drai
 
         using (response)
         {
-            if (provider is IPolledMediaProvider jobs)
+            if (provider is IPolledMediaProvider followed && call.Operation != Operation.Videos)
             {
-                return await polled.FollowAsync(ctx, jobs, adapter, call, deployment, response!, timer).ConfigureAwait(false);
+                return await polled.FollowAsync(ctx, followed, adapter, call, deployment, response!, timer).ConfigureAwait(false);
             }
 
             return call.Relayed
@@ -75,7 +84,7 @@ public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, Drai
             ctx.Table.Config.Server.MaxUpstreamResponseSize).ConfigureAwait(false);
         if (failure is not null)
         {
-            return failure;
+            return call.Operation == Operation.Videos ? await AcceptedButLostAsync(ctx, deployment, failure.Message).ConfigureAwait(false) : failure;
         }
 
         try
@@ -87,12 +96,19 @@ public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, Drai
             }
             catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
-                return new UpstreamFailure(FailureKind.InvalidResponse, $"deployment '{deployment.Name}' returned an answer that could not be read: {ex.Message}", 502);
+                var why = $"deployment '{deployment.Name}' returned an answer that could not be read: {ex.Message}";
+                return call.Operation == Operation.Videos ? await AcceptedButLostAsync(ctx, deployment, why).ConfigureAwait(false)
+                    : new UpstreamFailure(FailureKind.InvalidResponse, why, 502);
             }
 
             if (!ctx.TryCommit())
             {
                 return UpstreamFailure.Lost(deployment);
+            }
+
+            if (answer.Job is { } job)
+            {
+                answer = answer with { Body = jobs!.Accept(ctx, deployment, job), ContentType = "application/json" };
             }
 
             ctx.Usage = answer.Tokens;
@@ -105,6 +121,24 @@ public sealed class MediaAttempts(UpstreamHttp upstream, TimeProvider time, Drai
         {
             ArrayPool<byte>.Shared.Return(buffer!);
         }
+    }
+
+    /// <summary>
+    /// A video create the provider said 2xx to but whose answer could not be read: the job may exist there, so it is not
+    /// sent anywhere else; the client gets a 502 naming the deployment, and the record says invalid_response.
+    /// </summary>
+    private static async Task<UpstreamFailure?> AcceptedButLostAsync(GatewayContext ctx, DeploymentTarget deployment, string why)
+    {
+        if (!ctx.TryCommit())
+        {
+            return UpstreamFailure.Lost(deployment);
+        }
+
+        ctx.Final = deployment;
+        ctx.Error = FailureKind.InvalidResponse;
+        await ctx.RefuseAsync(new ClientError(502, ErrorCategory.ServerError,
+            $"{why}. The job may have been accepted there; it was not sent to another deployment.", null, "invalid_response")).ConfigureAwait(false);
+        return null;
     }
 
     /// <summary>

@@ -14,6 +14,12 @@ namespace Switchyard.Dispatch;
 public static class UpstreamSend
 {
     /// <summary>
+    /// Set on a request whose redirect the caller follows itself (a video download: Gemini's file uri redirects to its
+    /// storage, which must not receive the API key): a 3xx with a <c>Location</c> comes back as the response.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> ReturnRedirect = new("switchyard.return-redirect");
+
+    /// <summary>
     /// Sends <paramref name="message"/> to <paramref name="deployment"/> under <paramref name="timer"/>. A non-2xx
     /// answer is classified by <paramref name="protocol"/> when the request passed through (its body is then in the
     /// client's format), else by <paramref name="adapter"/>.
@@ -41,7 +47,8 @@ public static class UpstreamSend
         }
 
         var status = (int)response.StatusCode;
-        if (status is >= 200 and < 300)
+        if (status is >= 200 and < 300
+            || (status is >= 300 and < 400 && response.Headers.Location is not null && message.Options.TryGetValue(ReturnRedirect, out var follow) && follow))
         {
             return (response, null);
         }

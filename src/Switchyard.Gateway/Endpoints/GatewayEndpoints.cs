@@ -33,6 +33,7 @@ public static class GatewayEndpoints
         ("/v1/audio/speech", Operation.Speech),
         ("/v1/audio/transcriptions", Operation.Transcriptions),
         ("/v1/audio/translations", Operation.Translations),
+        ("/v1/videos", Operation.Videos),
     ];
 
     /// <summary>Maps the public API, the operator endpoints and the health probes.</summary>
@@ -74,6 +75,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/route/explain/v1/chat/completions", http => explain.ExplainAsync(http, chat, Operation.ChatCompletions));
         app.MapPost("/v1/route/explain/v1/embeddings", http => explain.ExplainAsync(http, chat, Operation.Embeddings));
         MapMedia(app, pipeline, explain, chat);
+        MapVideos(app, pipeline, chat);
         app.MapPost("/v1/route/explain/v1/responses", http => explain.ExplainAsync(http, responses, Operation.Responses));
         app.MapPost("/v1/route/explain/v1/messages", http => explain.ExplainAsync(http, anthropic, Operation.Messages));
         app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, GeminiRoute.OperationOf(http.Request)));
@@ -99,6 +101,19 @@ public static class GatewayEndpoints
             app.MapPost(path, http => pipeline.HandleAsync(http, chat, operation));
             app.MapPost("/v1/route/explain" + path, http => explain.ExplainAsync(http, chat, operation));
         }
+    }
+
+    /// <summary>
+    /// A video job's calls after its create (docs/adr/0017-beyond-chat.md, "Video jobs"): to the deployment that owns it,
+    /// through the pipeline's job stages (authenticated, limited, recorded; never routed). The create is a media path.
+    /// </summary>
+    private static void MapVideos(IEndpointRouteBuilder app, GatewayPipeline pipeline, IInboundFormat chat)
+    {
+        app.MapGet("/v1/videos", http => pipeline.HandleJobAsync(http, chat, Operation.VideoList));
+        app.MapGet("/v1/videos/{id}", http => pipeline.HandleJobAsync(http, chat, Operation.VideoRetrieve));
+        app.MapDelete("/v1/videos/{id}", http => pipeline.HandleJobAsync(http, chat, Operation.VideoDelete));
+        app.MapGet("/v1/videos/{id}/content", http => pipeline.HandleJobAsync(http, chat, Operation.VideoContent));
+        app.MapPost("/v1/videos/{id}/remix", http => pipeline.HandleJobAsync(http, chat, Operation.VideoRemix));
     }
 
     /// <summary>
@@ -155,7 +170,8 @@ public static class GatewayEndpoints
             ("/v1/drill", "GET, POST, DELETE", chat), ("/v1/route/explain", "POST", chat),
             ("/health/live", "GET", chat), ("/health/ready", "GET", chat),
             .. AdminEndpoints.Paths.Select(p => (p.Path, p.Allow, chat)),
-            .. MediaPaths.Select(p => (p.Path, "POST", chat)),
+            .. MediaPaths.Where(p => p.Operation != Operation.Videos).Select(p => (p.Path, "POST", chat)),
+            ("/v1/videos", "GET, POST", chat), ("/v1/videos/{id}", "GET, DELETE", chat), ("/v1/videos/{id}/content", "GET", chat), ("/v1/videos/{id}/remix", "POST", chat),
         ];
         foreach (var (path, allow, format) in known)
         {

@@ -68,7 +68,8 @@ public static class BudgetEstimate
 
         var image = price.ImageRate(ask.Size, ask.Quality) ?? price.DearestImageRate ?? 0;
         var micros = (ask.Images * image * 1_000_000m) + (ask.Characters * (price.PerMillionCharacters ?? 0))
-                     + ((ask.Documents + 99) / 100 * (price.PerSearchUnit ?? 0) * 1_000_000m);
+                     + ((ask.Documents + 99) / 100 * (price.PerSearchUnit ?? 0) * 1_000_000m)
+                     + (ask.Seconds * (price.PerSecond ?? 0) * 1_000_000m); // a video's seconds (transcription asks for none)
         return (long)Math.Ceiling(micros);
     }
 

@@ -15,7 +15,7 @@ namespace Switchyard.Governance;
 /// with an error event when it reaches what it reserved, unless its budget says <c>streams: finish</c>.
 /// </summary>
 public sealed partial class BudgetStage(IBudgetCounters ledger, IDeliveredTokens counter, TimeProvider time, ILogger<BudgetStage> logger,
-    IGovernanceDirectory? directory = null) : IStage
+    IGovernanceDirectory? directory = null, JobReservations? jobs = null) : IStage
 {
     /// <summary>The response header naming the budgets past one of their alert shares.</summary>
     public const string AlertHeader = "x-switchyard-budget-alert";
@@ -64,7 +64,7 @@ public sealed partial class BudgetStage(IBudgetCounters ledger, IDeliveredTokens
             return true;
         }
 
-        ctx.Hold(new Hold(reservation));
+        ctx.Hold(new Hold(reservation, jobs));
         if (ctx.Request.Stream && reservation.AllowanceMicros < estimate && HardStop(scopes))
         {
             ctx.StreamGuard = new BudgetStreamGuard(counter, BudgetEstimate.OutputTokensWithin(ctx, reservation.AllowanceMicros, day),
@@ -113,7 +113,8 @@ public sealed partial class BudgetStage(IBudgetCounters ledger, IDeliveredTokens
     }
 
     /// <summary>Long enough for any request to end (its whole deadline twice); only a request that never reaches Settle is reclaimed.</summary>
-    private static TimeSpan HoldFor(GatewayContext ctx) => (ctx.Policy ?? FallbackPolicy.Default).RequestTimeout * 2 + TimeSpan.FromMinutes(1);
+    private static TimeSpan HoldFor(GatewayContext ctx) => ctx.Operation == Operation.Videos ? JobReservations.HoldFor
+        : (ctx.Policy ?? FallbackPolicy.Default).RequestTimeout * 2 + TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// The route's <c>on_budget_exceeded</c> action: no reservation to refuse; else the plan narrowed to the steps whose
@@ -207,9 +208,21 @@ public sealed partial class BudgetStage(IBudgetCounters ledger, IDeliveredTokens
     [LoggerMessage(EventId = 4120, Level = LogLevel.Information, Message = "Budget refused a request: {Scope} spent {Spent} and reserved {Reserved} of {Limit} micro-USD")]
     private static partial void LogRefused(ILogger logger, string scope, long spent, long reserved, long limit);
 
-    /// <summary>Settles the reservation at the request's recorded cost.</summary>
-    private sealed class Hold(IBudgetHold reservation) : IRequestHold
+    /// <summary>
+    /// Settles the reservation at the request's recorded cost; for a job a provider accepted (a video create), hands it
+    /// to <see cref="JobReservations"/> instead, to be settled at the job's cost when it completes.
+    /// </summary>
+    private sealed class Hold(IBudgetHold reservation, JobReservations? jobs) : IRequestHold
     {
-        public void Release(GatewayContext ctx) => reservation.Settle(ctx.CostMicros);
+        public void Release(GatewayContext ctx)
+        {
+            if (ctx.AcceptedJob is { } job && jobs is not null)
+            {
+                jobs.Keep(job, reservation);
+                return;
+            }
+
+            reservation.Settle(ctx.CostMicros);
+        }
     }
 }

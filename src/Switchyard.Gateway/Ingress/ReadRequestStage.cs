@@ -30,7 +30,7 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
             return await ctx.RefuseAsync(refused).ConfigureAwait(false);
         }
 
-        var (body, error) = MediaOperations.IsMultipart(ctx.Operation) ? await ReadUploadAsync(ctx).ConfigureAwait(false) : await ReadBodyAsync(ctx).ConfigureAwait(false);
+        var (body, error) = Multipart(ctx) ? await ReadUploadAsync(ctx).ConfigureAwait(false) : await ReadBodyAsync(ctx).ConfigureAwait(false);
         if (error is { } unread)
         {
             return await ctx.RefuseAsync(unread).ConfigureAwait(false);
@@ -75,7 +75,7 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
             ctx.ClientDeadline = deadline;
         }
 
-        var multipart = MediaOperations.IsMultipart(ctx.Operation);
+        var multipart = Multipart(ctx);
         if (multipart != IsMultipart(request.ContentType) || (!multipart && !IsJson(request.ContentType)))
         {
             var expected = multipart ? "multipart/form-data" : "application/json";
@@ -94,6 +94,10 @@ public sealed class ReadRequestStage(TimeProvider time) : IStage
 
         return request.ContentLength > limit ? TooLarge(ctx, limit, close: true) : null;
     }
+
+    /// <summary>Whether the body is read as an upload: always for an upload operation, by its content type for a video create.</summary>
+    private static bool Multipart(GatewayContext ctx) => MediaOperations.IsMultipart(ctx.Operation)
+        || (MediaOperations.MayBeMultipart(ctx.Operation) && IsMultipart(ctx.Http.Request.ContentType));
 
     /// <summary>
     /// Reads the whole body within <c>server.body_read_timeout</c>. Kestrel's own refusals while reading (its

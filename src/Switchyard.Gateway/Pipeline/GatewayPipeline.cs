@@ -10,6 +10,7 @@ using Switchyard.Dispatch;
 using Switchyard.Governance;
 using Switchyard.Guardrails;
 using Switchyard.Ingress;
+using Switchyard.Jobs;
 using Switchyard.Routing;
 using Switchyard.Usage;
 
@@ -25,7 +26,9 @@ namespace Switchyard.Pipeline;
 public sealed partial class GatewayPipeline
 {
     private readonly IStage[] stages;
+    private readonly IStage[] jobStages;
     private readonly Settle settle;
+    private readonly PendingRecords pending;
     private readonly RouterState router;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -50,19 +53,38 @@ public sealed partial class GatewayPipeline
             Stage<DispatchStage>(services),     // Dispatch: attempts, relay or translate, retry, hedge, fallback
             Stage<CacheStoreStage>(services),   // Cache: keeps a complete, successful answer for the next identical request
         ];
+        // A call on a job a provider already holds (a video's poll, download, delete; the key's list): no body, no route,
+        // no plan: the job lives at one deployment. Its caller is authenticated, admitted and limited like any request.
+        jobStages =
+        [
+            Stage<AuthenticateStage>(services), // Auth: who is calling (401)
+            Stage<FindJobStage>(services),      // Jobs: the caller's own job by id (404 for an unknown or another key's)
+            Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403/503)
+            Stage<KeyPolicyStage>(services),    // Admission: the customer, the job's model allowed for the key (403)
+            Stage<LimitStage>(services),        // Governance: RPM and concurrency (429)
+            Stage<BudgetStage>(services),       // Governance: a remix reserves its seconds at the owner's price (429); the rest cost nothing
+            Stage<VideoCallStage>(services),    // Jobs: the call to the owning deployment, or the store; settles a job that ended
+        ];
         settle = services.GetRequiredService<Settle>(); // Settle: the usage record, whatever happened
+        pending = services.GetRequiredService<PendingRecords>();
         router = services.GetRequiredService<RouterState>();
         time = services.GetRequiredService<TimeProvider>();
         logger = services.GetRequiredService<ILogger<GatewayPipeline>>();
     }
 
     /// <summary>Handles one request in <paramref name="format"/>.</summary>
-    public async Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation)
+    public Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation) => HandleAsync(http, format, operation, stages);
+
+    /// <summary>Handles one call on a stored job (<see cref="Operation.VideoRetrieve"/> and its kin) through the job stages.</summary>
+    public Task HandleJobAsync(HttpContext http, IInboundFormat format, Operation operation) => HandleAsync(http, format, operation, jobStages);
+
+    private async Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation, IStage[] list)
     {
         var ctx = NewContext(http, format, operation, dryRun: false);
+        var entered = pending.Enter();
         try
         {
-            await RunAsync(ctx).ConfigureAwait(false);
+            await RunAsync(ctx, list).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
         {
@@ -75,6 +97,7 @@ public sealed partial class GatewayPipeline
         finally
         {
             settle.Run(ctx);
+            PendingRecords.Settled(entered);
         }
     }
 
@@ -85,6 +108,7 @@ public sealed partial class GatewayPipeline
     public async Task RefuseAsync(HttpContext http, IInboundFormat format, Operation operation, ClientError error)
     {
         var ctx = NewContext(http, format, operation, dryRun: false);
+        var entered = pending.Enter();
         try
         {
             await ctx.RefuseAsync(error).ConfigureAwait(false);
@@ -96,6 +120,7 @@ public sealed partial class GatewayPipeline
         finally
         {
             settle.Run(ctx);
+            PendingRecords.Settled(entered);
         }
     }
 
@@ -140,7 +165,7 @@ public sealed partial class GatewayPipeline
         var ctx = NewContext(http, format, operation, dryRun: true);
         try
         {
-            return await RunAsync(ctx).ConfigureAwait(false) ? ctx : null;
+            return await RunAsync(ctx, stages).ConfigureAwait(false) ? ctx : null;
         }
         finally
         {
@@ -148,9 +173,9 @@ public sealed partial class GatewayPipeline
         }
     }
 
-    private async ValueTask<bool> RunAsync(GatewayContext ctx)
+    private static async ValueTask<bool> RunAsync(GatewayContext ctx, IStage[] list)
     {
-        foreach (var stage in stages)
+        foreach (var stage in list)
         {
             if (!await stage.RunAsync(ctx).ConfigureAwait(false))
             {

@@ -133,12 +133,18 @@ public sealed class ProviderCatalog
         var embeddings = new List<KeyValuePair<string, IEmbeddingsProvider>>();
         var passthroughs = new List<IPassthroughProtocol>();
         var media = new List<KeyValuePair<string, IMediaProvider>>();
+        var videos = new List<KeyValuePair<string, IVideoProvider>>();
         foreach (var descriptor in Descriptors)
         {
             adapters.Add(new(descriptor.Kind, descriptor.CreateAdapter(services)));
             if (descriptor.CreateMedia(services) is { } beyondChat)
             {
                 media.Add(new(descriptor.Kind, beyondChat));
+            }
+
+            if (descriptor.CreateVideos(services) is { } jobs)
+            {
+                videos.Add(new(descriptor.Kind, jobs));
             }
 
             if (descriptor.CreateEmbeddings(services) is { } native)
@@ -157,7 +163,11 @@ public sealed class ProviderCatalog
             }
         }
 
-        return new ProviderRegistry(adapters, passthroughs, embeddings) { MediaProviders = media.ToFrozenDictionary(StringComparer.Ordinal) };
+        return new ProviderRegistry(adapters, passthroughs, embeddings) 
+        {
+            MediaProviders = media.ToFrozenDictionary(StringComparer.Ordinal),
+            VideoProviders = videos.ToFrozenDictionary(StringComparer.Ordinal),
+        };
     }
 
     /// <summary>The in-process handlers by kind (the echo model's), for <c>UpstreamHttp</c>; the caller owns them.</summary>

@@ -38,6 +38,12 @@ public sealed class ProviderRegistry
     /// <summary>The endpoints beyond chat of <paramref name="kind"/>, or null when it has none.</summary>
     public IMediaProvider? Media(string kind) => MediaProviders.GetValueOrDefault(kind);
 
+    /// <summary>Each kind's video jobs after the create (poll, download, delete), by kind name.</summary>
+    public FrozenDictionary<string, IVideoProvider> VideoProviders { get; init; } = FrozenDictionary<string, IVideoProvider>.Empty;
+
+    /// <summary>The video jobs of <paramref name="kind"/>, or null when it makes no videos.</summary>
+    public IVideoProvider? Videos(string kind) => VideoProviders.GetValueOrDefault(kind);
+
     /// <summary>The adapter for <paramref name="kind"/>, or null when this gateway has none.</summary>
     public IProviderAdapter? Adapter(string kind) => adapters.GetValueOrDefault(kind);
 

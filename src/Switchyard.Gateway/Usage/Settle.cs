@@ -96,6 +96,12 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         Operation.Speech => "audio.speech",
         Operation.Transcriptions => "audio.transcriptions",
         Operation.Translations => "audio.translations",
+        Operation.Videos => "videos",
+        Operation.VideoRetrieve => "videos.retrieve",
+        Operation.VideoList => "videos.list",
+        Operation.VideoContent => "videos.content",
+        Operation.VideoDelete => "videos.delete",
+        Operation.VideoRemix => "videos.remix",
         _ => "other",
     };
 }

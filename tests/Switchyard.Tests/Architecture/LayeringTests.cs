@@ -18,6 +18,7 @@ public sealed class LayeringTests
         ["WebConsole"],
         ["Endpoints", "Configuration"],
         ["Pipeline", "Drill", "Fleet"],
+        ["Jobs"],
         ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability", "Cache", "Guardrails"],
         ["Providers"],
         ["Health", "Upstream", "Storage"],

@@ -36,9 +36,12 @@ public sealed class GeminiProvider : ProviderDescriptor
     /// <inheritdoc />
     public override IEmbeddingsProvider CreateEmbeddings(ProviderServices services) => new GeminiEmbeddings();
 
-    /// <summary>Imagen image generation (<c>:predict</c>) besides chat and embeddings.</summary>
-    public override OperationKinds Serves => OperationKinds.ChatDefault | OperationKinds.Images;
+    /// <summary>Imagen image generation (<c>:predict</c>) and Veo videos (<c>:predictLongRunning</c>) besides chat and embeddings.</summary>
+    public override OperationKinds Serves => OperationKinds.ChatDefault | OperationKinds.Images | OperationKinds.Videos;
 
     /// <inheritdoc />
-    public override IMediaProvider CreateMedia(ProviderServices services) => new GeminiImagen();
+    public override IMediaProvider CreateMedia(ProviderServices services) => new GeminiMedia(new GeminiImagen(), new GeminiVeo());
+
+    /// <inheritdoc />
+    public override IVideoProvider CreateVideos(ProviderServices services) => new GeminiVeo();
 }

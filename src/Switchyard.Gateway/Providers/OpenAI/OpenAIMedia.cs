@@ -18,7 +18,7 @@ public sealed class OpenAIMedia(IProviderAdapter adapter) : IMediaProvider
         | OperationKinds.Speech | OperationKinds.Transcriptions | OperationKinds.Translations;
 
     /// <inheritdoc />
-    public OperationKinds Serves => All;
+    public OperationKinds Serves => All | OperationKinds.Videos;
 
     /// <inheritdoc />
     public HttpRequestMessage Build(MediaCall call, DeploymentTarget deployment)
@@ -85,6 +85,11 @@ public sealed class OpenAIMedia(IProviderAdapter adapter) : IMediaProvider
 
         using var doc = JsonDocument.Parse(bytes);
         var root = doc.RootElement;
+        if (call.Operation == Operation.Videos)
+        {
+            return new MediaAnswer(bytes, type, default, default) { Job = OpenAIVideos.Accepted(root) };
+        }
+
         var tokens = default(TokenUsage);
         var usage = default(MediaUsage);
         if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)

@@ -48,9 +48,12 @@ public static class OpenAIMediaHead
 
         head.Needs.EstimatedPromptTokens = body.Length / 4;
         head.Needs.Media = new MediaAsk(operation is Operation.ImageGenerations or Operation.ImageEdits ? facts.Images ?? 1 : 0,
-            facts.Size, facts.Quality, facts.Characters, facts.Documents);
+            facts.Size, facts.Quality, facts.Characters, facts.Documents, operation == Operation.Videos ? facts.Seconds ?? DefaultVideoSeconds : 0);
         return Required(head, operation, facts);
     }
+
+    /// <summary>OpenAI's default clip length when <c>seconds</c> is absent (its Videos API reference: 4, 8 or 12, default 4).</summary>
+    public const int DefaultVideoSeconds = 4;
 
     /// <summary>What was read beyond the model.</summary>
     private struct Facts
@@ -60,6 +63,7 @@ public static class OpenAIMediaHead
         public string? Quality;
         public long Characters;
         public int Documents;
+        public int? Seconds;
         public bool Prompt;
         public bool Input;
         public bool Query;
@@ -80,6 +84,9 @@ public static class OpenAIMediaHead
             case "n":
                 facts.Images = Count(ref reader);
                 return facts.Images is >= 1 and <= 10 ? null : new RequestError("Invalid 'n': expected an integer from 1 to 10.", "n", "invalid_value");
+            case "seconds":
+                facts.Seconds = Count(ref reader); // OpenAI sends "8" (a string); a number is taken too
+                return facts.Seconds is >= 1 and <= 600 ? null : new RequestError("Invalid 'seconds': expected a whole number of seconds.", "seconds", "invalid_value");
             case "size" when reader.TokenType == JsonTokenType.String:
                 facts.Size = reader.GetString();
                 return null;
@@ -129,7 +136,7 @@ public static class OpenAIMediaHead
 
         var missing = operation switch
         {
-            Operation.ImageGenerations or Operation.ImageEdits when !facts.Prompt => "prompt",
+            Operation.ImageGenerations or Operation.ImageEdits or Operation.Videos when !facts.Prompt => "prompt",
             Operation.Speech when !facts.Input => "input",
             Operation.Speech when !facts.Voice => "voice",
             Operation.Moderations when !facts.Input => "input",
