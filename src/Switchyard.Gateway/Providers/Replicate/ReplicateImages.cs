@@ -22,11 +22,16 @@ public sealed class ReplicateImages : IPolledMediaProvider, IJobWebhooks
     private readonly ReplicateAdapter auth = new();
 
     /// <inheritdoc />
-    public OperationKinds Serves => OperationKinds.Images;
+    public OperationKinds Serves => OperationKinds.Images | OperationKinds.Videos;
 
     /// <inheritdoc />
     public HttpRequestMessage Build(MediaCall call, DeploymentTarget deployment)
     {
+        if (call.Operation == Operation.Videos)
+        {
+            return BuildVideo(call, deployment);
+        }
+
         using var doc = JsonDocument.Parse(call.Body);
         ReplicateInput.WantsBytes(doc.RootElement); // an unknown response_format is refused before anything is sent
         var (path, version) = Target(deployment.Config.UpstreamModel);
@@ -55,6 +60,38 @@ public sealed class ReplicateImages : IPolledMediaProvider, IJobWebhooks
         var message = new HttpRequestMessage(HttpMethod.Post, deployment.MediaUri(path)) { Content = new ByteArrayContent(buffer.WrittenSpan.ToArray()) };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Headers.TryAddWithoutValidation("Prefer", "wait=" + WaitSeconds(deployment).ToString(CultureInfo.InvariantCulture));
+        auth.PreparePassthrough(message, deployment, call.Operation, stream: false);
+        return message;
+    }
+
+    /// <summary>
+    /// A video create (<c>/v1/videos</c>): the prediction is taken in as a job (<see cref="ReplicateVideos"/>) and answered at
+    /// once, so no <c>Prefer: wait</c>; an <c>input_reference</c> upload is refused (Replicate takes files as URLs).
+    /// </summary>
+    private HttpRequestMessage BuildVideo(MediaCall call, DeploymentTarget deployment)
+    {
+        if (call.Form is { Files.Count: > 0 })
+        {
+            throw new UnsupportedFeatureException("input_reference", "Replicate's video models take a start image as a URL, not an upload");
+        }
+
+        using var doc = JsonDocument.Parse(call.Body);
+        var (path, version) = Target(deployment.Config.UpstreamModel);
+        var buffer = new ArrayBufferWriter<byte>(call.Body.Length + 64);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            if (version is not null)
+            {
+                w.WriteString("version", version);
+            }
+
+            ReplicateInput.WriteVideo(w, doc.RootElement);
+            w.WriteEndObject();
+        }
+
+        var message = new HttpRequestMessage(HttpMethod.Post, deployment.MediaUri(path)) { Content = new ByteArrayContent(buffer.WrittenSpan.ToArray()) };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         auth.PreparePassthrough(message, deployment, call.Operation, stream: false);
         return message;
     }
@@ -188,6 +225,11 @@ public sealed class ReplicateImages : IPolledMediaProvider, IJobWebhooks
     public MediaAnswer Read(ReadOnlySpan<byte> body, string? contentType, MediaCall call, DeploymentTarget deployment)
     {
         var job = Inspect(body);
+        if (call.Operation == Operation.Videos)
+        {
+            return new MediaAnswer(body.ToArray(), "application/json", default, default(TokenUsage)) { Job = ReplicateVideos.Accepted(job) };
+        }
+
         return job.Phase == JobPhase.Succeeded && Downloads(job, call).Count == 0
             ? Finish(job, [], call, deployment)
             : throw new InvalidOperationException($"prediction '{job.Id}' is {job.Status}: it must be followed, not read once");

@@ -48,6 +48,42 @@ internal static class ReplicateInput
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// An OpenAI video request (<c>prompt</c>, <c>seconds</c>, <c>size</c>) as the input of Replicate's video models
+    /// (Kling's and most others' names: <c>prompt</c>, <c>duration</c>, <c>aspect_ratio</c>); an <c>input_reference</c>
+    /// upload and every other field are refused by name.
+    /// </summary>
+    public static void WriteVideo(Utf8JsonWriter w, JsonElement request)
+    {
+        w.WriteStartObject("input");
+        foreach (var field in request.EnumerateObject())
+        {
+            switch (field.Name)
+            {
+                case "model" or "user":
+                    break;
+                case "prompt":
+                    w.WriteString("prompt", field.Value.GetString());
+                    break;
+                case "seconds":
+                    w.WriteNumber("duration", int.Parse(field.Value.ValueKind == JsonValueKind.String ? field.Value.GetString()! : field.Value.GetRawText(), System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                case "size":
+                    w.WriteString("aspect_ratio", field.Value.GetString() switch
+                    {
+                        "1280x720" or "1920x1080" => "16:9",
+                        "720x1280" or "1080x1920" => "9:16",
+                        var other => throw new UnsupportedFeatureException("size", $"Replicate's video models have no aspect ratio for '{other}'"),
+                    });
+                    break;
+                default:
+                    throw new UnsupportedFeatureException(field.Name, "Replicate's video models take no equivalent input");
+            }
+        }
+
+        w.WriteEndObject();
+    }
+
     /// <summary>The answer format asked: <c>url</c> (OpenAI's default for DALL-E, and what Replicate gives) or <c>b64_json</c>.</summary>
     public static bool WantsBytes(JsonElement request)
     {

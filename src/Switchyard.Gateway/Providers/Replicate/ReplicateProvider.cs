@@ -38,8 +38,8 @@ public sealed class ReplicateProvider : ProviderDescriptor
     /// <inheritdoc />
     public override IReadOnlyList<ProviderPreset> Presets => Known;
 
-    /// <summary>Images only: predictions of other outputs (video, text) have no front door wired to this kind yet.</summary>
-    public override OperationKinds Serves => OperationKinds.Images;
+    /// <summary>Images (a prediction followed to its end) and videos (a prediction taken in as a video job); text models have no front door here.</summary>
+    public override OperationKinds Serves => OperationKinds.Images | OperationKinds.Videos;
 
     /// <summary>Replicate's per-image prices of its official image models (<c>prices.json</c> beside this file).</summary>
     public static PriceBook Book { get; } = PriceBook.FromResources(typeof(ReplicateProvider).Assembly, typeof(ReplicateProvider).Namespace + ".prices.json");
@@ -80,4 +80,7 @@ public sealed class ReplicateProvider : ProviderDescriptor
 
     /// <inheritdoc />
     public override IMediaProvider CreateMedia(ProviderServices services) => new ReplicateImages();
+
+    /// <inheritdoc />
+    public override IVideoProvider CreateVideos(ProviderServices services) => new ReplicateVideos();
 }

@@ -56,12 +56,14 @@ public sealed class ReplicateGateway : IAsyncLifetime
               community: { provider: rep, model: "someone/sdxl-lite:{{{FakeReplicateUpstream.Version}}}", price: { per_second: 0.001 } }
               schnell-short: { provider: rep, model: black-forest-labs/flux-schnell, timeouts: { total: 20s } }
               hooked: { provider: rep-hooked, model: black-forest-labs/flux-schnell, timeouts: { total: 20s } }
+              kling: { provider: rep, model: kwaivgi/kling-v2.1, operations: [videos], price: { per_second: 0.05 } }
             models:
               flux-schnell: schnell
               flux-any: { deployments: [schnell], fallbacks: [dev], retry: { max_retries: 0 } }
               sdxl-lite: community
               flux-short: schnell-short
               flux-hooked: hooked
+              kling: kling
             """;
         harness = await GatewayHarness.StartAsync(yaml, fakes: 0, time: Clock,
             env: new Dictionary<string, string> { ["REP_KEY"] = FakeReplicateUpstream.Token, ["REP_WEBHOOK_SECRET"] = WebhookSecret });

@@ -40,7 +40,7 @@ public sealed record ReplicateRequest(string Method, string Path, string? Auth, 
 /// <c>version</c>; polls at <c>GET /v1/predictions/{id}</c>; cancels at <c>POST /v1/predictions/{id}/cancel</c>. A wrong
 /// token is a 401 problem, a top-level field other than <c>input</c>, <c>webhook</c>, <c>webhook_events_filter</c> or
 /// <c>stream</c>, an input FLUX does not take, or a value outside its enum is a 422 "Input validation failed" naming it,
-/// and a <c>Prefer</c> other than <c>wait</c> / <c>wait=1..60</c> a 400. Output files are served at <c>/files/...</c>
+/// and a <c>Prefer</c> other than <c>wait</c> / <c>wait=1..60</c> a 400 (none: the async mode). Output files are served at <c>/files/...</c>
 /// and refuse any request that carries an <c>Authorization</c> header (the API token must not follow the outputs).
 /// Predictions run by <see cref="PredictionScript"/>; state moves only when the gateway polls, never on a clock.
 /// </summary>
@@ -55,6 +55,9 @@ public sealed class FakeReplicateUpstream : IAsyncDisposable
     /// <summary>FLUX's documented inputs.</summary>
     public static readonly HashSet<string> FluxInputs =
         ["prompt", "go_fast", "megapixels", "num_outputs", "aspect_ratio", "output_format", "output_quality", "num_inference_steps", "disable_safety_checker", "seed"];
+
+    /// <summary>Kling's documented inputs (the fake's video model, <c>kwaivgi/kling-v2.1</c>).</summary>
+    public static readonly HashSet<string> KlingInputs = ["prompt", "duration", "aspect_ratio", "negative_prompt", "start_image", "cfg_scale"];
 
     private static readonly HashSet<string> AspectRatios = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"];
     private static readonly HashSet<string> TopLevel = ["input", "webhook", "webhook_events_filter", "stream", "version"];
@@ -180,7 +183,8 @@ public sealed class FakeReplicateUpstream : IAsyncDisposable
             return;
         }
 
-        if (Invalid(JsonNode.Parse(body)!.AsObject(), official) is { } invalid)
+        var video = model?.StartsWith("kwaivgi/", StringComparison.Ordinal) == true;
+        if ((video ? InvalidVideo(JsonNode.Parse(body)!.AsObject()) : Invalid(JsonNode.Parse(body)!.AsObject(), official)) is { } invalid)
         {
             await ProblemAsync(http, 422, "Input validation failed", invalid);
             return;
@@ -189,13 +193,13 @@ public sealed class FakeReplicateUpstream : IAsyncDisposable
         var request = JsonNode.Parse(body)!;
         var id = $"pred{Interlocked.Increment(ref nextId):D4}q8x";
         var count = request["input"]!["num_outputs"]?.GetValue<int>() ?? 1;
-        var prediction = new Prediction(id, model ?? "someone/sdxl-lite", official ? null : Version, count, scripts.TryDequeue(out var s) ? s : PredictionScript.Instant, nextId);
+        var prediction = new Prediction(id, model ?? "someone/sdxl-lite", official ? null : Version, count, scripts.TryDequeue(out var s) ? s : PredictionScript.Instant, nextId) { Video = video };
         predictions[id] = prediction;
         await JsonAsync(http, 201, prediction.Json(BaseUrl));
     }
 
     private static bool PreferOk(string prefer) =>
-        prefer == "wait" || (prefer.StartsWith("wait=", StringComparison.Ordinal) && int.TryParse(prefer[5..], out var n) && n is >= 1 and <= 60);
+        prefer.Length == 0 || prefer == "wait" || (prefer.StartsWith("wait=", StringComparison.Ordinal) && int.TryParse(prefer[5..], out var n) && n is >= 1 and <= 60);
 
     /// <summary>What Replicate's validation would say about the body, or null.</summary>
     private static string? Invalid(JsonObject request, bool official)
@@ -225,6 +229,15 @@ public sealed class FakeReplicateUpstream : IAsyncDisposable
             : input["num_outputs"] is { } n && n.GetValue<int>() is < 1 or > 4 ? "input.num_outputs: must be between 1 and 4"
             : null;
     }
+
+    /// <summary>What Replicate's validation would say about a Kling create, or null.</summary>
+    private static string? InvalidVideo(JsonObject request) =>
+        request.Select(p => p.Key).FirstOrDefault(k => !TopLevel.Contains(k) || k == "version") is { } unknown ? $"{unknown}: Additional property {unknown} is not allowed"
+        : request["input"] is not JsonObject input || input["prompt"] is null ? "input: prompt is required"
+        : input.Select(p => p.Key).FirstOrDefault(k => !KlingInputs.Contains(k)) is { } field ? $"input.{field}: Additional property {field} is not allowed"
+        : input["duration"] is { } d && d.GetValue<int>() is not (5 or 10) ? "input.duration: must be one of 5, 10"
+        : input["aspect_ratio"] is { } r && r.GetValue<string>() is not ("16:9" or "9:16" or "1:1") ? "input.aspect_ratio: must be one of 16:9, 9:16, 1:1"
+        : null;
 
     private static async Task FileAsync(HttpContext http, string path, string auth)
     {
@@ -261,6 +274,9 @@ public sealed class FakeReplicateUpstream : IAsyncDisposable
 
         public string Id => id;
 
+        /// <summary>A video model's prediction: one output file, given as a string.</summary>
+        public bool Video { get; init; }
+
         public int Seq => seq;
 
         public string Status { get; private set; } = script == PredictionScript.Instant ? "succeeded" : "starting";
@@ -296,9 +312,9 @@ public sealed class FakeReplicateUpstream : IAsyncDisposable
             lock (this)
             {
                 var done = Status is "succeeded" or "failed" or "canceled";
-                var output = Status == "succeeded"
-                    ? new JsonArray([.. Enumerable.Range(0, outputs).Select(i => (JsonNode)JsonValue.Create($"{baseUrl}/files/{id}/{i}.webp"))])
-                    : null;
+                JsonNode? output = Status != "succeeded" ? null
+                    : Video ? JsonValue.Create($"{baseUrl}/files/{id}/0.mp4")
+                    : new JsonArray([.. Enumerable.Range(0, outputs).Select(i => (JsonNode)JsonValue.Create($"{baseUrl}/files/{id}/{i}.webp"))]);
                 var json = new JsonObject
                 {
                     ["id"] = id,
