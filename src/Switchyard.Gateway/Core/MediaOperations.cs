@@ -38,6 +38,13 @@ public enum OperationKinds
     /// <summary>Speech to English text (<c>/v1/audio/translations</c>).</summary>
     Translations = 256,
 
+    /// <summary>
+    /// Files and batches (<c>/v1/files</c>, <c>/v1/batches</c>; docs/adr/0017-beyond-chat.md, "Files and batches"): the
+    /// deployment's host keeps uploaded files and runs batches of requests to its model. Never inferred from a model id
+    /// (not every OpenAI-compatible host has these endpoints): a deployment lists it in <c>operations:</c>.
+    /// </summary>
+    Batches = 512,
+
     /// <summary>What a chat deployment does unless it says otherwise: today's behaviour, chat and embeddings.</summary>
     ChatDefault = Chat | Embeddings,
 }
@@ -47,10 +54,10 @@ public static class MediaOperations
 {
     /// <summary>The names written in a deployment's <c>operations:</c> list, in <see cref="OperationKinds"/> bit order.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["chat", "embeddings", "moderations", "rerank", "images", "image_edits", "speech", "transcriptions", "translations"];
+        ["chat", "embeddings", "moderations", "rerank", "images", "image_edits", "speech", "transcriptions", "translations", "batches"];
 
-    /// <summary>True for the operations <c>MediaAttempts</c> serves (everything but chat, embeddings and unknown paths).</summary>
-    public static bool IsMedia(Operation operation) => operation >= Operation.Moderations;
+    /// <summary>True for the operations <c>MediaAttempts</c> serves (everything but chat, embeddings, files, batches and unknown paths).</summary>
+    public static bool IsMedia(Operation operation) => operation is >= Operation.Moderations and <= Operation.Translations;
 
     /// <summary>True for the operations whose body is <c>multipart/form-data</c> (a file upload).</summary>
     public static bool IsMultipart(Operation operation) =>
@@ -67,6 +74,7 @@ public static class MediaOperations
         Operation.Speech => OperationKinds.Speech,
         Operation.Transcriptions => OperationKinds.Transcriptions,
         Operation.Translations => OperationKinds.Translations,
+        Operation.Files or Operation.Batches => OperationKinds.Batches,
         _ => OperationKinds.Chat,
     };
 
@@ -80,6 +88,8 @@ public static class MediaOperations
         Operation.Speech => "audio/speech",
         Operation.Transcriptions => "audio/transcriptions",
         Operation.Translations => "audio/translations",
+        Operation.Files => "files",
+        Operation.Batches => "batches",
         _ => null,
     };
 

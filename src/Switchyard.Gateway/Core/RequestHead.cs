@@ -41,6 +41,12 @@ public enum Operation
 
     /// <summary><c>POST /v1/audio/translations</c> (OpenAI, multipart).</summary>
     Translations,
+
+    /// <summary><c>/v1/files</c> (OpenAI): an object endpoint outside the pipeline; names the provider path only.</summary>
+    Files,
+
+    /// <summary><c>/v1/batches</c> (OpenAI): an object endpoint outside the pipeline; its usage is recorded when the batch ends.</summary>
+    Batches,
 }
 
 /// <summary>

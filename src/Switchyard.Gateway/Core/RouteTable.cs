@@ -33,6 +33,9 @@ public sealed class RouteTable
     /// <summary>Provider name → its key pool (providers with at least one key; shared by their deployments).</summary>
     public FrozenDictionary<string, KeyPool> KeyPools { get; }
 
+    /// <summary>Deployment name → its runtime view: how a stored provider-side object (a file, a batch) finds its owner again.</summary>
+    public FrozenDictionary<string, DeploymentTarget> Deployments { get; private init; } = FrozenDictionary<string, DeploymentTarget>.Empty;
+
     /// <summary>Builds the table; the config is already validated, so this cannot fail on user input.</summary>
     /// <param name="config">The validated configuration.</param>
     /// <param name="keys">
@@ -80,7 +83,10 @@ public sealed class RouteTable
         }
 
         return new RouteTable(config, aliases.ToFrozenDictionary(StringComparer.Ordinal), RenderModels(config),
-            pools.ToFrozenDictionary(StringComparer.Ordinal));
+            pools.ToFrozenDictionary(StringComparer.Ordinal))
+        {
+            Deployments = deployments.ToFrozenDictionary(StringComparer.Ordinal),
+        };
     }
 
     private static byte[] RenderModels(GatewayConfig config)

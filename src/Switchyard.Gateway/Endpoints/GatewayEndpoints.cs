@@ -74,6 +74,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/route/explain/v1/chat/completions", http => explain.ExplainAsync(http, chat, Operation.ChatCompletions));
         app.MapPost("/v1/route/explain/v1/embeddings", http => explain.ExplainAsync(http, chat, Operation.Embeddings));
         MapMedia(app, pipeline, explain, chat);
+        Batches.BatchServices.Map(app); // /v1/files and /v1/batches: provider-side objects owned per key (docs/adr/0017)
         app.MapPost("/v1/route/explain/v1/responses", http => explain.ExplainAsync(http, responses, Operation.Responses));
         app.MapPost("/v1/route/explain/v1/messages", http => explain.ExplainAsync(http, anthropic, Operation.Messages));
         app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, GeminiRoute.OperationOf(http.Request)));
@@ -155,6 +156,7 @@ public static class GatewayEndpoints
             ("/health/live", "GET", chat), ("/health/ready", "GET", chat),
             .. AdminEndpoints.Paths.Select(p => (p.Path, p.Allow, chat)),
             .. MediaPaths.Select(p => (p.Path, "POST", chat)),
+            .. Batches.BatchServices.Paths.Select(p => (p.Path, p.Allow, chat)),
         ];
         foreach (var (path, allow, format) in known)
         {

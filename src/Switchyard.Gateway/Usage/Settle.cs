@@ -96,6 +96,7 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         Operation.Speech => "audio.speech",
         Operation.Transcriptions => "audio.transcriptions",
         Operation.Translations => "audio.translations",
+        Operation.Batches => "batches",
         _ => "other",
     };
 }

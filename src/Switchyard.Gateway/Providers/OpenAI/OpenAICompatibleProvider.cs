@@ -89,7 +89,7 @@ public sealed class OpenAICompatibleProvider : ProviderDescriptor
     /// OpenAI's moderations, images and audio, passed through to any OpenAI-compatible host that has them (OpenAI, Groq's
     /// Whisper and TTS, Together's and Fireworks' images); a deployment's model id decides which it serves.
     /// </summary>
-    public override OperationKinds Serves => OperationKinds.ChatDefault | OpenAIMedia.All;
+    public override OperationKinds Serves => OperationKinds.ChatDefault | OpenAIMedia.All | OperationKinds.Batches;
 
     /// <inheritdoc />
     public override IMediaProvider CreateMedia(ProviderServices services) => new OpenAIMedia(new OpenAIChatAdapter());
