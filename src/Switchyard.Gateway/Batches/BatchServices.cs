@@ -21,6 +21,7 @@ public static class BatchServices
     public static void Add(IServiceCollection services)
     {
         services.AddSingleton<ProviderObjects>();
+        services.AddSingleton<BatchBudgets>();
         services.AddSingleton<BatchSettlement>();
         services.AddSingleton<BatchTracker>();
         services.AddSingleton<FilesApi>();

@@ -13,8 +13,8 @@ namespace Switchyard.Batches;
 /// created times its batch share (<see cref="Price.BatchRate"/>, OpenAI's 0.5), for the key, team and customer that
 /// created it.
 /// </summary>
-public sealed partial class BatchSettlement(IUpstreamObjectStore store, ProviderObjects objects, UsageWriter usage, TimeProvider time,
-    ILogger<BatchSettlement> logger)
+public sealed partial class BatchSettlement(IUpstreamObjectStore store, ProviderObjects objects, UsageWriter usage, BatchBudgets budgets,
+    TimeProvider time, ILogger<BatchSettlement> logger)
 {
     /// <summary>The statuses after which a batch does no more work.</summary>
     public static bool IsFinal(string? status) => status is "completed" or "failed" or "expired" or "cancelled";
@@ -56,11 +56,14 @@ public sealed partial class BatchSettlement(IUpstreamObjectStore store, Provider
             LogSkipped(logger, batch.Id, output.Skipped);
         }
 
+        long cost = 0;
         foreach (var record in Records(batch, deployment, status, output.Models, now))
         {
             usage.Enqueue(record);
+            cost += record.CostMicros;
         }
 
+        await budgets.ChargeAsync(batch.Owner, cost).ConfigureAwait(false);
         return true;
     }
 

@@ -2,8 +2,8 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Switchyard.Admission;
 using Switchyard.Auth;
-using Switchyard.Governance;
 using Switchyard.Providers.OpenAI;
 
 namespace Switchyard.Batches;
@@ -15,7 +15,7 @@ namespace Switchyard.Batches;
 /// the key that created a batch reaches it.
 /// </summary>
 public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker, RouterState router, Authorizer authorizer,
-    IGovernanceDirectory directory, IBudgetCounters budgets, TimeProvider time)
+    BatchBudgets budgets, TimeProvider time)
 {
     /// <summary>The fields of a create request (OpenAI's <c>CreateBatchRequest</c>); any other is refused by name.</summary>
     private static readonly HashSet<string> CreateFields = ["input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after"];
@@ -49,16 +49,30 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
             return;
         }
 
-        if (await ExhaustedAsync(caller) is { } exhausted)
+        var (customer, badCustomer) = Customer(http, caller);
+        if ((badCustomer ?? await budgets.ExhaustedAsync(caller).ConfigureAwait(false)) is { } refusedCreate)
         {
-            await ObjectHttp.RefuseAsync(http, exhausted).ConfigureAwait(false);
+            await ObjectHttp.RefuseAsync(http, refusedCreate).ConfigureAwait(false);
             return;
         }
 
-        await SendCreateAsync(http, caller, request!, file, deployment).ConfigureAwait(false);
+        await SendCreateAsync(http, caller, customer, request!, file, deployment).ConfigureAwait(false);
     }
 
-    private async Task SendCreateAsync(HttpContext http, Caller caller, JsonObject request, UpstreamObject file, DeploymentTarget deployment)
+    /// <summary>The customer a batch is billed to: the key's own, else <c>x-switchyard-customer</c> (checked as the pipeline checks it).</summary>
+    private static (string? Customer, ClientError? Error) Customer(HttpContext http, Caller caller)
+    {
+        if (caller.Policy.CustomerId is { } own || http.Request.Headers[KeyPolicyStage.CustomerHeader] is not { Count: 1 } named)
+        {
+            return (caller.Policy.CustomerId, null);
+        }
+
+        return GovernanceRules.CheckCustomerId(named[0]!) is { } invalid
+            ? (null, new ClientError(400, ErrorCategory.InvalidRequest, $"Invalid {KeyPolicyStage.CustomerHeader}: {invalid}.", KeyPolicyStage.CustomerHeader, "invalid_customer"))
+            : (named[0], null);
+    }
+
+    private async Task SendCreateAsync(HttpContext http, Caller caller, string? customer, JsonObject request, UpstreamObject file, DeploymentTarget deployment)
     {
         request["input_file_id"] = file.UpstreamId;
         using var content = new ByteArrayContent(ObjectJson.Bytes(request));
@@ -76,16 +90,12 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var id = ObjectJson.NewId("batch_");
-        var customer = caller.Policy.CustomerId ?? (http.Request.Headers[KeyPolicyHeader] is { Count: 1 } c ? c[0] : null);
         var draft = new UpstreamObject(id, BatchTracker.Kind, caller.KeyId, file.Route, deployment.Name, ObjectJson.Str(upstream, "id")!,
             ObjectJson.Str(upstream, "status") ?? "validating", now, now, null);
         var client = tracker.ToClient(upstream, draft, file.Id);
         store.Add(draft with { Detail = ObjectJson.Detail(client, caller.Policy.TeamId, customer) });
         await ObjectHttp.WriteJsonAsync(http, 200, ObjectJson.Bytes(client)).ConfigureAwait(false);
     }
-
-    /// <summary>The customer header the pipeline reads (<c>x-switchyard-customer</c>): a batch is billed to it too.</summary>
-    private const string KeyPolicyHeader = "x-switchyard-customer";
 
     /// <summary><c>GET /v1/batches/{id}</c>: asked of the provider, stored; a final status settles the usage here if no one has.</summary>
     public async Task GetAsync(HttpContext http)
@@ -144,37 +154,6 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
 
         var page = store.List(caller.KeyId, BatchTracker.Kind, after, limit);
         await ObjectHttp.WriteJsonAsync(http, 200, ObjectJson.List([.. page.Items.Select(ObjectJson.ClientObject)], page.HasMore)).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// A 429 when one of the key's budgets (its own, its team's) has nothing left. Nothing is reserved: a batch's size is
-    /// unknown until its output exists, so its cost is charged when it ends (docs/adr/0017, "Files and batches").
-    /// </summary>
-    private async Task<ClientError?> ExhaustedAsync(Caller caller)
-    {
-        var policy = caller.Policy;
-        List<BudgetScope> scopes = [];
-        if (policy.Budget is { } own)
-        {
-            scopes.Add(new BudgetScope("key:" + caller.KeyId, own, new SpendOwner(SpendOwnerKind.Key, caller.KeyId)));
-        }
-
-        if (policy.TeamId is { } team && directory.Team(team) is { Budget: { } teamBudget })
-        {
-            scopes.Add(new BudgetScope("team:" + team, teamBudget, new SpendOwner(SpendOwnerKind.Team, team)));
-        }
-
-        foreach (var scope in scopes)
-        {
-            var state = await budgets.PeekAsync(scope).ConfigureAwait(false);
-            if (state.RemainingMicros <= 0)
-            {
-                return new ClientError(429, ErrorCategory.QuotaExceeded,
-                    $"Budget {scope.Name} is exhausted until {state.ResetsAt:yyyy-MM-dd HH:mm} UTC: no batch can be created.", null, "insufficient_quota");
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The create request, checked: its fields, the three required ones, their values.</summary>
