@@ -36,7 +36,7 @@ internal static class MediaBinder
             {
                 ctx.Error(itemPath, $"unknown operation '{name}'{Suggestions.Hint(name, MediaOperations.Names)}; valid: {string.Join(", ", MediaOperations.Names)}");
             }
-            else if ((served & kind) == 0)
+            else if (provider is not null && (served & kind) == 0) // an unknown provider is reported on its own
             {
                 ctx.Error(itemPath, $"provider kind '{provider!.Kind}' does not serve '{name}'");
             }
