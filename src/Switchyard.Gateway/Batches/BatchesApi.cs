@@ -62,7 +62,7 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
     /// <summary>The customer a batch is billed to: the key's own, else <c>x-switchyard-customer</c> (checked as the pipeline checks it).</summary>
     private static (string? Customer, ClientError? Error) Customer(HttpContext http, Caller caller)
     {
-        if (caller.Policy.CustomerId is { } own || http.Request.Headers[KeyPolicyStage.CustomerHeader] is not { Count: 1 } named)
+        if (caller.Policy.CustomerId is not null || http.Request.Headers[KeyPolicyStage.CustomerHeader] is not { Count: 1 } named)
         {
             return (caller.Policy.CustomerId, null);
         }

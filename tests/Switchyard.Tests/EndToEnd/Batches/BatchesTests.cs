@@ -145,6 +145,33 @@ public sealed class BatchesTests
         Assert.Equal((201L, 26L), (record.PromptTokens, record.CostMicros));
     }
 
+    [Theory]
+    [MemberData(nameof(Databases))]
+    public async Task TwoSettlementsOfOneSnapshot_BothReadTheOutput_OneRecords(string database)
+    {
+        using var schema = database == "postgres" ? new PostgresTestSchema() : null;
+        await using var g = await BatchGateway.StartAsync(schema is null ? "" : PostgresStorage,
+            schema is null ? null : new Dictionary<string, string> { ["SWITCHYARD_PG"] = schema.ConnectionString });
+        var file = await g.UploadAsync(BatchGateway.Jsonl(2));
+        var batchId = Str(Json((await g.CreateAsync(file.Id)).GetRawResponse()), "id")!;
+        g.Fake.Run(g.Fake.BatchIds.Single());
+        using IUpstreamObjectStore second = schema is null
+            ? UpstreamObjectStore.Sqlite(Path.Combine(g.H.DataDirectory, "switchyard.db"))
+            : UpstreamObjectStore.Postgres(schema.Database());
+        var services = g.H.Gateway.Services;
+        var batch = services.GetRequiredService<IUpstreamObjectStore>().Get("app", batchId)!; // both replicas saw it unsettled
+        var deployment = services.GetRequiredService<RouterState>().Current.Deployments["mini"];
+        var output = g.Fake.OutputFileOf(g.Fake.BatchIds.Single())!;
+
+        var settled = await Task.WhenAll(
+            services.GetRequiredService<BatchSettlement>().SettleAsync(batch, deployment, "completed", output, CancellationToken.None),
+            Settlement(g, second).SettleAsync(batch, deployment, "completed", output, CancellationToken.None));
+
+        Assert.Equal(1, settled.Count(s => s));
+        Assert.Equal(2, g.Fake.Requests.Count(r => r == $"GET /v1/files/{output}/content")); // each read the whole output before the mark
+        Assert.Equal(201, Assert.Single(await g.RecordsOfAsync(batchId)).PromptTokens);
+    }
+
     [Fact]
     public async Task ExhaustedBudget_RefusesTheNextBatch_WithInsufficientQuota()
     {
@@ -162,6 +189,13 @@ public sealed class BatchesTests
         Assert.Single(g.Fake.BatchIds);
     }
 
+    private static BatchSettlement Settlement(BatchGateway g, IUpstreamObjectStore store)
+    {
+        var services = g.H.Gateway.Services;
+        return new BatchSettlement(store, services.GetRequiredService<ProviderObjects>(), services.GetRequiredService<UsageWriter>(),
+            services.GetRequiredService<BatchBudgets>(), TimeProvider.System, NullLogger<BatchSettlement>.Instance);
+    }
+
     /// <summary>A poller like the gateway's; on <paramref name="store"/> (another replica's connection) when given.</summary>
     private static BatchPoller Poller(BatchGateway g, IUpstreamObjectStore? store = null)
     {
@@ -171,8 +205,7 @@ public sealed class BatchesTests
             return services.GetRequiredService<BatchPoller>();
         }
 
-        var settlement = new BatchSettlement(store, services.GetRequiredService<ProviderObjects>(), services.GetRequiredService<UsageWriter>(),
-            services.GetRequiredService<BatchBudgets>(), TimeProvider.System, NullLogger<BatchSettlement>.Instance);
+        var settlement = Settlement(g, store);
         var tracker = new BatchTracker(store, services.GetRequiredService<ProviderObjects>(), settlement, TimeProvider.System, NullLogger<BatchTracker>.Instance);
         return new BatchPoller(store, tracker, services.GetRequiredService<RouterState>(), TimeProvider.System, NullLogger<BatchPoller>.Instance);
     }

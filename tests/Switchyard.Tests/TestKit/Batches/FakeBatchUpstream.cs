@@ -85,6 +85,15 @@ public sealed class FakeBatchUpstream : IAsyncDisposable
         }
     }
 
+    /// <summary>The fake's id of the output file of its batch <paramref name="id"/>, once run.</summary>
+    public string? OutputFileOf(string id)
+    {
+        lock (files)
+        {
+            return batches[id]["output_file_id"]?.GetValue<string>();
+        }
+    }
+
     /// <summary>
     /// Runs batch <paramref name="id"/> (the fake's id): the first <paramref name="lines"/> input lines (all when null)
     /// are answered into an output file, and the batch ends with <paramref name="status"/>.
