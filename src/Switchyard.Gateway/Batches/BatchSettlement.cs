@@ -36,13 +36,21 @@ public sealed partial class BatchSettlement(IUpstreamObjectStore store, Provider
         {
             using var response = await objects.SendAsync(deployment, Operation.Files, HttpMethod.Get, "/" + Uri.EscapeDataString(outputUpstreamId) + "/content",
                 null, null, unbounded: true, ct).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                // Deleted or expired at the provider: what it held can never be read, so the batch is settled without it
+                // (logged) rather than asked after for ever.
+                LogOutputGone(logger, batch.Id, outputUpstreamId);
+            }
+            else if (!response.IsSuccessStatusCode)
             {
                 throw new HttpRequestException($"the output file {outputUpstreamId} of batch {batch.Id} answered {(int)response.StatusCode}");
             }
-
-            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            await output.ReadAsync(stream, ct).ConfigureAwait(false);
+            else
+            {
+                await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                await output.ReadAsync(stream, ct).ConfigureAwait(false);
+            }
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -122,6 +130,9 @@ public sealed partial class BatchSettlement(IUpstreamObjectStore store, Provider
         var version = price.BatchRate is { } rate ? $"{price.Version},batch:{rate.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : price.Version;
         return (CostCalculator.Round(CostCalculator.Micros(used, price) * share), version);
     }
+
+    [LoggerMessage(EventId = 1707, Level = LogLevel.Warning, Message = "Batch {BatchId}: its output file {OutputId} is gone at the provider; the batch is recorded without its usage")]
+    private static partial void LogOutputGone(ILogger logger, string batchId, string outputId);
 
     [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "Batch {BatchId}: {Skipped} output line(s) could not be read; their usage is not recorded")]
     private static partial void LogSkipped(ILogger logger, string batchId, int skipped);

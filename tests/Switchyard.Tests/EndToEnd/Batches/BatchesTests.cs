@@ -80,6 +80,24 @@ public sealed class BatchesTests
     }
 
     [Fact]
+    public async Task OutputGoneAtTheProvider_RecordedOnceWithoutUsage_NotAskedForEver()
+    {
+        await using var g = await BatchGateway.StartAsync();
+        var file = await g.UploadAsync(BatchGateway.Jsonl(2));
+        var operation = await g.CreateAsync(file.Id);
+        var batchId = Str(Json(operation.GetRawResponse()), "id")!;
+        g.Fake.Run(g.Fake.BatchIds.Single());
+        g.Fake.Forget(g.Fake.OutputFileOf(g.Fake.BatchIds.Single())!);
+
+        await operation.GetBatchAsync(null);
+
+        var record = Assert.Single(await g.RecordsOfAsync(batchId));
+        Assert.Equal((0L, 0L), (record.PromptTokens, record.CostMicros));
+        Assert.Equal(0, await Poller(g).PollOnceAsync(CancellationToken.None));
+        Assert.Empty(g.H.Gateway.Services.GetRequiredService<IUpstreamObjectStore>().Unsettled("batch", 10));
+    }
+
+    [Fact]
     public async Task AnotherKey_CannotSeeUseOrCancel()
     {
         await using var g = await BatchGateway.StartAsync();

@@ -85,6 +85,15 @@ public sealed class FakeBatchUpstream : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes the fake's file <paramref name="id"/> (as when an output file expires at the provider).</summary>
+    public void Forget(string id)
+    {
+        lock (files)
+        {
+            files.Remove(id);
+        }
+    }
+
     /// <summary>The fake's id of the output file of its batch <paramref name="id"/>, once run.</summary>
     public string? OutputFileOf(string id)
     {
