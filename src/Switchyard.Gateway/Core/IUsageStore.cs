@@ -13,7 +13,15 @@ public interface IUsageStore : IDisposable
     /// overwritten: it is kept aside (a conflict, which is a bug to surface) in the same transaction and counted.
     /// An empty batch without a checkpoint probes whether the store takes writes now.
     /// </summary>
-    UsageWriteResult Write(IReadOnlyList<UsageRecord> batch, long? checkpoint = null);
+    /// <param name="batch">The records.</param>
+    /// <param name="checkpoint">The journal position the records were read up to, or null for records written directly.</param>
+    /// <param name="durable">
+    /// True: on disk when this returns, with every write before it. False only for journal copies (a checkpoint is
+    /// given): the records are already durable in the journal, so the store may commit without waiting for its own
+    /// disk flush (SQLite <c>synchronous=NORMAL</c>, PostgreSQL <c>synchronous_commit=off</c>) until a later durable
+    /// write; the writer makes the write before it deletes journal segments durable (docs/adr/0004).
+    /// </param>
+    UsageWriteResult Write(IReadOnlyList<UsageRecord> batch, long? checkpoint = null, bool durable = true);
 
     /// <summary>The journal position up to which records are in the store (0 for a new store).</summary>
     long ReadCheckpoint();

@@ -169,6 +169,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         AddTelemetry(services, config.Telemetry, options.TimeProvider);
         services.AddSingleton(sp => new Settle(sp.GetRequiredService<UsageWriter>(), options.TimeProvider, sp.GetRequiredService<UsageEstimator>(),
             sp.GetRequiredService<CostMeter>(), [.. sp.GetRequiredService<GatewayTelemetry>().Observers]));
+        services.AddSingleton<PendingRecords>();
         services.AddSingleton(sp => new GatewayPipeline(sp));
         services.AddConsole(Path.Combine(dataDir, "switchyard.db"), config.Storage.Kind != StorageKind.Postgres, options.Environment, options.Providers,
             options.ConfigPath is not null && options.ConfigYaml is null, options.TimeProvider); // the web console (docs/adr/0014-console.md)
@@ -326,8 +327,16 @@ public sealed partial class GatewayApp : IAsyncDisposable
     /// <summary>Blocks until the host is asked to stop (Ctrl+C, SIGTERM).</summary>
     public Task WaitForShutdownAsync() => app.WaitForShutdownAsync();
 
-    /// <summary>Waits until every usage record so far is in the database (bound it with <paramref name="ct"/>: it waits while the database refuses).</summary>
-    public Task FlushUsageAsync(CancellationToken ct = default) => Usage.FlushAsync(ct);
+    /// <summary>
+    /// Waits until the record of every request that entered before this call is in the database: first for those
+    /// requests to settle (a record is queued after the answer has gone out), then for the writer. Bound it with
+    /// <paramref name="ct"/>: it waits while the database refuses.
+    /// </summary>
+    public async Task FlushUsageAsync(CancellationToken ct = default)
+    {
+        await app.Services.GetRequiredService<PendingRecords>().SettledAsync(ct).ConfigureAwait(false);
+        await Usage.FlushAsync(ct).ConfigureAwait(false);
+    }
 
     /// <summary>Stops listening, drains usage, releases everything.</summary>
     public async ValueTask DisposeAsync()

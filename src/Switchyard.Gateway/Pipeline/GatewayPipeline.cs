@@ -26,6 +26,7 @@ public sealed partial class GatewayPipeline
 {
     private readonly IStage[] stages;
     private readonly Settle settle;
+    private readonly PendingRecords pending;
     private readonly RouterState router;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -51,6 +52,7 @@ public sealed partial class GatewayPipeline
             Stage<CacheStoreStage>(services),   // Cache: keeps a complete, successful answer for the next identical request
         ];
         settle = services.GetRequiredService<Settle>(); // Settle: the usage record, whatever happened
+        pending = services.GetRequiredService<PendingRecords>();
         router = services.GetRequiredService<RouterState>();
         time = services.GetRequiredService<TimeProvider>();
         logger = services.GetRequiredService<ILogger<GatewayPipeline>>();
@@ -60,6 +62,7 @@ public sealed partial class GatewayPipeline
     public async Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation)
     {
         var ctx = NewContext(http, format, operation, dryRun: false);
+        var entered = pending.Enter();
         try
         {
             await RunAsync(ctx).ConfigureAwait(false);
@@ -75,6 +78,7 @@ public sealed partial class GatewayPipeline
         finally
         {
             settle.Run(ctx);
+            PendingRecords.Settled(entered);
         }
     }
 
@@ -85,6 +89,7 @@ public sealed partial class GatewayPipeline
     public async Task RefuseAsync(HttpContext http, IInboundFormat format, Operation operation, ClientError error)
     {
         var ctx = NewContext(http, format, operation, dryRun: false);
+        var entered = pending.Enter();
         try
         {
             await ctx.RefuseAsync(error).ConfigureAwait(false);
@@ -96,6 +101,7 @@ public sealed partial class GatewayPipeline
         finally
         {
             settle.Run(ctx);
+            PendingRecords.Settled(entered);
         }
     }
 

@@ -10,7 +10,7 @@ namespace Switchyard.Pipeline;
 /// a copy is planned and dispatched to the shadow model in the background. Its answer goes nowhere, its cost
 /// is recorded (route <c>NAME/shadow</c>), and it never delays or affects the client's request. Not in a dry run.
 /// </summary>
-public sealed class ShadowStage(Planner planner, Dispatcher dispatcher, Settle settle, TimeProvider time) : IStage
+public sealed class ShadowStage(Planner planner, Dispatcher dispatcher, Settle settle, PendingRecords pending, TimeProvider time) : IStage
 {
     /// <inheritdoc />
     public ValueTask<bool> RunAsync(GatewayContext ctx)
@@ -45,6 +45,7 @@ public sealed class ShadowStage(Planner planner, Dispatcher dispatcher, Settle s
         };
         shadow.Request = ctx.Request;
         shadow.Request.Model = target.Alias.Name;
+        var entered = pending.Enter(); // its record is one a flush waits for, though the client's answer does not
         _ = Task.Run(async () =>
         {
             try
@@ -58,6 +59,7 @@ public sealed class ShadowStage(Planner planner, Dispatcher dispatcher, Settle s
             finally
             {
                 settle.Run(shadow);
+                PendingRecords.Settled(entered);
             }
         });
     }

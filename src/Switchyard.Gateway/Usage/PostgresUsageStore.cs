@@ -82,12 +82,20 @@ public sealed partial class PostgresUsageStore : IUsageStore
     }
 
     /// <inheritdoc />
-    public UsageWriteResult Write(IReadOnlyList<UsageRecord> batch, long? checkpoint = null)
+    public UsageWriteResult Write(IReadOnlyList<UsageRecord> batch, long? checkpoint = null, bool durable = true)
     {
         try
         {
             using var c = database.Open();
             using var tx = c.BeginTransaction();
+            if (!durable && checkpoint is not null)
+            {
+                // A journal copy: the commit need not wait for the WAL flush. The next durable commit flushes the WAL
+                // up to itself, and so every commit before it (the writer makes one before it deletes the journal).
+                using var lazy = new NpgsqlCommand("SET LOCAL synchronous_commit TO OFF", c, tx);
+                lazy.ExecuteNonQuery();
+            }
+
             var (unique, repeated) = Split(batch);
             var taken = unique.Count == 0 ? [] : Insert(c, tx, unique);
             var conflicts = repeated;

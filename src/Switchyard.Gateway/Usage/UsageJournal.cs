@@ -33,6 +33,7 @@ public sealed partial class UsageJournal
     private readonly ILogger logger;
     private ArrayBufferWriter<byte> buffer = new(16 * 1024);
     private Utf8JsonWriter? json;
+    private readonly List<int> lineEnds = [];
     private Segment? active; // the segment appended to; replaced only by the journal thread
     private long end;
     private long size;
@@ -138,6 +139,21 @@ public sealed partial class UsageJournal
         }
     }
 
+    /// <summary>
+    /// Where each record of the last <see cref="Append"/> ends, in bytes from where that batch began (the journal thread
+    /// only): what lets the database loop resume from a checkpoint inside a handed-over batch.
+    /// </summary>
+    public int[] LastLineEnds() => [.. lineEnds];
+
+    /// <summary>Whether <see cref="DeleteBefore"/> would delete a segment at <paramref name="checkpoint"/>.</summary>
+    public bool HasSegmentBefore(long checkpoint)
+    {
+        lock (gate)
+        {
+            return segments.Count >= 2 && segments[0].End <= checkpoint;
+        }
+    }
+
     /// <summary>Deletes the segments that lie wholly before <paramref name="checkpoint"/> (never the active one).</summary>
     public int DeleteBefore(long checkpoint)
     {
@@ -185,12 +201,14 @@ public sealed partial class UsageJournal
         }
 
         json ??= new Utf8JsonWriter(buffer);
+        lineEnds.Clear();
         foreach (var record in batch)
         {
             json.Reset(buffer);
             JsonSerializer.Serialize(json, record, UsageJsonContext.Default.UsageRecord);
             json.Flush();
             buffer.Write("\n"u8);
+            lineEnds.Add(buffer.WrittenCount);
         }
 
         return buffer.WrittenMemory;

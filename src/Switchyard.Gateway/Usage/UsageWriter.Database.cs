@@ -95,17 +95,29 @@ public sealed partial class UsageWriter
             return draining ? DatabaseStep.Done : DatabaseStep.Failed;
         }
 
+        // Journal copies commit without their own disk flush; the one after which journal segments go is durable,
+        // and hardens the lazy ones before it, so no record is ever only in a database commit that a power cut can undo.
+        var durable = journal.HasSegmentBefore(next);
         UsageWriteResult result;
         lock (storeGate)
         {
-            result = store.Write(state.Batch, next);
+            result = store.Write(state.Batch, next, durable);
+        }
+
+        if (durable)
+        {
+            Interlocked.Increment(ref durableCopies);
         }
 
         Interlocked.Exchange(ref checkpoint, next);
         Counted(result);
         state.Backoff = RetryMin;
         Pulse();
-        journal.DeleteBefore(next);
+        if (durable)
+        {
+            journal.DeleteBefore(next); // only after a durable write: a segment sealed since the check waits for the next one
+        }
+
         return DatabaseStep.Copied;
     }
 
@@ -124,34 +136,42 @@ public sealed partial class UsageWriter
         }
 
         Interlocked.Add(ref handoffRecords, batch.Count);
-        handoff.Enqueue(new Handoff(start, end, [.. batch]));
+        handoff.Enqueue(new Handoff(start, end, [.. batch], journal.LastLineEnds()));
     }
 
     /// <summary>
-    /// The handed-over records that start exactly at the checkpoint <paramref name="from"/>, up to the
-    /// database batch; null when there are none (the journal is read instead). Hand-offs the checkpoint has
-    /// passed (copied from the journal meanwhile) are dropped.
+    /// The handed-over records from the checkpoint <paramref name="from"/> on, up to the database batch; null when
+    /// there are none (the journal is read instead). A checkpoint inside a hand-off (a journal read or a smaller
+    /// database batch stopped there) takes its records from that line on, so the loop never stays on the journal-read
+    /// path once it is behind; a hand-off the checkpoint has passed is dropped.
     /// </summary>
     private long? TakeHandoff(long from, List<UsageRecord> batch)
     {
         long? next = null;
-        while (handoff.TryPeek(out var h))
+        while (batch.Count < databaseBatch && handoff.TryPeek(out var h))
         {
-            var stale = h.End <= from;
-            var fits = h.Start == (next ?? from) && batch.Count + h.Records.Length <= databaseBatch;
-            if (!stale && !fits)
+            var at = next ?? from;
+            var first = h.End <= at ? h.Records.Length : h.RecordAt(at);
+            if (first < 0)
             {
-                break;
+                break; // a gap before it (records not handed over): the journal has them
+            }
+
+            var take = Math.Min(databaseBatch - batch.Count, h.Records.Length - first);
+            if (take > 0)
+            {
+                batch.AddRange(new ArraySegment<UsageRecord>(h.Records, first, take));
+                Interlocked.Add(ref handedOver, take);
+                next = h.Start + h.Ends[first + take - 1];
+            }
+
+            if (first + take < h.Records.Length)
+            {
+                break; // the batch is full; the rest of this hand-off is the next copy's
             }
 
             handoff.TryDequeue(out _);
             Interlocked.Add(ref handoffRecords, -h.Records.Length);
-            if (!stale)
-            {
-                Interlocked.Add(ref handedOver, h.Records.Length);
-                batch.AddRange(h.Records);
-                next = h.End;
-            }
         }
 
         return next;

@@ -71,6 +71,7 @@ public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
     private int handoffRecords;
     private long journalCommits;
     private long handedOver;
+    private long durableCopies;
 
     /// <summary>Opens the journal after the store's checkpoint and starts both loops.</summary>
     /// <param name="store">The database.</param>
@@ -140,6 +141,9 @@ public sealed partial class UsageWriter : IUsageRecordingGate, IAsyncDisposable
 
     /// <summary>Records the database loop took from the journal thread's hand-off rather than from the journal.</summary>
     internal long HandedOver => Interlocked.Read(ref handedOver);
+
+    /// <summary>Journal copies written durably (each before journal segments were deleted), for tests.</summary>
+    internal long DurableCopies => Interlocked.Read(ref durableCopies);
 
     /// <summary>Records queued and not yet taken by the journal thread.</summary>
     internal int Queued => queue.Count;
@@ -401,8 +405,16 @@ public readonly record struct UsageWriterStatus(
     public TimeSpan MaxDurabilityLag { get; init; }
 }
 
-/// <summary>Records the journal has just made durable at [<paramref name="Start"/>, <paramref name="End"/>), handed to the database loop.</summary>
-internal sealed record Handoff(long Start, long End, UsageRecord[] Records);
+/// <summary>
+/// Records the journal has just made durable at [<paramref name="Start"/>, <paramref name="End"/>), handed to the database
+/// loop, with where each one's line ends (<paramref name="Ends"/>, bytes from <paramref name="Start"/>).
+/// </summary>
+internal sealed record Handoff(long Start, long End, UsageRecord[] Records, int[] Ends)
+{
+    /// <summary>The index of the record that begins at <paramref name="position"/>, or -1 when none does.</summary>
+    public int RecordAt(long position) =>
+        position == Start ? 0 : Array.BinarySearch(Ends, (int)(position - Start)) is var i and >= 0 && i + 1 < Records.Length ? i + 1 : -1;
+}
 
 /// <summary>A queued record and when it was queued (for the durability lag).</summary>
 internal readonly record struct Pending(UsageRecord Record, long EnqueuedAt);

@@ -71,6 +71,79 @@ public sealed class UsageWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Copy_IsLazyUntilJournalSegmentsGo_AndTheCopyBeforeEachDeletionIsDurable()
+    {
+        using var sqlite = Store();
+        var store = new WatchingStore(sqlite, JournalDir);
+        var journal = new UsageJournal(JournalDir, UsageSettings.Default.JournalMaxBytes, NullLogger.Instance, segmentBytes: 4096);
+        await using (var writer = new UsageWriter(store, journal, UsageSettings.Default, TimeProvider.System, NullLogger.Instance))
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                writer.Enqueue(Record(i));
+                if (i % 20 == 0)
+                {
+                    await writer.DurableAsync().WaitAsync(Bound); // many small journal batches and copies
+                }
+            }
+
+            await writer.FlushAsync().WaitAsync(Bound);
+            Assert.Equal(store.Writes.Count(w => w.Durable), writer.DurableCopies);
+        }
+
+        Assert.Equal(400, sqlite.ReadRecent(1_000).Count);
+        Assert.Contains(store.Writes, w => !w.Durable); // most copies skip their own fsync...
+        Assert.Contains(store.Writes, w => w.Durable); // ...and segments did go, each after a durable one
+        var deletions = store.Writes.Zip(store.Writes.Skip(1).Select(w => w.Segments).Append(Segments(JournalDir)), (w, after) => (w, gone: w.Segments.Except(after).Count()));
+        Assert.All(deletions.Where(d => d.gone > 0), d => Assert.True(d.w.Durable, "journal segments were deleted after a lazy copy"));
+        Assert.Contains(deletions, d => d.gone > 0);
+    }
+
+    [Fact]
+    public async Task Copy_AJournalBatchLargerThanADatabaseBatch_IsHandedOverInDatabaseSizedParts()
+    {
+        using var store = Store();
+        await using var writer = Writer(store, UsageSettings.Default with { JournalCommitInterval = TimeSpan.FromSeconds(1) }, databaseBatch: 10);
+        writer.Enqueue(Record(0));
+        await writer.DurableAsync().WaitAsync(Bound); // the next batch waits out the interval and gathers everything below
+        for (var i = 1; i <= 100; i++)
+        {
+            writer.Enqueue(Record(i));
+        }
+
+        await writer.FlushAsync().WaitAsync(Bound);
+
+        Assert.Equal(101, store.ReadRecent(1_000).Count);
+        Assert.Equal(101, writer.HandedOver); // none of it read back from the journal
+    }
+
+    private static string[] Segments(string dir) => Directory.Exists(dir) ? Directory.GetFiles(dir) : [];
+
+    /// <summary>Notes each copy's durability and the journal's files when it was written.</summary>
+    private sealed class WatchingStore(IUsageStore inner, string journalDir) : IUsageStore
+    {
+        public List<(bool Durable, string[] Segments)> Writes { get; } = [];
+
+        public UsageWriteResult Write(IReadOnlyList<UsageRecord> batch, long? checkpoint = null, bool durable = true)
+        {
+            if (checkpoint is not null)
+            {
+                Writes.Add((durable, Segments(journalDir)));
+            }
+
+            return inner.Write(batch, checkpoint, durable);
+        }
+
+        public long ReadCheckpoint() => inner.ReadCheckpoint();
+
+        public IReadOnlyList<UsageRecord> ReadRecent(int limit) => inner.ReadRecent(limit);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
     public async Task Commit_ARecordArrivingWithinTheIntervalJoinsTheWaitingBatch_OneFsyncForBoth()
     {
         // The interval is long so that the second record surely arrives while the first waits; nothing here
@@ -397,7 +470,7 @@ public sealed class UsageWriterTests : IDisposable
 
         public Task Failed => failed.Task;
 
-        public UsageWriteResult Write(IReadOnlyList<UsageRecord> batch, long? checkpoint = null)
+        public UsageWriteResult Write(IReadOnlyList<UsageRecord> batch, long? checkpoint = null, bool durable = true)
         {
             if (written >= failAfter)
             {
@@ -412,7 +485,7 @@ public sealed class UsageWriterTests : IDisposable
                 throw new IOException("simulated crash before commit");
             }
 
-            var result = inner.Write(batch, checkpoint);
+            var result = inner.Write(batch, checkpoint, durable);
             written += batch.Count;
             if (written >= failAfter && mode == FailMode.AfterCommit)
             {
