@@ -150,6 +150,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<IUsageRecordingGate>(sp => sp.GetRequiredService<UsageWriter>()); // Admission's 503 while no store takes records
         services.AddSingleton(sp => OpenResponseStore(sp, config.Storage, Path.Combine(dataDir, "switchyard.db")));
         services.AddSingleton(sp => OpenUpstreamObjectStore(sp, config.Storage, Path.Combine(dataDir, "switchyard.db")));
+        Batches.BatchServices.Add(services); // /v1/files and /v1/batches, and the poller that settles batches (docs/adr/0017)
         services.AddSingleton(sp => new ResponseState(
             sp.GetRequiredService<IResponseStore>(), sp.GetRequiredService<RouterState>(), options.TimeProvider, sp.GetRequiredService<ILogger<ResponseState>>()));
         services.AddSingleton(options.Random);
