@@ -64,6 +64,23 @@ public sealed class KeyStore : IKeyStore
         return null;
     }
 
+    /// <inheritdoc />
+    public Caller? ById(string keyId)
+    {
+        foreach (var entries in Volatile.Read(ref current).ByPrefix.Values)
+        {
+            foreach (var entry in entries)
+            {
+                if (entry.Caller.KeyId == keyId)
+                {
+                    return entry.Caller;
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The entries of the config file's keys: the master key and <c>auth.keys</c>.</summary>
     public static IEnumerable<KeyEntry> Entries(AuthSettings auth)
     {

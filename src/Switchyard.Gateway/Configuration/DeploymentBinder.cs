@@ -11,7 +11,7 @@ internal static class DeploymentBinder
     private static readonly FrozenSet<string> LimitKeys = FrozenSet.Create(StringComparer.Ordinal, "rpm", "tpm");
 
     private static readonly FrozenSet<string> PriceKeys = FrozenSet.Create(StringComparer.Ordinal,
-        ["input", "output", "cached_input", "cache_write", "cache_write_1h", "reasoning", .. MediaBinder.RateKeys]);
+        ["input", "output", "cached_input", "cache_write", "cache_write_1h", "reasoning", "batch", .. MediaBinder.RateKeys]);
 
     private static readonly string[] CapabilityNames = ["tools", "vision", "json_schema", "thinking"];
 

@@ -36,7 +36,7 @@ internal static class MediaBinder
             {
                 ctx.Error(itemPath, $"unknown operation '{name}'{Suggestions.Hint(name, MediaOperations.Names)}; valid: {string.Join(", ", MediaOperations.Names)}");
             }
-            else if ((served & kind) == 0)
+            else if (provider is not null && (served & kind) == 0) // an unknown provider is reported on its own
             {
                 ctx.Error(itemPath, $"provider kind '{provider!.Kind}' does not serve '{name}'");
             }
@@ -55,7 +55,21 @@ internal static class MediaBinder
         PerSecond = Rate(ctx, price, "per_second"),
         PerMillionCharacters = Rate(ctx, price, "per_million_characters"),
         PerSearchUnit = Rate(ctx, price, "per_search_unit"),
+        BatchRate = BatchShare(ctx, price),
     };
+
+    /// <summary><c>price: { batch }</c>: the share of the token rates a batch is billed at, from 0 to 1 (OpenAI's is 0.5).</summary>
+    private static decimal? BatchShare(BindContext ctx, MapView price)
+    {
+        var share = Rate(ctx, price, "batch");
+        if (share > 1)
+        {
+            ctx.Error(price.PathOf("batch"), "must be a share of the standard rates, from 0 to 1 (0.5 is half price)");
+            return null;
+        }
+
+        return share;
+    }
 
     /// <summary>True when the mapping names a media rate (then <c>input</c> and <c>output</c> may be left out: they are 0).</summary>
     public static bool HasRates(MapView price) => RateKeys.Any(price.Has);

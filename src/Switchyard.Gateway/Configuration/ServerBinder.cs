@@ -7,7 +7,8 @@ namespace Switchyard.Configuration;
 internal static class ServerBinder
 {
     private static readonly FrozenSet<string> Keys = FrozenSet.Create(StringComparer.Ordinal, "max_body_size", "data_dir", "circuit_breaker", "body_read_timeout", "echo_model",
-        "shutdown_timeout", "max_upstream_event_size", "max_upstream_response_size", "max_upload_size");
+        "shutdown_timeout", "max_upstream_event_size", "max_upstream_response_size", "max_upload_size",
+        "max_file_size");
 
     private static bool EchoModel(BindContext ctx, MapView map)
     {
@@ -51,6 +52,7 @@ internal static class ServerBinder
             MaxUpstreamEventSize = Bound(ctx, map, "max_upstream_event_size", ServerSettings.DefaultMaxUpstreamEventSize),
             MaxUpstreamResponseSize = Bound(ctx, map, "max_upstream_response_size", ServerSettings.DefaultMaxUpstreamResponseSize),
             MaxUploadBytes = ctx.Size(map["max_upload_size"], map.PathOf("max_upload_size")) ?? ServerSettings.DefaultMaxUploadBytes,
+            MaxFileBytes = ctx.Size(map["max_file_size"], map.PathOf("max_file_size")) ?? ServerSettings.DefaultMaxFileBytes,
         };
     }
 

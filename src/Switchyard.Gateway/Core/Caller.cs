@@ -53,4 +53,10 @@ public interface IKeyStore
 
     /// <summary>The caller whose key hashes to <paramref name="sha256"/>, or null. Compares in constant time.</summary>
     Caller? Find(ReadOnlySpan<byte> sha256);
+
+    /// <summary>
+    /// The caller of key id <paramref name="keyId"/> (its policy as it is now), or null: for work that ends after its
+    /// request, such as a batch whose cost is charged to its key's budgets when it completes. A scan, not a hot-path lookup.
+    /// </summary>
+    Caller? ById(string keyId) => null;
 }

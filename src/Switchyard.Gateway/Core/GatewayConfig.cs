@@ -128,6 +128,15 @@ public sealed record ServerSettings(long MaxRequestBodyBytes, string DataDirecto
 
     public const long DefaultMaxUploadBytes = 25 * 1024 * 1024;
 
+    /// <summary>
+    /// <c>server.max_file_size</c>: the largest <c>POST /v1/files</c> upload, spooled to disk like any upload. Apart from
+    /// <see cref="MaxUploadBytes"/> because a batch input file is far larger than a voice clip: default 200 MiB, OpenAI's
+    /// limit for a batch input file (its files endpoint takes up to 512 MB of other purposes: raise it for those).
+    /// </summary>
+    public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
+
+    public const long DefaultMaxFileBytes = 200 * 1024 * 1024;
+
     /// <summary><c>server.echo_model</c>: serve the built-in offline model <c>switchyard/echo</c> (true by default).</summary>
     public bool EchoModel { get; init; } = true;
 
@@ -464,6 +473,13 @@ public sealed record Price(decimal Input, decimal Output)
 
     /// <summary>The dearest image rate the price has (a budget reserves it when the size or quality has no rate of its own).</summary>
     public decimal? DearestImageRate => PerImageBy is { Count: > 0 } by ? Math.Max(by.Values.Max(), PerImage ?? 0) : PerImage;
+
+    /// <summary>
+    /// The share of the standard token rates a batch is billed at (<c>/v1/batches</c>; OpenAI: 0.5, "50% off" its
+    /// synchronous prices), from the price book's list (<c>batch</c>) or <c>price: { batch }</c>; null: not known, billed
+    /// in full (docs/adr/0017-beyond-chat.md, "Files and batches").
+    /// </summary>
+    public decimal? BatchRate { get; init; }
 
     /// <summary>True when the price has a rate for some unit other than tokens.</summary>
     public bool HasMediaRates => PerImage is not null || PerImageBy is not null || PerSecond is not null || PerMillionCharacters is not null || PerSearchUnit is not null;

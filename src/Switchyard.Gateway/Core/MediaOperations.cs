@@ -40,6 +40,12 @@ public enum OperationKinds
 
     /// <summary>Video generation as asynchronous jobs (<c>/v1/videos</c>).</summary>
     Videos = 512,
+    /// <summary>
+    /// Files and batches (<c>/v1/files</c>, <c>/v1/batches</c>; docs/adr/0017-beyond-chat.md, "Files and batches"): the
+    /// deployment's host keeps uploaded files and runs batches of requests to its model. Never inferred from a model id
+    /// (not every OpenAI-compatible host has these endpoints): a deployment lists it in <c>operations:</c>.
+    /// </summary>
+    Batches = 1024,
 
     /// <summary>What a chat deployment does unless it says otherwise: today's behaviour, chat and embeddings.</summary>
     ChatDefault = Chat | Embeddings,
@@ -50,10 +56,10 @@ public static class MediaOperations
 {
     /// <summary>The names written in a deployment's <c>operations:</c> list, in <see cref="OperationKinds"/> bit order.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["chat", "embeddings", "moderations", "rerank", "images", "image_edits", "speech", "transcriptions", "translations", "videos"];
+        ["chat", "embeddings", "moderations", "rerank", "images", "image_edits", "speech", "transcriptions", "translations", "videos", "batches"];
 
-    /// <summary>True for the operations <c>MediaAttempts</c> serves (everything but chat, embeddings and unknown paths).</summary>
-    public static bool IsMedia(Operation operation) => operation >= Operation.Moderations;
+    /// <summary>True for the operations <c>MediaAttempts</c> serves and their job calls (everything but chat, embeddings, files, batches and unknown paths).</summary>
+    public static bool IsMedia(Operation operation) => operation >= Operation.Moderations && operation is not (Operation.Files or Operation.Batches);
 
     /// <summary>True for the operations whose body is <c>multipart/form-data</c> (a file upload).</summary>
     public static bool IsMultipart(Operation operation) =>
@@ -73,6 +79,7 @@ public static class MediaOperations
         Operation.Speech => OperationKinds.Speech,
         Operation.Transcriptions => OperationKinds.Transcriptions,
         Operation.Translations => OperationKinds.Translations,
+        Operation.Files or Operation.Batches => OperationKinds.Batches,
         >= Operation.Videos => OperationKinds.Videos,
         _ => OperationKinds.Chat,
     };
@@ -88,6 +95,8 @@ public static class MediaOperations
         Operation.Transcriptions => "audio/transcriptions",
         Operation.Translations => "audio/translations",
         Operation.Videos => "videos",
+        Operation.Files => "files",
+        Operation.Batches => "batches",
         _ => null,
     };
 

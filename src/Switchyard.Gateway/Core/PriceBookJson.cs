@@ -21,6 +21,9 @@ internal sealed class PriceFileDto
 
     public List<string>? Strip { get; set; }
 
+    /// <summary>The share of the standard rates a batch is billed at, for every model of the list (OpenAI: 0.5).</summary>
+    public decimal? Batch { get; set; }
+
     public List<PriceEntryDto>? Models { get; set; }
 }
 

@@ -94,6 +94,7 @@ internal static class PriceListChecks
                     PerSecond = dto.PerSecond,
                     PerMillionCharacters = dto.PerMillionCharacters,
                     PerSearchUnit = dto.PerSearchUnit,
+                    BatchRate = file.Batch,
                     LongContext = longContext,
                     EffectiveFrom = from,
                     Version = $"book:{from:yyyy-MM-dd}",

@@ -75,7 +75,8 @@ public abstract class ProviderDescriptor
 
     /// <summary>
     /// Makes this kind's endpoints beyond chat and embeddings (images, audio, moderation, rerank); null when it has none.
-    /// Its <see cref="IMediaProvider.Serves"/> must cover what <see cref="Serves"/> claims beyond chat and embeddings.
+    /// Its <see cref="IMediaProvider.Serves"/> must cover what <see cref="Serves"/> claims beyond chat, embeddings and batches
+    /// (files and batches are served by <c>Batches/ProviderObjects</c> for any OpenAI-protocol kind that claims them).
     /// </summary>
     public virtual IMediaProvider? CreateMedia(ProviderServices services) => null;
 

@@ -59,6 +59,12 @@ public enum Operation
 
     /// <summary><c>POST /v1/videos/{id}/remix</c>: a new job from a finished one, at the deployment that owns it (no routing).</summary>
     VideoRemix,
+
+    /// <summary><c>/v1/files</c> (OpenAI): an object endpoint outside the pipeline; names the provider path only.</summary>
+    Files,
+
+    /// <summary><c>/v1/batches</c> (OpenAI): an object endpoint outside the pipeline; its usage is recorded when the batch ends.</summary>
+    Batches,
 }
 
 /// <summary>

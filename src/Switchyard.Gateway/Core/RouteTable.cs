@@ -83,7 +83,10 @@ public sealed class RouteTable
         }
 
         return new RouteTable(config, aliases.ToFrozenDictionary(StringComparer.Ordinal), RenderModels(config),
-            pools.ToFrozenDictionary(StringComparer.Ordinal)) { Deployments = deployments.ToFrozenDictionary(StringComparer.Ordinal) };
+            pools.ToFrozenDictionary(StringComparer.Ordinal))
+        {
+            Deployments = deployments.ToFrozenDictionary(StringComparer.Ordinal),
+        };
     }
 
     private static byte[] RenderModels(GatewayConfig config)

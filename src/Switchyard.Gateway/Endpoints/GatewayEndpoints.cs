@@ -76,6 +76,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/route/explain/v1/embeddings", http => explain.ExplainAsync(http, chat, Operation.Embeddings));
         MapMedia(app, pipeline, explain, chat);
         MapVideos(app, pipeline, chat);
+        Batches.BatchServices.Map(app); // /v1/files and /v1/batches: provider-side objects owned per key (docs/adr/0017)
         app.MapPost("/v1/route/explain/v1/responses", http => explain.ExplainAsync(http, responses, Operation.Responses));
         app.MapPost("/v1/route/explain/v1/messages", http => explain.ExplainAsync(http, anthropic, Operation.Messages));
         app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, GeminiRoute.OperationOf(http.Request)));
@@ -172,6 +173,7 @@ public static class GatewayEndpoints
             .. AdminEndpoints.Paths.Select(p => (p.Path, p.Allow, chat)),
             .. MediaPaths.Where(p => p.Operation != Operation.Videos).Select(p => (p.Path, "POST", chat)),
             ("/v1/videos", "GET, POST", chat), ("/v1/videos/{id}", "GET, DELETE", chat), ("/v1/videos/{id}/content", "GET", chat), ("/v1/videos/{id}/remix", "POST", chat),
+            .. Batches.BatchServices.Paths.Select(p => (p.Path, p.Allow, chat)),
         ];
         foreach (var (path, allow, format) in known)
         {

@@ -154,6 +154,7 @@ public sealed partial class GatewayApp : IAsyncDisposable
         services.AddSingleton<JobSettlement>(); // predictions settled once, by webhook or by the poller (docs/adr/0017)
         services.AddSingleton<PredictionPoller>();
         services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp => sp.GetRequiredService<PredictionPoller>());
+        Batches.BatchServices.Add(services); // /v1/files and /v1/batches, and the poller that settles batches (docs/adr/0017)
         services.AddSingleton(sp => new ResponseState(
             sp.GetRequiredService<IResponseStore>(), sp.GetRequiredService<RouterState>(), options.TimeProvider, sp.GetRequiredService<ILogger<ResponseState>>()));
         services.AddSingleton(options.Random);

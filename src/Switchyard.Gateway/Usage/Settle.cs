@@ -102,6 +102,7 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         Operation.VideoContent => "videos.content",
         Operation.VideoDelete => "videos.delete",
         Operation.VideoRemix => "videos.remix",
+        Operation.Batches => "batches",
         _ => "other",
     };
 }

@@ -17,7 +17,7 @@ public sealed class LayeringTests
         ["Hosting"],
         ["WebConsole"],
         ["Endpoints", "Configuration"],
-        ["Pipeline", "Drill", "Fleet"],
+        ["Pipeline", "Drill", "Fleet", "Batches"],
         ["Jobs"],
         ["Auth", "Admission", "Conversations", "Governance", "Ingress", "Routing", "Dispatch", "Usage", "Observability", "Cache", "Guardrails"],
         ["Providers"],

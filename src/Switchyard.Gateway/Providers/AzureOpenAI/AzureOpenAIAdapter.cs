@@ -104,9 +104,14 @@ internal sealed record AzureUris(Uri ChatCompletions, Uri Embeddings)
 {
     private string prefix = "";
     private string query = "";
+    private string resource = "";
 
-    /// <summary>The URI of an endpoint beyond chat (<c>images/generations</c>, <c>audio/transcriptions</c>) in the same style.</summary>
-    public Uri Media(string path) => new($"{prefix}/{path}{query}");
+    /// <summary>
+    /// The URI of an endpoint beyond chat (<c>images/generations</c>, <c>audio/transcriptions</c>) in the same style.
+    /// Files and batches belong to the resource, not to a deployment: <c>{root}/openai/files?api-version=…</c> in the
+    /// deployments style (Azure OpenAI's batch documentation), <c>{root}/openai/v1/files</c> in the v1 style.
+    /// </summary>
+    public Uri Media(string path) => path is "files" or "batches" ? new($"{resource}/{path}{query}") : new($"{prefix}/{path}{query}");
 
     /// <summary>Builds the URIs from the provider's base URL and settings.</summary>
     public static AzureUris Create(DeploymentTarget deployment)
@@ -121,6 +126,7 @@ internal sealed record AzureUris(Uri ChatCompletions, Uri Embeddings)
             {
                 prefix = root + "/openai/v1",
                 query = query,
+                resource = root + "/openai/v1",
             };
         }
 
@@ -130,6 +136,7 @@ internal sealed record AzureUris(Uri ChatCompletions, Uri Embeddings)
         {
             prefix = prefix,
             query = apiVersion,
+            resource = root + "/openai",
         };
     }
 

@@ -42,7 +42,7 @@ public sealed class AzureOpenAIProvider : ProviderDescriptor
     public override IEmbeddingsProvider CreateEmbeddings(ProviderServices services) => new OpenAI.OpenAIEmbeddings(new AzureOpenAIAdapter());
 
     /// <summary>Azure OpenAI hosts OpenAI's image, audio and moderation models (dall-e-3, gpt-image-1, whisper, tts).</summary>
-    public override OperationKinds Serves => OperationKinds.ChatDefault | OpenAI.OpenAIMedia.All;
+    public override OperationKinds Serves => OperationKinds.ChatDefault | OpenAI.OpenAIMedia.All | OperationKinds.Batches;
 
     /// <summary>OpenAI's media endpoints at Azure's URLs, with Azure's key header.</summary>
     public override IMediaProvider CreateMedia(ProviderServices services) => new OpenAI.OpenAIMedia(new AzureOpenAIAdapter());

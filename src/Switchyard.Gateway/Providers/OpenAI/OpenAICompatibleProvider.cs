@@ -89,7 +89,7 @@ public sealed class OpenAICompatibleProvider : ProviderDescriptor
     /// OpenAI's moderations, images and audio, passed through to any OpenAI-compatible host that has them (OpenAI, Groq's
     /// Whisper and TTS, Together's and Fireworks' images); a deployment's model id decides which it serves.
     /// </summary>
-    public override OperationKinds Serves => OperationKinds.ChatDefault | OpenAIMedia.All | OperationKinds.Videos;
+    public override OperationKinds Serves => OperationKinds.ChatDefault | OpenAIMedia.All | OperationKinds.Videos | OperationKinds.Batches;
 
     /// <summary>OpenAI's Videos API (sora-2, sora-2-pro) after the create: poll, download, delete, passed through.</summary>
     public override IVideoProvider CreateVideos(ProviderServices services) => new OpenAIVideos(new OpenAIChatAdapter());

@@ -23,6 +23,12 @@ public sealed class AzureOpenAIAdapterTests
         "https://contoso.openai.azure.com/openai/v1/chat/completions")]
     [InlineData("https://contoso.openai.azure.com/openai/v1", "preview", "v1", Operation.Embeddings,
         "https://contoso.openai.azure.com/openai/v1/embeddings?api-version=preview")]
+    [InlineData("https://contoso.openai.azure.com", null, null, Operation.Files, // files and batches belong to the resource, not a deployment
+        "https://contoso.openai.azure.com/openai/files?api-version=2024-10-21")]
+    [InlineData("https://contoso.openai.azure.com", null, null, Operation.Batches,
+        "https://contoso.openai.azure.com/openai/batches?api-version=2024-10-21")]
+    [InlineData("https://contoso.openai.azure.com", null, "v1", Operation.Files,
+        "https://contoso.openai.azure.com/openai/v1/files")]
     public void PreparePassthrough_PointsAtTheAzureUrl(string baseUrl, string? apiVersion, string? style, Operation operation, string expected)
     {
         var settings = new Dictionary<string, string>();
@@ -40,6 +46,17 @@ public sealed class AzureOpenAIAdapterTests
         adapter.PreparePassthrough(message, Deployment(baseUrl, settings), operation, stream: false);
 
         Assert.Equal(expected, message.RequestUri!.AbsoluteUri);
+    }
+
+    [Fact]
+    public void FileCall_KeepsTheApiVersion_AfterItsPathSuffix()
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, (Uri?)null);
+        adapter.PreparePassthrough(message, Deployment(), Operation.Files, stream: false);
+
+        var uri = Switchyard.Batches.ProviderObjects.WithSuffix(message.RequestUri!, "/file-abc/content", null);
+
+        Assert.Equal("https://contoso.openai.azure.com/openai/files/file-abc/content?api-version=2024-10-21", uri.AbsoluteUri);
     }
 
     [Fact]
