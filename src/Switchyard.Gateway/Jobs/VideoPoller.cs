@@ -70,9 +70,9 @@ public sealed partial class VideoPoller(IUpstreamObjectStore store, VideoUpstrea
         return settled;
     }
 
-    [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "Video poller: the job store could not be read")]
+    [LoggerMessage(EventId = 1751, Level = LogLevel.Warning, Message = "Video poller: the job store could not be read")]
     private static partial void LogStoreFailed(ILogger logger, Exception ex);
 
-    [LoggerMessage(EventId = 1702, Level = LogLevel.Information, Message = "Video poller: job {JobId} at {Deployment} could not be polled: {Reason}")]
+    [LoggerMessage(EventId = 1752, Level = LogLevel.Information, Message = "Video poller: job {JobId} at {Deployment} could not be polled: {Reason}")]
     private static partial void LogPollFailed(ILogger logger, string jobId, string deployment, string reason);
 }

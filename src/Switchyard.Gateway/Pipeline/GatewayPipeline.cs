@@ -152,7 +152,7 @@ public sealed partial class GatewayPipeline
         }
     }
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Request {RequestId} failed inside the gateway")]
+    [LoggerMessage(EventId = 1190, Level = LogLevel.Error, Message = "Request {RequestId} failed inside the gateway")]
     private static partial void LogUnhandled(ILogger logger, Exception ex, string requestId);
 
     /// <summary>
