@@ -79,7 +79,7 @@ public static class MediaOperations
         Operation.Speech => OperationKinds.Speech,
         Operation.Transcriptions => OperationKinds.Transcriptions,
         Operation.Translations => OperationKinds.Translations,
-        Operation.Files or Operation.Batches => OperationKinds.Batches,
+        Operation.Files or Operation.Batches or >= Operation.FileUpload => OperationKinds.Batches, // each call on a file or batch
         >= Operation.Videos => OperationKinds.Videos,
         _ => OperationKinds.Chat,
     };
