@@ -60,7 +60,7 @@ public enum Operation
     /// <summary><c>POST /v1/videos/{id}/remix</c>: a new job from a finished one, at the deployment that owns it (no routing).</summary>
     VideoRemix,
 
-    /// <summary><c>/v1/files</c> (OpenAI): an object endpoint outside the pipeline; names the provider path only.</summary>
+    /// <summary><c>/v1/files</c> (OpenAI): names the provider path (each call on a file is recorded as <see cref="FileUpload"/> and its kin).</summary>
     Files,
 
     /// <summary><c>/v1/batches</c> (OpenAI): names the provider path, and the batch's own record, written once when the batch ends.</summary>

@@ -75,6 +75,7 @@ public sealed partial class GatewayPipeline
             Stage<AuthenticateStage>(services), // Auth: who is calling (401)
             Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403/503)
             Stage<KeyPolicyStage>(services),    // Admission: the customer the call (a batch) is made for (400/403)
+            Stage<ObjectAskStage>(services),    // Batches: one request, no tokens (a call produces none)
             Stage<LimitStage>(services),        // Governance: RPM and concurrency (429)
             services.GetRequiredService<ObjectCallStage>(), // Batches: the call, to the deployment that holds the object, or the store
         ];
