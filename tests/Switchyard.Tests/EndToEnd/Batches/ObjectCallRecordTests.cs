@@ -43,6 +43,20 @@ public sealed class ObjectCallRecordTests
     }
 
     [Fact]
+    public async Task AKeyWithATokenLimit_FilesCallsAskNoTokens()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero));
+        await using var g = await BatchGateway.StartAsync(appKey: ", limits: { tpm: 5000 }", time: clock);
+
+        using var first = await g.H.SendAsync(Get(g, "/v1/files", GatewayHarness.ClientKey));
+        using var second = await g.H.SendAsync(Get(g, "/v1/batches", GatewayHarness.ClientKey));
+
+        Assert.Equal((System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
+        // Nothing reserved: the limit's default output guess (1,024 tokens) would have left 3976.
+        Assert.Equal(["5000", "5000"], new[] { first, second }.Select(r => r.Headers.GetValues("x-ratelimit-remaining-tokens").Single()));
+    }
+
+    [Fact]
     public async Task UploadListRetrieve_OneRecordPerCall_WithItsOperationKeyAndStatus()
     {
         await using var g = await BatchGateway.StartAsync();
