@@ -76,10 +76,14 @@ public sealed class KeyPolicyStage(IGovernanceDirectory directory) : IStage
         return null;
     }
 
-    /// <summary>The refusal for the first model of the request the key may not use, or null.</summary>
+    /// <summary>
+    /// The refusal for the first model of the request the key may not use, or null. A call that names no model (a list of
+    /// the key's files, batches or videos: every model request has one, its parsers refuse it missing) is not judged by
+    /// model: the objects it reaches were judged when the key made them.
+    /// </summary>
     private static ClientError? ForbiddenModel(GatewayContext ctx, IReadOnlyList<string> allowed)
     {
-        if (!GovernanceRules.AllowsModel(allowed, ctx.Request.Model))
+        if (!string.IsNullOrEmpty(ctx.Request.Model) && !GovernanceRules.AllowsModel(allowed, ctx.Request.Model))
         {
             return NotAllowed(ctx.Request.Model, "model");
         }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -26,23 +27,25 @@ public static class BatchServices
         services.AddSingleton<BatchTracker>();
         services.AddSingleton<FilesApi>();
         services.AddSingleton<BatchesApi>();
+        services.AddSingleton<ObjectCallStage>();
         services.AddSingleton<BatchPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<BatchPoller>());
     }
 
-    /// <summary>Maps the endpoints.</summary>
-    public static void Map(IEndpointRouteBuilder app)
+    /// <summary>
+    /// Maps the endpoints, each to <paramref name="handle"/> with its operation: the pipeline's object stages (the
+    /// endpoints' layer maps them, since this folder sits below the pipeline), so every call is limited and recorded.
+    /// </summary>
+    public static void Map(IEndpointRouteBuilder app, Func<HttpContext, Operation, Task> handle)
     {
-        var files = app.ServiceProvider.GetRequiredService<FilesApi>();
-        var batches = app.ServiceProvider.GetRequiredService<BatchesApi>();
-        app.MapPost("/v1/files", files.UploadAsync);
-        app.MapGet("/v1/files", files.ListAsync);
-        app.MapGet("/v1/files/{id}", files.GetAsync);
-        app.MapDelete("/v1/files/{id}", files.DeleteAsync);
-        app.MapGet("/v1/files/{id}/content", files.ContentAsync);
-        app.MapPost("/v1/batches", batches.CreateAsync);
-        app.MapGet("/v1/batches", batches.ListAsync);
-        app.MapGet("/v1/batches/{id}", batches.GetAsync);
-        app.MapPost("/v1/batches/{id}/cancel", batches.CancelAsync);
+        app.MapPost("/v1/files", http => handle(http, Operation.FileUpload));
+        app.MapGet("/v1/files", http => handle(http, Operation.FileList));
+        app.MapGet("/v1/files/{id}", http => handle(http, Operation.FileRetrieve));
+        app.MapDelete("/v1/files/{id}", http => handle(http, Operation.FileDelete));
+        app.MapGet("/v1/files/{id}/content", http => handle(http, Operation.FileContent));
+        app.MapPost("/v1/batches", http => handle(http, Operation.BatchCreate));
+        app.MapGet("/v1/batches", http => handle(http, Operation.BatchList));
+        app.MapGet("/v1/batches/{id}", http => handle(http, Operation.BatchRetrieve));
+        app.MapPost("/v1/batches/{id}/cancel", http => handle(http, Operation.BatchCancel));
     }
 }

@@ -2,8 +2,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Switchyard.Admission;
-using Switchyard.Auth;
 using Switchyard.Providers.OpenAI;
 
 namespace Switchyard.Batches;
@@ -12,22 +10,19 @@ namespace Switchyard.Batches;
 /// <c>/v1/batches</c> in OpenAI's shape (client role; docs/adr/0017-beyond-chat.md, "Files and batches"): create (on the
 /// deployment that holds the input file, refused while one of the key's budgets is exhausted), retrieve (asked of the
 /// provider; a final status settles the usage), list (the key's batches from the store, newest first) and cancel. Only
-/// the key that created a batch reaches it.
+/// the key that created a batch reaches it. Each call runs last in the pipeline's object stages (<see cref="ObjectCallStage"/>):
+/// the caller is authenticated, admitted (its customer checked by KeyPolicy) and limited before, and Settle writes the
+/// call's own record after, apart from the batch's settled one.
 /// </summary>
-public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker, RouterState router, Authorizer authorizer,
-    BatchBudgets budgets, TimeProvider time)
+public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker, BatchBudgets budgets, TimeProvider time)
 {
     /// <summary>The fields of a create request (OpenAI's <c>CreateBatchRequest</c>); any other is refused by name.</summary>
     private static readonly HashSet<string> CreateFields = ["input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after"];
 
     /// <summary><c>POST /v1/batches</c>.</summary>
-    public async Task CreateAsync(HttpContext http)
+    public async Task CreateAsync(GatewayContext ctx)
     {
-        if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Client).ConfigureAwait(false) is not { } caller)
-        {
-            return;
-        }
-
+        var (http, caller) = (ctx.Http, ctx.Caller!);
         var (request, invalid) = await ReadCreateAsync(http).ConfigureAwait(false);
         if (invalid is { } refused)
         {
@@ -42,42 +37,34 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
             return;
         }
 
-        if (!router.Current.Deployments.TryGetValue(file.Deployment, out var deployment))
+        ctx.Request.Model = file.Route;
+        if (!ctx.Table.Deployments.TryGetValue(file.Deployment, out var deployment))
         {
             await OpenAIErrors.WriteAsync(http, 503, $"File '{fileId}' is held by deployment '{file.Deployment}', which the current configuration no longer has.",
                 "server_error", "input_file_id", "deployment_gone").ConfigureAwait(false);
             return;
         }
 
-        var (customer, badCustomer) = Customer(http, caller);
-        if ((badCustomer ?? await budgets.ExhaustedAsync(caller).ConfigureAwait(false)) is { } refusedCreate)
+        if (await budgets.ExhaustedAsync(caller).ConfigureAwait(false) is { } refusedCreate)
         {
             await ObjectHttp.RefuseAsync(http, refusedCreate).ConfigureAwait(false);
             return;
         }
 
-        await SendCreateAsync(http, caller, customer, request!, file, deployment).ConfigureAwait(false);
+        await SendCreateAsync(ctx, request!, file, deployment).ConfigureAwait(false);
     }
 
-    /// <summary>The customer a batch is billed to: the key's own, else <c>x-switchyard-customer</c> (checked as the pipeline checks it).</summary>
-    private static (string? Customer, ClientError? Error) Customer(HttpContext http, Caller caller)
+    /// <summary>
+    /// The create, sent. The batch bills the customer KeyPolicy found for the call (the key's own, else
+    /// <c>x-switchyard-customer</c>), kept in its stored detail for the record written when it ends.
+    /// </summary>
+    private async Task SendCreateAsync(GatewayContext ctx, JsonObject request, UpstreamObject file, DeploymentTarget deployment)
     {
-        if (caller.Policy.CustomerId is not null || http.Request.Headers[KeyPolicyStage.CustomerHeader] is not { Count: 1 } named)
-        {
-            return (caller.Policy.CustomerId, null);
-        }
-
-        return GovernanceRules.CheckCustomerId(named[0]!) is { } invalid
-            ? (null, new ClientError(400, ErrorCategory.InvalidRequest, $"Invalid {KeyPolicyStage.CustomerHeader}: {invalid}.", KeyPolicyStage.CustomerHeader, "invalid_customer"))
-            : (named[0], null);
-    }
-
-    private async Task SendCreateAsync(HttpContext http, Caller caller, string? customer, JsonObject request, UpstreamObject file, DeploymentTarget deployment)
-    {
+        var (http, caller, customer) = (ctx.Http, ctx.Caller!, ctx.CustomerId);
         request["input_file_id"] = file.UpstreamId;
         using var content = new ByteArrayContent(ObjectJson.Bytes(request));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await SendOrFailAsync(http, deployment, HttpMethod.Post, "", content).ConfigureAwait(false);
+        using var response = await SendOrFailAsync(ctx, deployment, HttpMethod.Post, "", content).ConfigureAwait(false);
         if (response is null)
         {
             return;
@@ -98,14 +85,16 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
     }
 
     /// <summary><c>GET /v1/batches/{id}</c>: asked of the provider, stored; a final status settles the usage here if no one has.</summary>
-    public async Task GetAsync(HttpContext http)
+    public async Task GetAsync(GatewayContext ctx)
     {
-        if (await FindAsync(http) is not { } found)
+        if (await FindAsync(ctx) is not { } found)
         {
             return;
         }
 
+        var http = ctx.Http;
         var (batch, deployment) = found;
+        ObjectCallStage.Attempt(ctx, deployment);
         try
         {
             var (view, failure) = await tracker.RefreshAsync(batch, deployment, http.RequestAborted).ConfigureAwait(false);
@@ -122,15 +111,16 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
     }
 
     /// <summary><c>POST /v1/batches/{id}/cancel</c>.</summary>
-    public async Task CancelAsync(HttpContext http)
+    public async Task CancelAsync(GatewayContext ctx)
     {
-        if (await FindAsync(http) is not { } found)
+        if (await FindAsync(ctx) is not { } found)
         {
             return;
         }
 
+        var http = ctx.Http;
         var (batch, deployment) = found;
-        using var response = await SendOrFailAsync(http, deployment, HttpMethod.Post, "/" + Uri.EscapeDataString(batch.UpstreamId) + "/cancel", null).ConfigureAwait(false);
+        using var response = await SendOrFailAsync(ctx, deployment, HttpMethod.Post, "/" + Uri.EscapeDataString(batch.UpstreamId) + "/cancel", null).ConfigureAwait(false);
         if (response is not null && await ReadObjectAsync(http, response, deployment) is { } upstream)
         {
             var view = await tracker.ApplyAsync(batch, deployment, upstream, http.RequestAborted).ConfigureAwait(false);
@@ -139,20 +129,16 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
     }
 
     /// <summary><c>GET /v1/batches</c>: the key's batches as last seen, newest first (<c>after</c>, <c>limit</c> 1-100, default 20).</summary>
-    public async Task ListAsync(HttpContext http)
+    public async Task ListAsync(GatewayContext ctx)
     {
-        if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Client).ConfigureAwait(false) is not { } caller)
-        {
-            return;
-        }
-
+        var http = ctx.Http;
         if (ObjectHttp.Page(http.Request.Query, 100, 20, out var limit, out var after) is { } invalid)
         {
             await ObjectHttp.RefuseAsync(http, invalid).ConfigureAwait(false);
             return;
         }
 
-        var page = store.List(caller.KeyId, BatchTracker.Kind, after, limit);
+        var page = store.List(ctx.KeyId!, BatchTracker.Kind, after, limit);
         await ObjectHttp.WriteJsonAsync(http, 200, ObjectJson.List([.. page.Items.Select(ObjectJson.ClientObject)], page.HasMore)).ConfigureAwait(false);
     }
 
@@ -222,22 +208,19 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
         return copy.ToArray();
     }
 
-    /// <summary>The caller's batch named in the route and its deployment; null with the 401/403/404/503 written.</summary>
-    private async Task<(UpstreamObject Batch, DeploymentTarget Deployment)?> FindAsync(HttpContext http)
+    /// <summary>The caller's batch named in the route and its deployment (its alias recorded as the call's); null with the 404/503 written.</summary>
+    private async Task<(UpstreamObject Batch, DeploymentTarget Deployment)?> FindAsync(GatewayContext ctx)
     {
-        if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Client).ConfigureAwait(false) is not { } caller)
-        {
-            return null;
-        }
-
+        var http = ctx.Http;
         var id = (string)http.Request.RouteValues["id"]!;
-        if (store.Get(caller.KeyId, id) is not { Kind: BatchTracker.Kind } batch)
+        if (store.Get(ctx.KeyId!, id) is not { Kind: BatchTracker.Kind } batch)
         {
             await ObjectHttp.NotFoundAsync(http, "Batch", id, "batch_id").ConfigureAwait(false);
             return null;
         }
 
-        if (!router.Current.Deployments.TryGetValue(batch.Deployment, out var deployment))
+        ctx.Request.Model = batch.Route;
+        if (!ctx.Table.Deployments.TryGetValue(batch.Deployment, out var deployment))
         {
             await OpenAIErrors.WriteAsync(http, 503, $"Batch '{id}' runs at deployment '{batch.Deployment}', which the current configuration no longer has.",
                 "server_error", null, "deployment_gone").ConfigureAwait(false);
@@ -247,8 +230,11 @@ public sealed class BatchesApi(IUpstreamObjectStore store, BatchTracker tracker,
         return (batch, deployment);
     }
 
-    private async Task<HttpResponseMessage?> SendOrFailAsync(HttpContext http, DeploymentTarget deployment, HttpMethod method, string suffix, HttpContent? content)
+    /// <summary>Sends (the call's one attempt, recorded at <paramref name="deployment"/>); on a network failure writes the 502 and returns null.</summary>
+    private async Task<HttpResponseMessage?> SendOrFailAsync(GatewayContext ctx, DeploymentTarget deployment, HttpMethod method, string suffix, HttpContent? content)
     {
+        var http = ctx.Http;
+        ObjectCallStage.Attempt(ctx, deployment);
         try
         {
             return await tracker.Objects.SendAsync(deployment, Operation.Batches, method, suffix, null, content, false, http.RequestAborted).ConfigureAwait(false);

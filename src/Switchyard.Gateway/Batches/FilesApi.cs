@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Switchyard.Auth;
 using Switchyard.Ingress;
 using Switchyard.Providers.OpenAI;
 
@@ -14,23 +13,20 @@ namespace Switchyard.Batches;
 /// (newest first; <c>purpose</c>, <c>after</c>, <c>limit</c>), retrieve, delete and content (relayed as it arrives). Each
 /// file lives at one deployment's provider; the id the client sees is the gateway's, mapped through
 /// <see cref="IUpstreamObjectStore"/> to that deployment and the provider's id, and only the key that uploaded it
-/// reaches it (another key gets the 404 an unknown id gets).
+/// reaches it (another key gets the 404 an unknown id gets). Each call runs last in the pipeline's object stages
+/// (<see cref="ObjectCallStage"/>), so the caller is already authenticated, admitted and limited, and the call's record
+/// is written by Settle: the deployment it reached and the alias it belongs to are set on the context for it.
 /// </summary>
-public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects, RouterState router, Authorizer authorizer,
-    IGovernanceDirectory directory, TimeProvider time)
+public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects, IGovernanceDirectory directory, TimeProvider time)
 {
     /// <summary>The store's kind for files.</summary>
     public const string Kind = "file";
 
     /// <summary><c>POST /v1/files</c>.</summary>
-    public async Task UploadAsync(HttpContext http)
+    public async Task UploadAsync(GatewayContext ctx)
     {
-        if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Client).ConfigureAwait(false) is not { } caller)
-        {
-            return;
-        }
-
-        var table = router.Current;
+        var http = ctx.Http;
+        var table = ctx.Table;
         var (form, error) = await UploadReader.ReadAsync(http.Request, table.Config.Server.MaxFileBytes, http.RequestAborted).ConfigureAwait(false);
         if (error is { } refused)
         {
@@ -45,12 +41,13 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
 
         using (form!)
         {
-            await UploadFormAsync(http, caller, table, form!).ConfigureAwait(false);
+            await UploadFormAsync(ctx, form!).ConfigureAwait(false);
         }
     }
 
-    private async Task UploadFormAsync(HttpContext http, Caller caller, RouteTable table, UploadedForm form)
+    private async Task UploadFormAsync(GatewayContext ctx, UploadedForm form)
     {
+        var (http, caller, table) = (ctx.Http, ctx.Caller!, ctx.Table);
         var purpose = form.Field("purpose");
         var file = form.Files.FirstOrDefault(f => f.Name == "file");
         if (purpose is null || file is null)
@@ -71,14 +68,16 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
                 return;
             }
 
-            await SendAsync(http, caller, form, target).ConfigureAwait(false);
+            ctx.Request.Model = target.Alias ?? "";
+            await SendAsync(ctx, form, target).ConfigureAwait(false);
         }
     }
 
     /// <summary>The upload again, to the chosen deployment: the text fields, then the file (rewritten for a batch) as a stream.</summary>
-    private async Task SendAsync(HttpContext http, Caller caller, UploadedForm form, UploadTarget target)
+    private async Task SendAsync(GatewayContext ctx, UploadedForm form, UploadTarget target)
     {
         var deployment = target.Deployment!;
+        var owner = ctx.KeyId!;
         using var content = new MultipartFormDataContent();
         foreach (var (name, value) in form.Fields)
         {
@@ -93,25 +92,21 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
         part.Headers.ContentType = file.ContentType is { } type && MediaTypeHeaderValue.TryParse(type, out var parsed) ? parsed : new MediaTypeHeaderValue("application/octet-stream");
         content.Add(part, "file", file.FileName);
 
-        await ExchangeAsync(http, deployment, HttpMethod.Post, "", content, unbounded: true, (obj, upstreamId) =>
+        await ExchangeAsync(ctx, deployment, HttpMethod.Post, "", content, unbounded: true, (obj, upstreamId) =>
         {
             var id = ObjectJson.NewId("file-");
             obj["id"] = id;
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            store.Add(new UpstreamObject(id, Kind, caller.KeyId, target.Alias ?? "", deployment.Name, upstreamId,
+            store.Add(new UpstreamObject(id, Kind, owner, target.Alias ?? "", deployment.Name, upstreamId,
                 ObjectJson.Str(obj, "status") ?? "uploaded", now, now, ObjectJson.Detail(obj)));
             return obj;
         }).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /v1/files</c>: the key's files from the store, newest first; <c>purpose</c> filters.</summary>
-    public async Task ListAsync(HttpContext http)
+    public async Task ListAsync(GatewayContext ctx)
     {
-        if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Client).ConfigureAwait(false) is not { } caller)
-        {
-            return;
-        }
-
+        var http = ctx.Http;
         if (ObjectHttp.Page(http.Request.Query, 10_000, 10_000, out var limit, out var after) is { } invalid)
         {
             await ObjectHttp.RefuseAsync(http, invalid).ConfigureAwait(false);
@@ -119,7 +114,7 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
         }
 
         var purpose = http.Request.Query["purpose"] is { Count: > 0 } p ? p[0] : null;
-        var (items, more) = Filtered(caller.KeyId, purpose, after, limit);
+        var (items, more) = Filtered(ctx.KeyId!, purpose, after, limit);
         await ObjectHttp.WriteJsonAsync(http, 200, ObjectJson.List(items, more)).ConfigureAwait(false);
     }
 
@@ -154,15 +149,15 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
     }
 
     /// <summary><c>GET /v1/files/{id}</c>: asked of the provider (its status changes), stored, answered with the gateway's id.</summary>
-    public async Task GetAsync(HttpContext http)
+    public async Task GetAsync(GatewayContext ctx)
     {
-        if (await FindAsync(http) is not { } found)
+        if (await FindAsync(ctx) is not { } found)
         {
             return;
         }
 
         var (item, deployment) = found;
-        await ExchangeAsync(http, deployment, HttpMethod.Get, "/" + Uri.EscapeDataString(item.UpstreamId), null, unbounded: false, (obj, _) =>
+        await ExchangeAsync(ctx, deployment, HttpMethod.Get, "/" + Uri.EscapeDataString(item.UpstreamId), null, unbounded: false, (obj, _) =>
         {
             obj["id"] = item.Id;
             store.Update(item.Id, ObjectJson.Str(obj, "status") ?? item.Status, ObjectJson.Detail(obj), time.GetUtcNow().ToUnixTimeMilliseconds());
@@ -171,15 +166,16 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
     }
 
     /// <summary><c>DELETE /v1/files/{id}</c>: deleted at the provider (a provider's 404 counts: it is gone), then forgotten.</summary>
-    public async Task DeleteAsync(HttpContext http)
+    public async Task DeleteAsync(GatewayContext ctx)
     {
-        if (await FindAsync(http) is not { } found)
+        if (await FindAsync(ctx) is not { } found)
         {
             return;
         }
 
+        var http = ctx.Http;
         var (item, deployment) = found;
-        using var response = await SendOrFailAsync(http, deployment, HttpMethod.Delete, "/" + Uri.EscapeDataString(item.UpstreamId), null, false).ConfigureAwait(false);
+        using var response = await SendOrFailAsync(ctx, deployment, HttpMethod.Delete, "/" + Uri.EscapeDataString(item.UpstreamId), null, false).ConfigureAwait(false);
         if (response is null)
         {
             return;
@@ -196,15 +192,16 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
     }
 
     /// <summary><c>GET /v1/files/{id}/content</c>: the provider's bytes relayed as they arrive (a batch input file as sent upstream).</summary>
-    public async Task ContentAsync(HttpContext http)
+    public async Task ContentAsync(GatewayContext ctx)
     {
-        if (await FindAsync(http) is not { } found)
+        if (await FindAsync(ctx) is not { } found)
         {
             return;
         }
 
+        var http = ctx.Http;
         var (item, deployment) = found;
-        using var response = await SendOrFailAsync(http, deployment, HttpMethod.Get, "/" + Uri.EscapeDataString(item.UpstreamId) + "/content", null, true).ConfigureAwait(false);
+        using var response = await SendOrFailAsync(ctx, deployment, HttpMethod.Get, "/" + Uri.EscapeDataString(item.UpstreamId) + "/content", null, true).ConfigureAwait(false);
         if (response is null)
         {
             return;
@@ -213,22 +210,22 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
         await (response.IsSuccessStatusCode ? ObjectHttp.RelayBodyAsync(http, response) : ObjectHttp.RelayErrorAsync(http, response, deployment.Name)).ConfigureAwait(false);
     }
 
-    /// <summary>The caller's file named in the route and the deployment that holds it; null with the 401/403/404 written.</summary>
-    private async Task<(UpstreamObject Item, DeploymentTarget Deployment)?> FindAsync(HttpContext http)
+    /// <summary>
+    /// The caller's file named in the route and the deployment that holds it (both recorded on the context: the file's
+    /// alias and deployment are the call's); null with the 404/503 written.
+    /// </summary>
+    private async Task<(UpstreamObject Item, DeploymentTarget Deployment)?> FindAsync(GatewayContext ctx)
     {
-        if (await authorizer.AuthorizeAsync(http, OpenAIChatFormat.Instance, KeyRole.Client).ConfigureAwait(false) is not { } caller)
-        {
-            return null;
-        }
-
+        var http = ctx.Http;
         var id = (string)http.Request.RouteValues["id"]!;
-        if (store.Get(caller.KeyId, id) is not { Kind: Kind } item)
+        if (store.Get(ctx.KeyId!, id) is not { Kind: Kind } item)
         {
             await ObjectHttp.NotFoundAsync(http, "File", id, "file_id").ConfigureAwait(false);
             return null;
         }
 
-        if (!router.Current.Deployments.TryGetValue(item.Deployment, out var deployment))
+        ctx.Request.Model = item.Route;
+        if (!ctx.Table.Deployments.TryGetValue(item.Deployment, out var deployment))
         {
             await OpenAIErrors.WriteAsync(http, 503, $"File '{id}' is held by deployment '{item.Deployment}', which the current configuration no longer has.",
                 "server_error", null, "deployment_gone").ConfigureAwait(false);
@@ -238,10 +235,12 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
         return (item, deployment);
     }
 
-    /// <summary>Sends; on a network failure writes the 502 and returns null.</summary>
-    private async Task<HttpResponseMessage?> SendOrFailAsync(HttpContext http, DeploymentTarget deployment, HttpMethod method, string suffix,
+    /// <summary>Sends (the call's one attempt, at <paramref name="deployment"/>, as its record says); on a network failure writes the 502 and returns null.</summary>
+    private async Task<HttpResponseMessage?> SendOrFailAsync(GatewayContext ctx, DeploymentTarget deployment, HttpMethod method, string suffix,
         HttpContent? content, bool unbounded)
     {
+        var http = ctx.Http;
+        ObjectCallStage.Attempt(ctx, deployment);
         try
         {
             return await objects.SendAsync(deployment, Operation.Files, method, suffix, null, content, unbounded, http.RequestAborted).ConfigureAwait(false);
@@ -254,10 +253,11 @@ public sealed class FilesApi(IUpstreamObjectStore store, ProviderObjects objects
     }
 
     /// <summary>One call whose 2xx answer is a file object: <paramref name="map"/> turns it into the client's (ids, store); errors are relayed.</summary>
-    private async Task ExchangeAsync(HttpContext http, DeploymentTarget deployment, HttpMethod method, string suffix, HttpContent? content, bool unbounded,
+    private async Task ExchangeAsync(GatewayContext ctx, DeploymentTarget deployment, HttpMethod method, string suffix, HttpContent? content, bool unbounded,
         Func<JsonObject, string, JsonObject> map)
     {
-        using var response = await SendOrFailAsync(http, deployment, method, suffix, content, unbounded).ConfigureAwait(false);
+        var http = ctx.Http;
+        using var response = await SendOrFailAsync(ctx, deployment, method, suffix, content, unbounded).ConfigureAwait(false);
         if (response is null)
         {
             return;

@@ -58,8 +58,11 @@ public static class MediaOperations
     public static IReadOnlyList<string> Names { get; } =
         ["chat", "embeddings", "moderations", "rerank", "images", "image_edits", "speech", "transcriptions", "translations", "videos", "batches"];
 
-    /// <summary>True for the operations <c>MediaAttempts</c> serves and their job calls (everything but chat, embeddings, files, batches and unknown paths).</summary>
-    public static bool IsMedia(Operation operation) => operation >= Operation.Moderations && operation is not (Operation.Files or Operation.Batches);
+    /// <summary>
+    /// True for the operations <c>MediaAttempts</c> serves and that meter themselves (everything but chat, embeddings, files,
+    /// batches and unknown paths): the video create and its job calls included, since a video's body is parsed as media.
+    /// </summary>
+    public static bool IsMedia(Operation operation) => operation is >= Operation.Moderations and <= Operation.VideoRemix;
 
     /// <summary>True for the operations whose body is <c>multipart/form-data</c> (a file upload).</summary>
     public static bool IsMultipart(Operation operation) =>
@@ -79,7 +82,7 @@ public static class MediaOperations
         Operation.Speech => OperationKinds.Speech,
         Operation.Transcriptions => OperationKinds.Transcriptions,
         Operation.Translations => OperationKinds.Translations,
-        Operation.Files or Operation.Batches => OperationKinds.Batches,
+        Operation.Files or Operation.Batches or >= Operation.FileUpload => OperationKinds.Batches, // each call on a file or batch
         >= Operation.Videos => OperationKinds.Videos,
         _ => OperationKinds.Chat,
     };

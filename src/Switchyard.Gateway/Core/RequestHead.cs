@@ -60,11 +60,38 @@ public enum Operation
     /// <summary><c>POST /v1/videos/{id}/remix</c>: a new job from a finished one, at the deployment that owns it (no routing).</summary>
     VideoRemix,
 
-    /// <summary><c>/v1/files</c> (OpenAI): an object endpoint outside the pipeline; names the provider path only.</summary>
+    /// <summary><c>/v1/files</c> (OpenAI): names the provider path (each call on a file is recorded as <see cref="FileUpload"/> and its kin).</summary>
     Files,
 
-    /// <summary><c>/v1/batches</c> (OpenAI): an object endpoint outside the pipeline; its usage is recorded when the batch ends.</summary>
+    /// <summary><c>/v1/batches</c> (OpenAI): names the provider path, and the batch's own record, written once when the batch ends.</summary>
     Batches,
+
+    /// <summary><c>POST /v1/files</c>: an upload to the deployment that will hold the file (the call's own record; not routed).</summary>
+    FileUpload,
+
+    /// <summary><c>GET /v1/files</c>: the caller's files, newest first, from the gateway's store.</summary>
+    FileList,
+
+    /// <summary><c>GET /v1/files/{id}</c>: a file's object, from the deployment that holds it.</summary>
+    FileRetrieve,
+
+    /// <summary><c>DELETE /v1/files/{id}</c>: deletes the file at its deployment and forgets it.</summary>
+    FileDelete,
+
+    /// <summary><c>GET /v1/files/{id}/content</c>: the file's bytes, relayed from its deployment as they arrive.</summary>
+    FileContent,
+
+    /// <summary><c>POST /v1/batches</c>: a batch on the deployment that holds its input file (the call; the batch's cost is <see cref="Batches"/>).</summary>
+    BatchCreate,
+
+    /// <summary><c>GET /v1/batches</c>: the caller's batches, newest first, from the gateway's store.</summary>
+    BatchList,
+
+    /// <summary><c>GET /v1/batches/{id}</c>: a batch's state, from the deployment that runs it (settles one that ended).</summary>
+    BatchRetrieve,
+
+    /// <summary><c>POST /v1/batches/{id}/cancel</c>: cancels a batch at the deployment that runs it.</summary>
+    BatchCancel,
 }
 
 /// <summary>

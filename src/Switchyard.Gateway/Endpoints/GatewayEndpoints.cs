@@ -76,7 +76,7 @@ public static class GatewayEndpoints
         app.MapPost("/v1/route/explain/v1/embeddings", http => explain.ExplainAsync(http, chat, Operation.Embeddings));
         MapMedia(app, pipeline, explain, chat);
         MapVideos(app, pipeline, chat);
-        Batches.BatchServices.Map(app); // /v1/files and /v1/batches: provider-side objects owned per key (docs/adr/0017)
+        Batches.BatchServices.Map(app, (http, operation) => pipeline.HandleObjectAsync(http, chat, operation)); // /v1/files and /v1/batches: objects owned per key, limited and recorded (docs/adr/0017)
         app.MapPost("/v1/route/explain/v1/responses", http => explain.ExplainAsync(http, responses, Operation.Responses));
         app.MapPost("/v1/route/explain/v1/messages", http => explain.ExplainAsync(http, anthropic, Operation.Messages));
         app.MapPost("/v1/route/explain/v1beta/models/{**rest}", http => explain.ExplainAsync(http, gemini, GeminiRoute.OperationOf(http.Request)));

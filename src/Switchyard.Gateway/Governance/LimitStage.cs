@@ -93,9 +93,9 @@ public sealed class LimitStage(ILimitCounters book, IGovernanceDirectory? direct
         {
             Add(ref scopes, "key:" + caller.KeyId, own); // the name is built only for a key that has limits
         }
-        if (policy.ModelLimits.Count > 0 && policy.ModelLimits.TryGetValue(ctx.Request.Model, out var perModel))
+        if (policy.ModelLimits.Count > 0 && ctx.Request.Model is { } model && policy.ModelLimits.TryGetValue(model, out var perModel)) // a files or batches call names none
         {
-            Add(ref scopes, $"key-model:{caller.KeyId}/{ctx.Request.Model}", perModel);
+            Add(ref scopes, $"key-model:{caller.KeyId}/{model}", perModel);
         }
 
         if (policy.TeamId is { } team && directory?.Team(team) is { Limits: { } teamLimits })

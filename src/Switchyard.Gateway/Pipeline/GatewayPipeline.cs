@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Switchyard.Admission;
 using Switchyard.Auth;
+using Switchyard.Batches;
 using Switchyard.Cache;
 using Switchyard.Conversations;
 using Switchyard.Dispatch;
@@ -27,6 +28,7 @@ public sealed partial class GatewayPipeline
 {
     private readonly IStage[] stages;
     private readonly IStage[] jobStages;
+    private readonly IStage[] objectStages;
     private readonly Settle settle;
     private readonly PendingRecords pending;
     private readonly RouterState router;
@@ -65,6 +67,18 @@ public sealed partial class GatewayPipeline
             Stage<BudgetStage>(services),       // Governance: a remix reserves its seconds at the owner's price (429); the rest cost nothing
             Stage<VideoCallStage>(services),    // Jobs: the call to the owning deployment, or the store; settles a job that ended
         ];
+        // A call on /v1/files or /v1/batches: an object at one deployment (or the key's list of them). No route, no plan, no
+        // reservation (a batch's cost is unknown until it ends; its create checks the budgets itself), but the same caller
+        // checks and limits as any request, and Settle's one record per call.
+        objectStages =
+        [
+            Stage<AuthenticateStage>(services), // Auth: who is calling (401)
+            Stage<AdmissionStage>(services),    // Admission: may this caller do this now (403/503)
+            Stage<KeyPolicyStage>(services),    // Admission: the customer the call (a batch) is made for (400/403)
+            Stage<ObjectAskStage>(services),    // Batches: one request, no tokens (a call produces none)
+            Stage<LimitStage>(services),        // Governance: RPM and concurrency (429)
+            services.GetRequiredService<ObjectCallStage>(), // Batches: the call, to the deployment that holds the object, or the store
+        ];
         settle = services.GetRequiredService<Settle>(); // Settle: the usage record, whatever happened
         pending = services.GetRequiredService<PendingRecords>();
         router = services.GetRequiredService<RouterState>();
@@ -77,6 +91,9 @@ public sealed partial class GatewayPipeline
 
     /// <summary>Handles one call on a stored job (<see cref="Operation.VideoRetrieve"/> and its kin) through the job stages.</summary>
     public Task HandleJobAsync(HttpContext http, IInboundFormat format, Operation operation) => HandleAsync(http, format, operation, jobStages);
+
+    /// <summary>Handles one call on <c>/v1/files</c> or <c>/v1/batches</c> (<see cref="Operation.FileUpload"/> and its kin) through the object stages.</summary>
+    public Task HandleObjectAsync(HttpContext http, IInboundFormat format, Operation operation) => HandleAsync(http, format, operation, objectStages);
 
     private async Task HandleAsync(HttpContext http, IInboundFormat format, Operation operation, IStage[] list)
     {

@@ -103,6 +103,15 @@ public sealed class Settle(UsageWriter usage, TimeProvider time, UsageEstimator 
         Operation.VideoDelete => "videos.delete",
         Operation.VideoRemix => "videos.remix",
         Operation.Batches => "batches",
+        Operation.FileUpload => "files.upload",
+        Operation.FileList => "files.list",
+        Operation.FileRetrieve => "files.retrieve",
+        Operation.FileDelete => "files.delete",
+        Operation.FileContent => "files.content",
+        Operation.BatchCreate => "batches.create",
+        Operation.BatchList => "batches.list",
+        Operation.BatchRetrieve => "batches.retrieve",
+        Operation.BatchCancel => "batches.cancel",
         _ => "other",
     };
 }

@@ -37,14 +37,17 @@ internal sealed class BatchGateway : IAsyncDisposable
     /// <summary>The configuration (for restarts).</summary>
     public string Yaml { get; }
 
-    /// <summary>Starts the fake and a gateway on it; <paramref name="storage"/> is appended to the YAML (PostgreSQL), <paramref name="env"/> added.</summary>
-    public static async Task<BatchGateway> StartAsync(string storage = "", IReadOnlyDictionary<string, string>? env = null)
+    /// <summary>
+    /// Starts the fake and a gateway on it; <paramref name="storage"/> is appended to the YAML (PostgreSQL), <paramref name="env"/> added,
+    /// <paramref name="appKey"/> appended to key <c>app</c>'s entry (<c>, limits: { rpm: 2 }</c>), <paramref name="time"/> the gateway's clock.
+    /// </summary>
+    public static async Task<BatchGateway> StartAsync(string storage = "", IReadOnlyDictionary<string, string>? env = null, string appKey = "", TimeProvider? time = null)
     {
         var fake = await FakeBatchUpstream.StartAsync("gpt-4o-mini");
         var yaml = $$$"""
             auth:
               keys:
-                - { id: app, hash: {{APP_HASH}} }
+                - { id: app, hash: {{APP_HASH}}{{{appKey}}} }
                 - { id: ops, hash: {{OPS_HASH}}, role: operator }
             server:
               max_file_size: {{{FileLimit}}}
@@ -65,7 +68,7 @@ internal sealed class BatchGateway : IAsyncDisposable
         var all = new Dictionary<string, string>(env ?? new Dictionary<string, string>()) { ["BATCH_KEY"] = FakeBatchUpstream.Key };
         try
         {
-            return new BatchGateway(fake, await GatewayHarness.StartAsync(yaml, fakes: 0, env: all), yaml);
+            return new BatchGateway(fake, await GatewayHarness.StartAsync(yaml, fakes: 0, env: all, time: time), yaml);
         }
         catch
         {
