@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Switchyard.Usage;
 
 namespace Switchyard.Batches;
 
@@ -10,7 +10,7 @@ namespace Switchyard.Batches;
 /// replica runs one; the store's settle-once mark keeps them (and clients' retrieves) from recording a batch twice.
 /// </summary>
 public sealed partial class BatchPoller(IUpstreamObjectStore store, BatchTracker tracker, RouterState router, TimeProvider time,
-    ILogger<BatchPoller> logger) : BackgroundService
+    ILogger<BatchPoller> logger) : UnsettledPoller(store, BatchTracker.Kind, Interval, PerRound, time)
 {
     /// <summary>How often the unsettled batches are asked after (OpenAI's batches take minutes to a day; a minute is ample).</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
@@ -19,43 +19,10 @@ public sealed partial class BatchPoller(IUpstreamObjectStore store, BatchTracker
     public const int PerRound = 100;
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await PollOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override Task<bool> FollowAsync(UpstreamObject batch, CancellationToken ct) => PollAsync(batch, ct);
 
-    /// <summary>One round: each unsettled batch asked after once; how many were settled by this round.</summary>
-    public async Task<int> PollOnceAsync(CancellationToken ct)
-    {
-        IReadOnlyList<UpstreamObject> open;
-        try
-        {
-            open = store.Unsettled(BatchTracker.Kind, PerRound);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogStoreFailed(logger, ex);
-            return 0;
-        }
-
-        var settled = 0;
-        foreach (var batch in open)
-        {
-            settled += await PollAsync(batch, ct).ConfigureAwait(false) ? 1 : 0;
-        }
-
-        return settled;
-    }
+    /// <inheritdoc />
+    protected override void StoreFailed(Exception ex) => LogStoreFailed(logger, ex);
 
     private async Task<bool> PollAsync(UpstreamObject batch, CancellationToken ct)
     {

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Switchyard.Usage;
 
 namespace Switchyard.Jobs;
 
@@ -10,7 +10,7 @@ namespace Switchyard.Jobs;
 /// fails is logged and tried on the next tick; nothing here answers a client.
 /// </summary>
 public sealed partial class VideoPoller(IUpstreamObjectStore store, VideoUpstream upstream, VideoSettlement settlement, RouterState router,
-    TimeProvider time, ILogger<VideoPoller> logger) : BackgroundService
+    TimeProvider time, ILogger<VideoPoller> logger) : UnsettledPoller(store, VideoJobs.Kind, Interval, Batch, time)
 {
     /// <summary>Time between two rounds (OpenAI suggests polling a render every 10-20 s).</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
@@ -19,56 +19,25 @@ public sealed partial class VideoPoller(IUpstreamObjectStore store, VideoUpstrea
     public const int Batch = 100;
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task<bool> FollowAsync(UpstreamObject job, CancellationToken cancel)
     {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
+        if (router.Current.Deployments.GetValueOrDefault(job.Deployment) is not { } deployment || upstream.Provider(deployment) is not { } provider)
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await PollOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
+            return false; // its deployment left the config: nothing can poll it (logged once per round would be noise)
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+
+        var (state, failure) = await upstream.PollAsync(provider, job, deployment, cancel, router.Current.Config.Server.MaxUpstreamResponseSize).ConfigureAwait(false);
+        if (failure is not null)
         {
-            // stopping
+            LogPollFailed(logger, job.Id, job.Deployment, failure.Message);
+            return false;
         }
+
+        return settlement.Observe(job, state!).Job.SettledAtMs is not null;
     }
 
-    /// <summary>One round: polls each unsettled job at its deployment and settles those that ended. How many it settled.</summary>
-    public async Task<int> PollOnceAsync(CancellationToken cancel)
-    {
-        var settled = 0;
-        IReadOnlyList<UpstreamObject> jobs;
-        try
-        {
-            jobs = store.Unsettled(VideoJobs.Kind, Batch);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogStoreFailed(logger, ex);
-            return 0;
-        }
-
-        foreach (var job in jobs)
-        {
-            if (router.Current.Deployments.GetValueOrDefault(job.Deployment) is not { } deployment || upstream.Provider(deployment) is not { } provider)
-            {
-                continue; // its deployment left the config: nothing can poll it (logged once per round would be noise)
-            }
-
-            var (state, failure) = await upstream.PollAsync(provider, job, deployment, cancel, router.Current.Config.Server.MaxUpstreamResponseSize).ConfigureAwait(false);
-            if (failure is not null)
-            {
-                LogPollFailed(logger, job.Id, job.Deployment, failure.Message);
-                continue;
-            }
-
-            settled += settlement.Observe(job, state!).Job.SettledAtMs is not null ? 1 : 0;
-        }
-
-        return settled;
-    }
+    /// <inheritdoc />
+    protected override void StoreFailed(Exception ex) => LogStoreFailed(logger, ex);
 
     [LoggerMessage(EventId = 1751, Level = LogLevel.Warning, Message = "Video poller: the job store could not be read")]
     private static partial void LogStoreFailed(ILogger logger, Exception ex);

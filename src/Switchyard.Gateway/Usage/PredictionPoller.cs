@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchyard.Providers;
 using Switchyard.Upstream;
@@ -14,7 +13,7 @@ namespace Switchyard.Usage;
 /// the store's settle-once mark keeps the record single. A poll that fails is logged and tried on the next round.
 /// </summary>
 public sealed partial class PredictionPoller(IUpstreamObjectStore store, JobSettlement settlement, RouterState router, ProviderRegistry providers,
-    UpstreamHttp upstream, TimeProvider time, ILogger<PredictionPoller> logger) : BackgroundService
+    UpstreamHttp upstream, TimeProvider time, ILogger<PredictionPoller> logger) : UnsettledPoller(store, PolledJobDetail.Kind, Interval, Batch, time)
 {
     /// <summary>Time between two rounds.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
@@ -26,61 +25,27 @@ public sealed partial class PredictionPoller(IUpstreamObjectStore store, JobSett
     private static readonly TimeSpan PollBound = TimeSpan.FromSeconds(30);
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task<bool> FollowAsync(UpstreamObject job, CancellationToken cancel)
     {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
+        var table = router.Current;
+        var quiet = Time.GetUtcNow().ToUnixTimeMilliseconds() - (long)Interval.TotalMilliseconds;
+        if (job.UpdatedAtMs > quiet || !table.Config.Deployments.TryGetValue(job.Deployment, out var config)
+            || providers.Media(config.Provider.Kind) is not IPolledMediaProvider provider)
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await PollOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
+            return false; // followed by its request right now, or its deployment left the config: nothing to poll it with
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // stopping
-        }
+
+        var deployment = DeploymentTarget.Create(config, table.KeyPools.GetValueOrDefault(config.Provider.Name));
+        return await PollAsync(provider, job, deployment, cancel).ConfigureAwait(false) is { } state && Observe(job, state, config, provider);
     }
 
-    /// <summary>One round; how many jobs it settled.</summary>
-    public async Task<int> PollOnceAsync(CancellationToken cancel)
-    {
-        IReadOnlyList<UpstreamObject> jobs;
-        try
-        {
-            jobs = store.Unsettled(PolledJobDetail.Kind, Batch);
-        }
-        catch (System.Data.Common.DbException ex)
-        {
-            LogStoreFailed(logger, ex);
-            return 0;
-        }
-
-        var settled = 0;
-        var quiet = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)Interval.TotalMilliseconds;
-        foreach (var job in jobs)
-        {
-            var table = router.Current;
-            if (job.UpdatedAtMs > quiet || !table.Config.Deployments.TryGetValue(job.Deployment, out var config)
-                || providers.Media(config.Provider.Kind) is not IPolledMediaProvider provider)
-            {
-                continue; // followed by its request right now, or its deployment left the config: nothing to poll it with
-            }
-
-            var deployment = DeploymentTarget.Create(config, table.KeyPools.GetValueOrDefault(config.Provider.Name));
-            if (await PollAsync(provider, job, deployment, cancel).ConfigureAwait(false) is { } state)
-            {
-                settled += Observe(job, state, config, provider) ? 1 : 0;
-            }
-        }
-
-        return settled;
-    }
+    /// <inheritdoc />
+    protected override void StoreFailed(Exception ex) => LogStoreFailed(logger, ex);
 
     /// <summary>The job's state at its provider, or null (logged) when the poll failed.</summary>
     private async Task<PolledJob?> PollAsync(IPolledMediaProvider provider, UpstreamObject job, DeploymentTarget deployment, CancellationToken cancel)
     {
-        using var timeout = new CancellationTokenSource(PollBound, time);
+        using var timeout = new CancellationTokenSource(PollBound, Time);
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
         using var message = provider.BuildPoll(new PolledJob(job.UpstreamId, job.Status, JobPhase.Running, [], null, 0), deployment);
         try
