@@ -17,6 +17,44 @@ public sealed record MediaRequest(string Path, string Query, string? Auth, strin
 {
     /// <summary>The JSON body.</summary>
     public JsonNode Json => JsonNode.Parse(Body)!;
+
+    /// <summary>Reads what the gateway sent (a JSON body, or a multipart upload's fields and files) as the fakes record it.</summary>
+    public static async Task<MediaRequest> ReadAsync(HttpContext http, string path, string? auth)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        var files = new List<(string, string, string?, byte[])>();
+        var body = "";
+        if (http.Request.HasFormContentType)
+        {
+            var form = await http.Request.ReadFormAsync();
+            foreach (var (name, value) in form)
+            {
+                fields[name] = value.ToString();
+            }
+
+            foreach (var file in form.Files)
+            {
+                using var copy = new MemoryStream();
+                await file.CopyToAsync(copy);
+                files.Add((file.Name, file.FileName, file.ContentType, copy.ToArray()));
+            }
+        }
+        else
+        {
+            using var reader = new StreamReader(http.Request.Body);
+            body = await reader.ReadToEndAsync();
+        }
+
+        return new MediaRequest(path, http.Request.QueryString.Value ?? "", auth, body, fields, files);
+    }
+
+    /// <summary>Writes one whole answer, as the fakes do.</summary>
+    public static async Task WriteAsync(HttpContext http, int status, string body, string contentType = "application/json")
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = contentType;
+        await http.Response.WriteAsync(body);
+    }
 }
 
 /// <summary>
@@ -253,31 +291,7 @@ public sealed class FakeMediaUpstream : IAsyncDisposable
     private async Task<MediaRequest> RecordAsync(HttpContext http, string path)
     {
         var auth = path.StartsWith("/gemini/", StringComparison.Ordinal) ? http.Request.Headers["x-goog-api-key"].ToString() : http.Request.Headers.Authorization.ToString();
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        var files = new List<(string, string, string?, byte[])>();
-        var body = "";
-        if (http.Request.HasFormContentType)
-        {
-            var form = await http.Request.ReadFormAsync();
-            foreach (var (name, value) in form)
-            {
-                fields[name] = value.ToString();
-            }
-
-            foreach (var file in form.Files)
-            {
-                using var copy = new MemoryStream();
-                await file.CopyToAsync(copy);
-                files.Add((file.Name, file.FileName, file.ContentType, copy.ToArray()));
-            }
-        }
-        else
-        {
-            using var reader = new StreamReader(http.Request.Body);
-            body = await reader.ReadToEndAsync();
-        }
-
-        var recorded = new MediaRequest(path, http.Request.QueryString.Value ?? "", auth, body, fields, files);
+        var recorded = await MediaRequest.ReadAsync(http, path, auth);
         lock (requests)
         {
             requests.Add(recorded);
@@ -286,12 +300,8 @@ public sealed class FakeMediaUpstream : IAsyncDisposable
         return recorded;
     }
 
-    private static async Task WriteAsync(HttpContext http, int status, string body, string contentType = "application/json")
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = contentType;
-        await http.Response.WriteAsync(body);
-    }
+    private static Task WriteAsync(HttpContext http, int status, string body, string contentType = "application/json") =>
+        MediaRequest.WriteAsync(http, status, body, contentType);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

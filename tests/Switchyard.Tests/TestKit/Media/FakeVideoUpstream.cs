@@ -377,31 +377,7 @@ public sealed class FakeVideoUpstream : IAsyncDisposable
     private async Task<MediaRequest> RecordAsync(HttpContext http, string path)
     {
         var auth = path.StartsWith("/openai/", StringComparison.Ordinal) ? http.Request.Headers.Authorization.ToString() : http.Request.Headers["x-goog-api-key"].ToString();
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        var files = new List<(string, string, string?, byte[])>();
-        var body = "";
-        if (http.Request.HasFormContentType)
-        {
-            var form = await http.Request.ReadFormAsync();
-            foreach (var (name, value) in form)
-            {
-                fields[name] = value.ToString();
-            }
-
-            foreach (var file in form.Files)
-            {
-                using var copy = new MemoryStream();
-                await file.CopyToAsync(copy);
-                files.Add((file.Name, file.FileName, file.ContentType, copy.ToArray()));
-            }
-        }
-        else
-        {
-            using var reader = new StreamReader(http.Request.Body);
-            body = await reader.ReadToEndAsync();
-        }
-
-        var recorded = new MediaRequest(path, http.Request.QueryString.Value ?? "", auth, body, fields, files);
+        var recorded = await MediaRequest.ReadAsync(http, path, auth);
         lock (requests)
         {
             requests.Add(recorded);
@@ -410,12 +386,8 @@ public sealed class FakeVideoUpstream : IAsyncDisposable
         return recorded;
     }
 
-    private static async Task WriteAsync(HttpContext http, int status, string body, string contentType = "application/json")
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = contentType;
-        await http.Response.WriteAsync(body);
-    }
+    private static Task WriteAsync(HttpContext http, int status, string body, string contentType = "application/json") =>
+        MediaRequest.WriteAsync(http, status, body, contentType);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
